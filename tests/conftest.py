@@ -1,0 +1,42 @@
+"""Shared fixtures: every kernel test runs on NumPy, under array_api_strict, and on CuPy where a
+CUDA device exists (skipped with the reason otherwise)."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+
+def _cupy_or_reason():
+    try:
+        cupy = importlib.import_module("cupy")
+    except Exception as exc:  # ImportError, or a broken CUDA install
+        return None, f"CuPy not importable ({type(exc).__name__}): GPU-only check"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None, "CuPy imported but no CUDA device is present"
+    except Exception as exc:
+        return None, f"CuPy imported but CUDA is unusable ({type(exc).__name__})"
+    return cupy, ""
+
+
+@pytest.fixture(
+    params=[
+        "numpy",
+        "array_api_strict",
+        pytest.param("cupy", marks=pytest.mark.gpu),
+    ]
+)
+def xp(request):
+    """The array namespace a kernel test runs on."""
+    if request.param == "numpy":
+        return np
+    if request.param == "array_api_strict":
+        return pytest.importorskip("array_api_strict")
+    cupy, reason = _cupy_or_reason()
+    if cupy is None:
+        pytest.skip(reason)
+    return cupy
+
