@@ -1,0 +1,261 @@
+"""`astp`: the command line of Handshake in Orbit.
+
+Every user error is one line on stderr (``astp: error: ...``) naming the problem and the fix,
+exit code 2, no traceback. Output files are written atomically, so a failed run never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+from experience import __version__
+from experience.backend import CHOICES as BACKENDS, select_backend
+from experience.errors import AstpError
+
+VEHICLES = ("soyuz", "apollo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (no usage dump) with exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise AstpError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_backend(p):
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="array backend (default: $ASTP_BACKEND or auto: CuPy if a CUDA GPU is usable, else NumPy)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="astp", description="Handshake in Orbit: the Apollo-Soyuz mission of July 1975, simulated.")
+    parser.add_argument("--version", action="version", version=f"astp {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    p = sub.add_parser("doctor", help="what this machine can run (backend, OpenGL, OpenXR, cache)")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    _add_backend(p)
+
+    p = sub.add_parser("ephemeris", help="where the spacecraft were, and the Earth below them",
+                       description="Where Soyuz and Apollo were at given instants, or at every timeline event; "
+                                   "or a ground-track map.")
+    p.add_argument("--at", action="append", default=[], metavar="ISO8601",
+                   help="an instant in UTC, e.g. 1975-07-17T19:19:00Z (repeatable)")
+    p.add_argument("--events", action="store_true", help="every timeline event")
+    p.add_argument("--vehicle", choices=VEHICLES, help="one vehicle (default: both)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="a JSON list of objects")
+    fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.add_argument("--map", metavar="FILE.png", help="draw the ground track over Blue Marble imagery")
+    p.add_argument("--from", dest="from_", metavar="ISO8601", help="map start (default: 1975-07-17T14:40:00Z)")
+    p.add_argument("--to", metavar="ISO8601", help="map end (default: 1975-07-17T17:40:00Z)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the table to FILE instead of standard output")
+    _add_backend(p)
+
+    p = sub.add_parser("trajectory", help="how the historical orbits were reconstructed (burns, solved values)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--rebuild", action="store_true", help="ignore the cache and solve again")
+    _add_backend(p)
+
+    p = sub.add_parser("handshake", help="the main job: the handshake moment (default command)")
+    p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
+    _add_backend(p)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------------
+def _write_text(text: str, output: str | None) -> None:
+    if not output:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        raise AstpError(f"cannot write {output}: the folder {path.parent} does not exist; create it first")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise AstpError(f"cannot write {output}: {exc.strerror or exc}; choose a writable path") from None
+
+
+ROW_COLUMNS = ("utc", "event", "vehicle", "met_s", "lat_deg", "lon_deg", "alt_km", "speed_km_s",
+               "sunlit", "sun_elevation_deg", "sun_ra_deg", "sun_dec_deg", "gmst_deg", "region", "phase")
+
+
+def _format_table(rows: list[dict]) -> str:
+    from experience.mission.clock import format_elapsed
+
+    head = f"{'UTC':<21}{'vehicle':<8}{'MET':>11}  {'lat':>8}{'lon':>10}{'alt km':>9}{'km/s':>7}  {'sun':<5}{'sun el':>7}  region / event"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        def num(key, width, fmt):
+            v = r.get(key)
+            return f"{'-':>{width}}" if v is None else f"{v:>{width}{fmt}}"
+        sun = "-" if r.get("sunlit") is None else ("day" if r["sunlit"] else "night")
+        where = r.get("region") or "-"
+        if r.get("event"):
+            where += f"   [{r['event']}]"
+        lines.append(f"{r['utc']:<21}{r['vehicle']:<8}{format_elapsed(r['met_s']):>11}  "
+                     f"{num('lat_deg', 8, '.3f')}{num('lon_deg', 10, '.3f')}{num('alt_km', 9, '.1f')}"
+                     f"{num('speed_km_s', 7, '.3f')}  {sun:<5}{num('sun_elevation_deg', 7, '.1f')}  {where}")
+    return "\n".join(lines) + "\n"
+
+
+def _format_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    cols = list(ROW_COLUMNS) + ["get_s", "ground_speed_km_s", "sunlit_fraction"]
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r[k]) for k in cols})
+    return buf.getvalue()
+
+
+def _write_map(eph, path: str, start, end, moment, vehicles) -> Path:
+    """Draw the ground-track map (computed by the simulation, drawn by the map front end)."""
+    from experience.frontends import groundmap
+    from experience.simulation import groundtrack
+
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise AstpError(f"the map must be a .png file, not {target.name!r}; name it e.g. track.png")
+    if not target.parent.exists():
+        raise AstpError(f"cannot write {path}: the folder {target.parent} does not exist; create it first")
+    kwargs = groundtrack.map_data(eph, start, end, moment, vehicles)
+    try:
+        groundmap.render_ground_track_map(target, **kwargs)
+    except ValueError as exc:
+        raise AstpError(str(exc)) from None
+    return target
+
+
+def cmd_ephemeris(args) -> int:
+    from experience.mission.clock import parse_utc
+    from experience.simulation.ephemeris import Ephemeris
+
+    if not (args.at or args.events or args.map):
+        raise AstpError("say when: give --at ISO8601 (repeatable), --events, or --map FILE.png")
+    if args.events and args.at:
+        raise AstpError("--events and --at ask for different rows; use one of them")
+    instants = [parse_utc(a, what="--at time") for a in args.at]
+    eph = Ephemeris(backend=select_backend(args.backend))
+    vehicles = (args.vehicle,) if args.vehicle else VEHICLES
+
+    if args.map:
+        start = parse_utc(args.from_ or "1975-07-17T14:40:00Z", what="--from time")
+        end = parse_utc(args.to or "1975-07-17T17:40:00Z", what="--to time")
+        moment = instants[0] if instants else end
+        path = _write_map(eph, args.map, start, end, moment, vehicles)
+        print(f"wrote {path}", file=sys.stderr)
+        if not (args.at or args.events):
+            return 0
+
+    if args.events:
+        rows = eph.event_rows()
+        if args.vehicle:
+            rows = [r for r in rows if r["vehicle"] == args.vehicle]
+    else:
+        rows = []
+        for vehicle in vehicles:
+            t = eph.clock.t_s_array(instants)
+            eph.traj.check_span(vehicle, t)
+        for vehicle in vehicles:
+            rows.extend(eph.rows(vehicle, eph.clock.t_s_array(instants), events=[None] * len(instants)))
+        rows.sort(key=lambda r: (r["met_s"], r["vehicle"]))
+
+    if args.json:
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    elif args.csv:
+        text = _format_csv(rows)
+    else:
+        text = _format_table(rows)
+    _write_text(text, args.output)
+    return 0
+
+
+def cmd_trajectory(args) -> int:
+    from experience.simulation.trajectory import describe, mission_trajectory
+
+    select_backend(args.backend, notice=lambda _m: None)
+    traj = mission_trajectory(use_cache=not args.rebuild)
+    info = describe(traj)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print("Simulated spans:")
+    for v, (a, b) in info["spans"].items():
+        print(f"  {v:<7} {a} .. {b}")
+    print("Burns (impulsive):")
+    for b in info["burns"]:
+        print(f"  {b['utc']}  {b['vehicle']:<7} {b['name']:<36} {b['dv_m_s']:8.2f} m/s")
+    print("Solved and derived values:")
+    for k, v in info["solved"].items():
+        print(f"  {k:<46} {v}")
+    return 0
+
+
+def cmd_handshake(args) -> int:
+    """The main job. Until the scene renderer lands (issue #3), it answers for the handshake
+    moment in numbers and draws the ground track of the joint flight."""
+    from experience.mission import data
+    from experience.mission.clock import parse_utc
+    from experience.simulation.ephemeris import Ephemeris
+
+    eph = Ephemeris(backend=select_backend(args.backend))
+    moment = data.event("handshake").utc
+    out = Path(args.output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AstpError(f"cannot create {out}: {exc.strerror or exc}; pass -o with a writable folder") from None
+    row = eph.rows("apollo", [eph.clock.t_s(moment)], events=["handshake"])[0]
+    print(f"The Stafford-Leonov handshake, {row['utc']}:")
+    print(f"  the docked stack was over {row['region']} at {row['lat_deg']:.2f}, {row['lon_deg']:.2f}, "
+          f"{row['alt_km']:.1f} km up, moving at {row['speed_km_s']:.3f} km/s;")
+    print(f"  it was in {'sunlight' if row['sunlit'] else 'the Earth shadow'}; the Sun stood "
+          f"{row['sun_elevation_deg']:.1f} deg above the horizon below it.")
+    path = _write_map(eph, str(out / "handshake_groundtrack.png"),
+                                 parse_utc("1975-07-17T15:40:00Z"), parse_utc("1975-07-17T20:10:00Z"),
+                                 moment, VEHICLES)
+    print(f"  ground track of the joint flight: {path}")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from experience.frontends import doctor
+
+    return doctor.run(args)
+
+
+COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
+            "handshake": cmd_handshake}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            args = build_parser().parse_args(["handshake", *argv])
+        return COMMANDS[args.command](args)
+    except AstpError as exc:
+        print(f"astp: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("astp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,603 @@
+"""The historical trajectories of Soyuz 19 and Apollo, reconstructed from the published facts.
+
+No element sets survive for either spacecraft, so the orbits are rebuilt from what is published
+(data/mission/orbits.toml, every assumption there with its reasoning; docs/trajectory.md):
+
+Soyuz
+  1. The orbit plane contains the Baikonur pad at launch, inclined 51.8 deg, ascending north-east.
+  2. Insertion 530 s after launch, at perigee, 16 deg downrange, into 186.35 x 220.35 km.
+  3. Two tangential burns, at the low point of revolution 4 and the next high point, into the
+     assembly orbit (222.1 x 226.6 km) raised or lowered by one common height ``delta``.
+  4. ``delta`` is solved, inside the spread of the sources, so that at the docking (16:09:09 on
+     17 July) Soyuz is at the point of its ground track nearest the docking place off Portugal.
+Apollo
+  1. Inserted at 19:59:56 in the Soyuz plane (the launch window put KSC under it), 17 deg downrange
+     of KSC, at perigee, into 186.3 x 221.9 km.
+  2. The rendezvous is solved backwards from terminal phase initiation (TPI, 15:17): there Apollo is
+     on an orbit co-elliptic with Soyuz, 15 km below, with the line of sight 27 deg above the
+     horizon. TPI is a transfer, solved by shooting through the numerical propagator, to the
+     station-keeping point behind Soyuz at TPF; NSR (14:12) puts Apollo on the co-elliptic orbit;
+     NC2 (12:51) is a transfer to the NSR point; NC1 is the tangential phasing burn that brings
+     Apollo to the NC2 point on time.
+  3. From TPF Apollo flies in formation with Soyuz (kinematic offsets in orbits.toml [formation]);
+     docked, both share one trajectory; after leaving Soyuz Apollo coasts on its own.
+
+Every coasting arc is integrated by the numerical propagator (two-body + J2..J4) and stored as a
+dense table; states in between come from cubic Hermite interpolation. The solved parameters, the
+burns and the tables are cached on disk (experience.paths.cache_dir) and rebuilt automatically when
+the data, this file or the kernels change, or when the cache file is unreadable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from experience.errors import AstpError
+from experience.mission import data
+from experience.mission.clock import MissionClock, format_utc, parse_utc
+from experience.paths import cache_dir, repo_root
+from kernels import earth, orbit
+from kernels.constants import GM_EARTH_KM3_S2 as MU, R_EARTH_EQ_KM as R_EQ
+
+TABLE_STEP_S = 60.0  # spacing of the stored trajectory tables (Hermite error well under 1 m)
+CACHE_VERSION = 1
+VEHICLES = ("soyuz", "apollo")
+
+
+# --------------------------------------------------------------------------------------------
+# Trajectory pieces
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """One coasting arc: states on a time grid (mission elapsed seconds)."""
+
+    t_s: np.ndarray  # (m,)
+    pos_km: np.ndarray  # (m, 3) ECI
+    vel_km_s: np.ndarray  # (m, 3)
+
+    def state(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return orbit.hermite_interpolate(self.t_s, self.pos_km, self.vel_km_s, t_s)
+
+
+@dataclasses.dataclass(frozen=True)
+class Formation:
+    """Flying with the leader at an LVLH offset (metres) that is piecewise linear in time."""
+
+    leader: str
+    t_s: np.ndarray  # (k,) knots
+    offset_m: np.ndarray  # (k, 3): radial (up), along-track, cross-track
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    t0_s: float
+    t1_s: float
+    label: str  # "coast", "formation", "docked"
+    piece: Table | Formation
+
+
+@dataclasses.dataclass(frozen=True)
+class Burn:
+    vehicle: str
+    name: str
+    t_s: float
+    dv_km_s: np.ndarray  # (3,) ECI
+
+    @property
+    def dv_m_s(self) -> float:
+        return float(np.linalg.norm(self.dv_km_s) * 1000.0)
+
+
+def lvlh_basis(pos_km: np.ndarray, vel_km_s: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) rows: radial (up), along-track (completing the triad), orbit normal."""
+    r_hat = pos_km / np.linalg.norm(pos_km, axis=-1, keepdims=True)
+    h = np.cross(pos_km, vel_km_s)
+    h_hat = h / np.linalg.norm(h, axis=-1, keepdims=True)
+    s_hat = np.cross(h_hat, r_hat)
+    return np.stack((r_hat, s_hat, h_hat), axis=-2)
+
+
+class MissionTrajectory:
+    """Where each spacecraft was: ``state(vehicle, t_s)`` for arrays of mission elapsed seconds."""
+
+    def __init__(self, clock: MissionClock, segments: dict[str, list[Segment]], burns: list[Burn],
+                 solved: dict):
+        self.clock = clock
+        self.segments = segments
+        self.burns = burns
+        self.solved = solved
+
+    def span(self, vehicle: str) -> tuple[float, float]:
+        segs = self.segments[vehicle]
+        return segs[0].t0_s, segs[-1].t1_s
+
+    def check_span(self, vehicle: str, t_s: np.ndarray) -> None:
+        """AstpError naming the accepted range if any time lies outside the simulated span."""
+        t0, t1 = self.span(vehicle)
+        t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        bad = t[(t < t0 - 1e-6) | (t > t1 + 1e-6) | ~np.isfinite(t)]
+        if bad.size:
+            when = format_utc(self.clock.utc(float(bad[0]))) if np.isfinite(bad[0]) else str(bad[0])
+            raise AstpError(
+                f"{when} is outside the simulated flight of {vehicle.capitalize()}: it is simulated "
+                f"from {format_utc(self.clock.utc(t0))} (orbit insertion) to "
+                f"{format_utc(self.clock.utc(t1))} (before entry)"
+            )
+
+    def segment_labels(self, vehicle: str, t_s: np.ndarray) -> list[str]:
+        t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        labels = np.empty(t.shape, dtype=object)
+        for seg in self.segments[vehicle]:
+            labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
+        return list(labels)
+
+    def state(self, vehicle: str, t_s) -> tuple[np.ndarray, np.ndarray]:
+        """ECI position (km) and velocity (km/s), shapes (n, 3), at mission elapsed times."""
+        t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        self.check_span(vehicle, t)
+        pos = np.full(t.shape + (3,), np.nan)
+        vel = np.full(t.shape + (3,), np.nan)
+        for seg in self.segments[vehicle]:
+            sel = (t >= seg.t0_s) & (t <= seg.t1_s) & np.isnan(pos[:, 0])
+            if not sel.any():
+                continue
+            if isinstance(seg.piece, Table):
+                p, v = seg.piece.state(t[sel])
+            else:
+                p, v = self._formation_state(seg.piece, t[sel])
+            pos[sel], vel[sel] = p, v
+        return pos, vel
+
+    def _formation_state(self, form: Formation, t: np.ndarray):
+        lp, lv = self.state(form.leader, t)
+        off = np.stack([np.interp(t, form.t_s, form.offset_m[:, k]) for k in range(3)], axis=-1)
+        idx = np.clip(np.searchsorted(form.t_s, t, side="right") - 1, 0, len(form.t_s) - 2)
+        rate = (form.offset_m[idx + 1] - form.offset_m[idx]) / (form.t_s[idx + 1] - form.t_s[idx])[:, None]
+        basis = lvlh_basis(lp, lv)  # rows are the LVLH axes in ECI
+        pos = lp + np.einsum("nij,ni->nj", basis, off) / 1000.0
+        vel = lv + np.einsum("nij,ni->nj", basis, rate) / 1000.0
+        return pos, vel
+
+
+# --------------------------------------------------------------------------------------------
+# Reconstruction
+# --------------------------------------------------------------------------------------------
+class _Builder:
+    def __init__(self, clock: MissionClock):
+        self.clock = clock
+        self.orb = data.orbits()
+        self.model = orbit.default_force_model(j3_j4=True, drag=False)
+
+    # -- small helpers -------------------------------------------------------------------------
+    def t_of(self, utc_text: str) -> float:
+        return self.clock.t_s(parse_utc(utc_text))
+
+    def gast(self, t_s: float) -> float:
+        t = np.asarray([t_s])
+        return float(earth.gast_rad(self.clock.ut1_s(t), self.clock.tt_s(t))[0])
+
+    def site_eci(self, lat_deg: float, lon_deg: float, t_s: float) -> np.ndarray:
+        ecef = earth.ecef_from_geodetic(np.radians([lat_deg]), np.radians([lon_deg]), np.zeros(1))
+        gast = np.asarray([self.gast(t_s)])
+        pos, _ = earth.ecef_to_eci(ecef, np.zeros((1, 3)), gast)
+        return pos[0]
+
+    def prop(self, pos, vel, dt_s):
+        """Propagate a batch (n,3) by dt_s (either sign)."""
+        pos, vel = np.atleast_2d(pos), np.atleast_2d(vel)
+        if abs(dt_s) < 1e-9:
+            return pos.copy(), vel.copy()
+        return orbit.propagate(pos, vel, float(dt_s), self.model)
+
+    def table(self, pos, vel, t0_s: float, t1_s: float) -> Table:
+        span = t1_s - t0_s
+        grid = np.arange(0.0, span, TABLE_STEP_S)
+        grid = np.append(grid[grid < span - 1.0], span)
+        p, v = orbit.propagate_grid(np.atleast_2d(pos), np.atleast_2d(vel), grid, self.model)
+        return Table(t0_s + grid, p[0], v[0])
+
+    @staticmethod
+    def elements(pos, vel):
+        return orbit.elements_from_state(np.atleast_2d(pos), np.atleast_2d(vel), MU)
+
+    @staticmethod
+    def state_from(a_km, e, i_rad, raan_rad, argp_rad, nu_rad):
+        arr = lambda x: np.atleast_1d(np.asarray(x, dtype=np.float64))  # noqa: E731
+        return orbit.state_from_elements(arr(a_km), arr(e), arr(i_rad), arr(raan_rad),
+                                         arr(argp_rad), arr(nu_rad), MU)
+
+    @staticmethod
+    def plane_angle(pos, raan_rad: float, i_rad: float) -> tuple[float, float]:
+        """(argument of latitude, angle out of the plane) of a position, for a plane."""
+        node = np.array([math.cos(raan_rad), math.sin(raan_rad), 0.0])
+        normal = np.array([math.sin(i_rad) * math.sin(raan_rad), -math.sin(i_rad) * math.cos(raan_rad),
+                           math.cos(i_rad)])
+        m = np.cross(normal, node)
+        p = np.asarray(pos).reshape(3)
+        u = math.atan2(float(p @ m), float(p @ node))
+        out = math.asin(float(p @ normal) / float(np.linalg.norm(p)))
+        return u, out
+
+    def tangential_burn(self, pos, vel, r_other_km):
+        """Velocity after a burn along the velocity that puts the opposite apsis at r_other_km."""
+        r = np.linalg.norm(pos, axis=-1, keepdims=True)
+        speed = np.sqrt(MU * (2.0 / r - 2.0 / (r + np.asarray(r_other_km).reshape(-1, 1))))
+        return vel / np.linalg.norm(vel, axis=-1, keepdims=True) * speed
+
+    def extremum_time(self, pos, vel, t0_s: float, t_guess_s: float, want_min: bool) -> float:
+        """Time of the radius minimum/maximum within +-20 min of a guess (5 s resolution)."""
+        tab = self.table(pos, vel, t0_s, t_guess_s + 1200.0)
+        t = np.arange(t_guess_s - 1200.0, t_guess_s + 1200.0, 5.0)
+        p, _ = tab.state(t)
+        r = np.linalg.norm(p, axis=-1)
+        return float(t[np.argmin(r) if want_min else np.argmax(r)])
+
+    def shoot(self, pos0, vel_guess, dt_s: float, target_pos, *, tol_km=1e-5, max_iter=12):
+        """Velocity at pos0 that reaches target_pos after dt_s (Newton on the propagator)."""
+        pos0 = np.asarray(pos0).reshape(1, 3)
+        v = np.asarray(vel_guess, dtype=np.float64).reshape(3).copy()
+        h = 1e-5  # km/s (1 cm/s) finite-difference step
+        for _ in range(max_iter):
+            vs = np.repeat(v[None, :], 4, axis=0)
+            vs[1:] += np.eye(3) * h
+            p, _ = self.prop(np.repeat(pos0, 4, axis=0), vs, dt_s)
+            miss = p[0] - np.asarray(target_pos).reshape(3)
+            if np.linalg.norm(miss) < tol_km:
+                return v
+            jac = ((p[1:] - p[0]) / h).T
+            v = v - np.linalg.solve(jac, miss)
+        raise RuntimeError(f"shooting did not converge (miss {np.linalg.norm(miss) * 1000:.1f} m)")
+
+    # -- Soyuz -------------------------------------------------------------------------------------
+    def soyuz(self):
+        so = self.orb["soyuz"]
+        site, ins, ins_a = so["launch_site"], so["insertion"], so["insertion"]["assumptions"]
+        asm, asm_a = so["assembly_orbit"], so["assembly_orbit"]["assumptions"]
+        t_launch = self.clock.t_s(data.event("soyuz_launch").utc)
+        t_ins = t_launch + float(ins["time_after_launch_s"])
+        i_rad = math.radians(ins["inclination_deg"])
+
+        # 1. The plane through the pad at launch, ascending.
+        r_site = self.site_eci(site["lat_deg"], site["lon_deg"], t_launch)
+        lat_c = math.asin(r_site[2] / np.linalg.norm(r_site))
+        ra_site = math.atan2(r_site[1], r_site[0])
+        u_site = math.asin(math.sin(lat_c) / math.sin(i_rad))
+        raan = ra_site - math.atan2(math.cos(i_rad) * math.sin(u_site), math.cos(u_site))
+
+        # 2. Insertion at perigee, downrange.
+        rp, ra = R_EQ + ins["perigee_km"], R_EQ + ins["apogee_km"]
+        u_ins = u_site + math.radians(ins_a["downrange_deg"])
+        p_ins, v_ins = self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), i_rad, raan, u_ins, 0.0)
+
+        # 3. Circularisation: low point of revolution 4, then the next high point.
+        period = 2 * math.pi * math.sqrt(((rp + ra) / 2) ** 3 / MU)
+        revs = asm_a["circularisation_revs"]
+        t_b1 = self.extremum_time(p_ins, v_ins, t_ins, t_ins + (revs[0] - 1) * period, want_min=True)
+        p_b1, v_b1m = self.prop(p_ins, v_ins, t_b1 - t_ins)
+        t_b2 = self.extremum_time(p_b1, self.tangential_burn(p_b1, v_b1m, R_EQ + asm["apogee_km"]),
+                                  t_b1, t_b1 + period / 2, want_min=False)
+
+        # 4. Solve the common height offset so that the docking lands at the docking place.
+        t_dock = self.clock.t_s(data.event("docking_1").utc)
+        lo_km, hi_km = asm_a["mean_altitude_range_km"]
+        mean_pub = (asm["perigee_km"] + asm["apogee_km"]) / 2
+        deltas = np.linspace(lo_km - mean_pub, hi_km - mean_pub, 15)
+        errors, cross = self._soyuz_phase_errors(p_b1, v_b1m, t_b1, t_b2, t_dock, deltas, asm)
+        delta, solved_in_range = _root_in_bracket(deltas, errors)
+        err1, cross1 = self._soyuz_phase_errors(p_b1, v_b1m, t_b1, t_b2, t_dock, np.array([delta]), asm)
+
+        v_b1p = self.tangential_burn(p_b1, v_b1m, R_EQ + asm["apogee_km"] + delta)
+        p_b2, v_b2m = self.prop(p_b1, v_b1p, t_b2 - t_b1)
+        v_b2p = self.tangential_burn(p_b2, v_b2m, R_EQ + asm["perigee_km"] + delta)
+
+        t_end = self.t_of(so["coverage"]["end_utc"])
+        segments = [
+            Segment(t_ins, t_b1, "coast", self.table(p_ins, v_ins, t_ins, t_b1)),
+            Segment(t_b1, t_b2, "coast", self.table(p_b1, v_b1p, t_b1, t_b2)),
+            Segment(t_b2, t_end, "coast", self.table(p_b2, v_b2p, t_b2, t_end)),
+        ]
+        burns = [Burn("soyuz", "Soyuz apogee raise (rev 4)", t_b1, (v_b1p - v_b1m)[0]),
+                 Burn("soyuz", "Soyuz circularisation (rev 5)", t_b2, (v_b2p - v_b2m)[0])]
+        solved = {
+            "soyuz_raan_at_launch_deg": math.degrees(raan) % 360.0,
+            "soyuz_u_site_deg": math.degrees(u_site),
+            "soyuz_assembly_height_offset_km": float(delta),
+            "soyuz_assembly_mean_altitude_km": float(mean_pub + delta),
+            "soyuz_assembly_solved_in_range": bool(solved_in_range),
+            "docking_along_track_error_km": float(err1[0] * (R_EQ + mean_pub)),
+            "docking_place_cross_track_km": float(cross1[0]),
+            "soyuz_burn_times_utc": [format_utc(self.clock.utc(t_b1)), format_utc(self.clock.utc(t_b2))],
+        }
+        return segments, burns, solved
+
+    def _soyuz_phase_errors(self, p_b1, v_b1m, t_b1, t_b2, t_dock, deltas, asm):
+        """Along-track angle (rad) from the docking place's projection, for each height offset."""
+        n = len(deltas)
+        pos = np.repeat(p_b1, n, axis=0)
+        vel = self.tangential_burn(pos, np.repeat(v_b1m, n, axis=0), R_EQ + asm["apogee_km"] + deltas)
+        pos, vel = self.prop(pos, vel, t_b2 - t_b1)
+        vel = self.tangential_burn(pos, vel, R_EQ + asm["perigee_km"] + deltas)
+        pos, vel = self.prop(pos, vel, t_dock - t_b2)
+        place = self.orb["docking_place"]
+        target = self.site_eci(place["lat_deg"], place["lon_deg"], t_dock)
+        errors, cross = np.empty(n), np.empty(n)
+        for k in range(n):
+            el = self.elements(pos[k], vel[k])
+            raan, inc = float(el.raan_rad[0]), float(el.i_rad[0])
+            u_sc, _ = self.plane_angle(pos[k], raan, inc)
+            u_tg, out = self.plane_angle(target, raan, inc)
+            errors[k] = math.remainder(u_sc - u_tg, 2 * math.pi)
+            cross[k] = out * R_EQ
+        return errors, cross
+
+    # -- Apollo ------------------------------------------------------------------------------------
+    def apollo(self, soyuz_traj: MissionTrajectory):
+        ap = self.orb["apollo"]
+        site, ins, ins_a, rv = ap["launch_site"], ap["insertion"], ap["insertion"]["assumptions"], ap["rendezvous"]
+        t_launch = self.clock.t_s(data.event("apollo_launch").utc)
+        t_ins = self.clock.t_s(data.event("apollo_insertion").utc)
+        t_nc1, t_nc2, t_nsr = self.t_of(rv["nc1_utc"]), self.t_of(rv["nc2_utc"]), self.t_of(rv["nsr_utc"])
+        t_tpi, t_tpf = self.t_of(rv["tpi_utc"]), self.t_of(rv["tpf_utc"])
+        t_dock = self.clock.t_s(data.event("docking_1").utc)
+
+        # 1. Insertion in the Soyuz plane, downrange of KSC.
+        ps, vs = soyuz_traj.state("soyuz", [t_ins])
+        el_s = self.elements(ps, vs)
+        raan, inc = float(el_s.raan_rad[0]), float(el_s.i_rad[0])
+        r_ksc = self.site_eci(site["lat_deg"], site["lon_deg"], t_launch)
+        u_ksc, out_ksc = self.plane_angle(r_ksc, raan, inc)
+        rp, ra = R_EQ + ins["perigee_km"], R_EQ + ins["apogee_km"]
+        p_ins, v_ins = self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), inc, raan,
+                                       u_ksc + math.radians(ins_a["downrange_deg"]), 0.0)
+
+        # 2. Backwards from TPI: the co-elliptic orbit 15 km below Soyuz, line of sight 27 deg up.
+        ps, vs = soyuz_traj.state("soyuz", [t_tpi])
+        el = self.elements(ps, vs)
+        dh = float(rv["coelliptic_delta_h_km"])
+        r_s = float(np.linalg.norm(ps))
+        theta = _tpi_angle(r_s, r_s - dh, math.radians(rv["tpi_elevation_deg"]))
+        p_tpi, v_tpi_m = self.state_from(el.a_km[0] - dh, el.e[0], el.i_rad[0], el.raan_rad[0],
+                                         el.argp_rad[0], el.nu_rad[0] - theta)
+        # TPI: shoot to the station-keeping point behind Soyuz at TPF.
+        ps_f, vs_f = soyuz_traj.state("soyuz", [t_tpf])
+        sk_km = float(rv["stationkeeping_range_m"]) / 1000.0
+        target = ps_f[0] - sk_km * vs_f[0] / np.linalg.norm(vs_f[0])
+        v_tpi_p = self.shoot(p_tpi, v_tpi_m, t_tpf - t_tpi, target)[None, :]
+        p_tpf, v_tpf_m = self.prop(p_tpi, v_tpi_p, t_tpf - t_tpi)
+
+        # NSR: where the co-elliptic orbit was at 14:12; NC2 ghost: where it was at 12:51.
+        p_nsr, v_nsr_p = self.prop(p_tpi, v_tpi_m, t_nsr - t_tpi)
+        p_ghost, v_ghost = self.prop(p_nsr, v_nsr_p, t_nc2 - t_nsr)
+
+        # 3. NC1: tangential phasing burn that brings Apollo to the ghost's argument of latitude.
+        p_nc1, v_nc1_m = self.prop(p_ins, v_ins, t_nc1 - t_ins)
+        el_g = self.elements(p_ghost, v_ghost)
+        u_ghost = float(el_g.u_rad[0])
+        dv_grid = np.linspace(-0.08, 0.08, 33)  # km/s
+        err = self._nc1_errors(p_nc1, v_nc1_m, dv_grid, t_nc2 - t_nc1, u_ghost)
+        dv_nc1 = _smallest_root(dv_grid, err)
+        for _ in range(3):  # secant refinement on a fine pair
+            pair = np.array([dv_nc1 - 1e-5, dv_nc1 + 1e-5])
+            e2 = self._nc1_errors(p_nc1, v_nc1_m, pair, t_nc2 - t_nc1, u_ghost)
+            slope = (e2[1] - e2[0]) / (pair[1] - pair[0])
+            dv_nc1 -= 0.5 * (e2[0] + e2[1]) / slope
+        v_nc1_p = v_nc1_m + dv_nc1 * v_nc1_m / np.linalg.norm(v_nc1_m)
+        p_nc2, v_nc2_m = self.prop(p_nc1, v_nc1_p, t_nc2 - t_nc1)
+
+        # NC2: transfer to the NSR point.
+        v_nc2_p = self.shoot(p_nc2, v_ghost, t_nsr - t_nc2, p_nsr[0])[None, :]
+        _, v_nsr_m = self.prop(p_nc2, v_nc2_p, t_nsr - t_nc2)
+
+        # 4. Formation with Soyuz from TPF; docked; separation; own coast after leaving.
+        form_knots, offsets, labels = self._formation_knots(t_tpf, t_dock, sk_km * 1000.0)
+        t_dep = form_knots[-1]
+        formation = Formation("soyuz", np.asarray(form_knots), np.asarray(offsets, dtype=np.float64))
+        probe = MissionTrajectory(self.clock, {"soyuz": soyuz_traj.segments["soyuz"],
+                                               "apollo": [Segment(t_tpf, t_dep, "formation", formation)]}, [], {})
+        p_tpf_f, v_tpf_f = probe.state("apollo", [t_tpf])
+        p_dep, v_dep = probe.state("apollo", [t_dep])
+        t_end = self.t_of(ap["coverage"]["end_utc"])
+
+        segments = [
+            Segment(t_ins, t_nc1, "coast", self.table(p_ins, v_ins, t_ins, t_nc1)),
+            Segment(t_nc1, t_nc2, "coast", self.table(p_nc1, v_nc1_p, t_nc1, t_nc2)),
+            Segment(t_nc2, t_nsr, "coast", self.table(p_nc2, v_nc2_p, t_nc2, t_nsr)),
+            Segment(t_nsr, t_tpi, "coast", self.table(p_nsr, v_nsr_p, t_nsr, t_tpi)),
+            Segment(t_tpi, t_tpf, "coast", self.table(p_tpi, v_tpi_p, t_tpi, t_tpf)),
+        ]
+        for (ta, tb, label) in labels:
+            segments.append(Segment(ta, tb, label, formation))
+        segments.append(Segment(t_dep, t_end, "coast", self.table(p_dep, v_dep, t_dep, t_end)))
+
+        burns = [
+            Burn("apollo", "NC1 phasing", t_nc1, (v_nc1_p - v_nc1_m)[0]),
+            Burn("apollo", "NC2 phasing", t_nc2, (v_nc2_p - v_nc2_m)[0]),
+            Burn("apollo", "NSR co-elliptic", t_nsr, (v_nsr_p - v_nsr_m)[0]),
+            Burn("apollo", "TPI terminal phase initiation", t_tpi, (v_tpi_p - v_tpi_m)[0]),
+            Burn("apollo", "TPF terminal phase finalisation", t_tpf, (v_tpf_f - v_tpf_m)[0]),
+        ]
+        tpf_gap_m = float(np.linalg.norm(p_tpf_f - p_tpf)) * 1000.0
+        solved = {
+            "ksc_out_of_soyuz_plane_km_at_apollo_launch": out_ksc * R_EQ,
+            "tpi_phase_angle_deg": math.degrees(theta),
+            "tpi_range_km": float(np.linalg.norm(self.prop(p_tpi, v_tpi_m, 0.0)[0][0] - ps[0])),
+            "tpf_position_gap_m": tpf_gap_m,
+            "apollo_burns_m_s": {b.name: round(b.dv_m_s, 2) for b in burns},
+        }
+        return segments, burns, solved
+
+    def _nc1_errors(self, p_nc1, v_nc1_m, dvs, dt, u_target):
+        n = len(dvs)
+        v = np.repeat(v_nc1_m, n, axis=0)
+        v = v + dvs[:, None] * v / np.linalg.norm(v, axis=-1, keepdims=True)
+        pos, vel = self.prop(np.repeat(p_nc1, n, axis=0), v, dt)
+        u = np.asarray(self.elements(pos, vel).u_rad, dtype=np.float64)
+        return np.asarray([math.remainder(float(x) - u_target, 2 * math.pi) for x in u])
+
+    def _formation_knots(self, t_tpf, t_dock, sk_m):
+        f, d = self.orb["formation"], self.orb["docked"]
+        t_u1, t_d2 = self.t_of(d["first_undocking_utc"]), self.t_of(d["second_docking_utc"])
+        t_u2, t_dep = self.t_of(d["final_undocking_utc"]), self.t_of(d["apollo_departs_utc"])
+        zero, sk = [0.0, 0.0, 0.0], [0.0, -sk_m, 0.0]
+        t_mid = 0.5 * (t_u1 + t_d2)
+        knots = [t_tpf, t_dock, t_u1, t_mid, t_d2, t_u2, t_dep]
+        offsets = [sk, zero, zero, f["undocking_1_backoff_m"], zero, zero, f["after_final_undocking_m"]]
+        labels = [(t_tpf, t_dock, "formation"), (t_dock, t_u1, "docked"), (t_u1, t_d2, "formation"),
+                  (t_d2, t_u2, "docked"), (t_u2, t_dep, "formation")]
+        return knots, offsets, labels
+
+    def build(self) -> MissionTrajectory:
+        s_segments, s_burns, s_solved = self.soyuz()
+        soyuz_only = MissionTrajectory(self.clock, {"soyuz": s_segments}, s_burns, s_solved)
+        a_segments, a_burns, a_solved = self.apollo(soyuz_only)
+        return MissionTrajectory(self.clock, {"soyuz": s_segments, "apollo": a_segments},
+                                 s_burns + a_burns, {**s_solved, **a_solved})
+
+
+def _tpi_angle(r_target_km: float, r_chaser_km: float, elevation_rad: float) -> float:
+    """Central angle by which the chaser trails, for a given line-of-sight elevation (circular)."""
+    lo, hi = 1e-6, 0.5
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        el = math.atan2(r_target_km * math.cos(mid) - r_chaser_km, r_target_km * math.sin(mid))
+        lo, hi = (mid, hi) if el > elevation_rad else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _root_in_bracket(x: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
+    """Linear-interpolated zero of sampled y(x); the x of min |y| (and False) when none."""
+    for k in range(len(x) - 1):
+        if y[k] == 0.0:
+            return float(x[k]), True
+        if y[k] * y[k + 1] < 0 and abs(y[k] - y[k + 1]) < math.pi:
+            return float(x[k] - y[k] * (x[k + 1] - x[k]) / (y[k + 1] - y[k])), True
+    return float(x[int(np.argmin(np.abs(y)))]), False
+
+
+def _smallest_root(x: np.ndarray, y: np.ndarray) -> float:
+    """The zero crossing of sampled y(x) (not a 2-pi wrap jump) closest to x = 0."""
+    roots = []
+    for k in range(len(x) - 1):
+        if y[k] * y[k + 1] <= 0 and abs(y[k] - y[k + 1]) < math.pi:
+            denom = y[k + 1] - y[k]
+            roots.append(float(x[k]) if denom == 0 else float(x[k] - y[k] * (x[k + 1] - x[k]) / denom))
+    if not roots:
+        raise RuntimeError("no phasing solution in the searched range of NC1 burns")
+    return min(roots, key=abs)
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+def _fingerprint() -> str:
+    h = hashlib.sha256(f"v{CACHE_VERSION}".encode())
+    root = repo_root()
+    files = sorted((data.data_dir() / "mission").glob("*.toml")) + sorted((data.data_dir() / "reference").glob("*.csv"))
+    files += [Path(__file__), root / "kernels" / "orbit.py", root / "kernels" / "earth.py",
+              root / "kernels" / "timescales.py"]
+    for f in files:
+        if f.exists():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _save(traj: MissionTrajectory, path: Path) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    meta = {"segments": {}, "burns": [], "solved": traj.solved}
+    for vehicle, segs in traj.segments.items():
+        meta["segments"][vehicle] = []
+        for k, seg in enumerate(segs):
+            key = f"{vehicle}_{k}"
+            entry = {"t0_s": seg.t0_s, "t1_s": seg.t1_s, "label": seg.label, "key": key}
+            if isinstance(seg.piece, Table):
+                entry["type"] = "table"
+                arrays[key + "_t"], arrays[key + "_p"], arrays[key + "_v"] = seg.piece.t_s, seg.piece.pos_km, seg.piece.vel_km_s
+            else:
+                entry["type"] = "formation"
+                entry["leader"] = seg.piece.leader
+                arrays[key + "_t"], arrays[key + "_o"] = seg.piece.t_s, seg.piece.offset_m
+            meta["segments"][vehicle].append(entry)
+    for k, b in enumerate(traj.burns):
+        meta["burns"].append({"vehicle": b.vehicle, "name": b.name, "t_s": b.t_s})
+        arrays[f"burn_{k}"] = b.dv_km_s
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(path)  # atomic: a crash never leaves a half-written cache
+
+
+def _load(path: Path, clock: MissionClock) -> MissionTrajectory:
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode())
+        segments: dict[str, list[Segment]] = {}
+        for vehicle, entries in meta["segments"].items():
+            segs = []
+            for e in entries:
+                key = e["key"]
+                if e["type"] == "table":
+                    piece = Table(z[key + "_t"], z[key + "_p"], z[key + "_v"])
+                else:
+                    piece = Formation(e["leader"], z[key + "_t"], z[key + "_o"])
+                segs.append(Segment(e["t0_s"], e["t1_s"], e["label"], piece))
+            segments[vehicle] = segs
+        burns = [Burn(b["vehicle"], b["name"], b["t_s"], z[f"burn_{k}"]) for k, b in enumerate(meta["burns"])]
+    return MissionTrajectory(clock, segments, burns, meta["solved"])
+
+
+_MEMO: dict[str, MissionTrajectory] = {}
+
+
+def mission_trajectory(clock: MissionClock | None = None, *, use_cache: bool = True,
+                       notice=None) -> MissionTrajectory:
+    """The reconstructed mission, from the disk cache when it is current, else rebuilt (~seconds)."""
+    clock = clock or MissionClock.from_data()
+    key = _fingerprint()
+    if key in _MEMO:
+        return _MEMO[key]
+    say = notice or (lambda msg: print(msg, file=sys.stderr))
+    path = cache_dir() / f"trajectory-{key}.npz"
+    traj = None
+    if use_cache and path.exists():
+        try:
+            traj = _load(path, clock)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
+            say(f"astp: the trajectory cache {path} was unreadable; rebuilding it (nothing is lost)")
+            traj = None
+    if traj is None:
+        traj = _Builder(clock).build()
+        if use_cache:
+            try:
+                _save(traj, path)
+            except OSError as exc:
+                say(f"astp: could not write the trajectory cache ({exc.strerror or exc}); "
+                    f"set ASTP_CACHE_DIR to a writable folder to make later runs faster")
+    _MEMO[key] = traj
+    return traj
+
+
+def describe(traj: MissionTrajectory) -> dict:
+    """A JSON-ready summary of the reconstruction: spans, burns and solved parameters."""
+    clock = traj.clock
+    return {
+        "spans": {v: [format_utc(clock.utc(a)) for a in traj.span(v)] for v in traj.segments},
+        "burns": [{"vehicle": b.vehicle, "name": b.name, "utc": format_utc(clock.utc(b.t_s)),
+                   "dv_m_s": round(b.dv_m_s, 3)} for b in traj.burns],
+        "solved": traj.solved,
+    }
+
+
+__all__ = ["MissionTrajectory", "mission_trajectory", "describe", "Burn", "Segment", "Table",
+           "Formation", "lvlh_basis", "_dt"]
