@@ -26,8 +26,9 @@ def wrap_pi(angle_rad):
     """Wrap angles to (-pi, pi]."""
     xp = array_namespace(angle_rad)
     wrapped = angle_rad - TWO_PI * xp.floor((angle_rad + math.pi) / TWO_PI)
-    # floor maps exactly -pi to -pi; move it to +pi so the interval is (-pi, pi].
-    return xp.where(wrapped == -math.pi, math.pi, wrapped)
+    # floor maps exactly -pi to -pi; move it to +pi so the interval is (-pi, pi]. (Array
+    # operands only: a Python scalar in where() is not in the 2023.12 standard.)
+    return xp.where(wrapped == -math.pi, wrapped + TWO_PI, wrapped)
 
 
 def wrap_two_pi(angle_rad):
