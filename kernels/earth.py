@@ -33,6 +33,7 @@ from kernels._xp import (
     rot_x,
     rot_y,
     rot_z,
+    wrap_pi,
     wrap_two_pi,
 )
 from kernels.constants import (
