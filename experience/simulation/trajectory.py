@@ -234,14 +234,6 @@ class _Builder:
         speed = np.sqrt(MU * (2.0 / r - 2.0 / (r + np.asarray(r_other_km).reshape(-1, 1))))
         return vel / np.linalg.norm(vel, axis=-1, keepdims=True) * speed
 
-    def extremum_time(self, pos, vel, t0_s: float, t_guess_s: float, want_min: bool) -> float:
-        """Time of the radius minimum/maximum within +-20 min of a guess (5 s resolution)."""
-        tab = self.table(pos, vel, t0_s, t_guess_s + 1200.0)
-        t = np.arange(t_guess_s - 1200.0, t_guess_s + 1200.0, 5.0)
-        p, _ = tab.state(t)
-        r = np.linalg.norm(p, axis=-1)
-        return float(t[np.argmin(r) if want_min else np.argmax(r)])
-
     def shoot(self, pos0, vel_guess, dt_s: float, target_pos, *, tol_km=1e-5, max_iter=12):
         """Velocity at pos0 that reaches target_pos after dt_s (Newton on the propagator)."""
         pos0 = np.asarray(pos0).reshape(1, 3)
@@ -279,66 +271,92 @@ class _Builder:
         u_ins = u_site + math.radians(ins_a["downrange_deg"])
         p_ins, v_ins = self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), i_rad, raan, u_ins, 0.0)
 
-        # 3. Circularisation: low point of revolution 4, then the next high point.
-        period = 2 * math.pi * math.sqrt(((rp + ra) / 2) ** 3 / MU)
-        revs = asm_a["circularisation_revs"]
-        t_b1 = self.extremum_time(p_ins, v_ins, t_ins, t_ins + (revs[0] - 1) * period, want_min=True)
-        p_b1, v_b1m = self.prop(p_ins, v_ins, t_b1 - t_ins)
-        t_b2 = self.extremum_time(p_b1, self.tangential_burn(p_b1, v_b1m, R_EQ + asm["apogee_km"]),
-                                  t_b1, t_b1 + period / 2, want_min=False)
-
-        # 4. Solve the common height offset so that the docking lands at the docking place.
-        t_dock = self.clock.t_s(data.event("docking_1").utc)
-        lo_km, hi_km = asm_a["mean_altitude_range_km"]
-        mean_pub = (asm["perigee_km"] + asm["apogee_km"]) / 2
-        deltas = np.linspace(lo_km - mean_pub, hi_km - mean_pub, 15)
-        errors, cross = self._soyuz_phase_errors(p_b1, v_b1m, t_b1, t_b2, t_dock, deltas, asm)
-        delta, solved_in_range = _root_in_bracket(deltas, errors)
-        err1, cross1 = self._soyuz_phase_errors(p_b1, v_b1m, t_b1, t_b2, t_dock, np.array([delta]), asm)
-
-        v_b1p = self.tangential_burn(p_b1, v_b1m, R_EQ + asm["apogee_km"] + delta)
-        p_b2, v_b2m = self.prop(p_b1, v_b1p, t_b2 - t_b1)
-        v_b2p = self.tangential_burn(p_b2, v_b2m, R_EQ + asm["perigee_km"] + delta)
-
+        # 3. Circularisation on 16 July (SP4209): a tangential burn at a perigee raising the
+        #    apogee to the assembly apogee, then at that apogee a horizontal burn whose speed is
+        #    solved so the mean nodal period is the published one. Which perigee (revolution)
+        #    is chosen by the docking place; the period is then trimmed within 0.02 min of the
+        #    published value so that Soyuz is at the docking place at 16:09:09.
         t_end = self.t_of(so["coverage"]["end_utc"])
+        day0, day1 = (self.t_of(x) for x in asm_a["circularisation_window_utc"])
+        ins_table = self.table(p_ins, v_ins, t_ins, day1 + 3600.0)
+        t_dock = self.clock.t_s(data.event("docking_1").utc)
+        r_apo = R_EQ + float(asm["apogee_km"])
+        period0 = 60.0 * float(asm["period_min"])
+        trim = 60.0 * float(asm_a["period_trim_min"])
+
+        def phase_error(t_b1: float, period_s: float):
+            burns = self._circularise(ins_table, t_b1, r_apo, period_s)
+            pos, vel = self.prop(burns["p2"], burns["v2p"], t_dock - burns["t2"])
+            err, cross = self._along_track_error(pos[0], vel[0], t_dock)
+            return err, cross, burns
+
+        perigees = _local_extrema(ins_table, day0, day1 - 3600.0, want_min=True)
+        errors = [phase_error(t, period0)[0] for t in perigees]
+        t_b1 = perigees[int(np.argmin(np.abs(errors)))]
+        period, (e0, p0) = period0, (min(errors, key=abs), period0)
+        p1 = period0 + 0.25 * trim
+        for _ in range(5):  # secant on the period trim (the phase error is nearly linear in it)
+            e1 = phase_error(t_b1, p1)[0]
+            period = p1
+            if abs(e1) * r_apo < 0.05 or e1 == e0:
+                break
+            p0, p1, e0 = p1, min(max(p1 - e1 * (p1 - p0) / (e1 - e0), period0 - trim), period0 + trim), e1
+        err, cross, b = phase_error(t_b1, period)
+        t_b2 = b["t2"]
+
         segments = [
             Segment(t_ins, t_b1, "coast", self.table(p_ins, v_ins, t_ins, t_b1)),
-            Segment(t_b1, t_b2, "coast", self.table(p_b1, v_b1p, t_b1, t_b2)),
-            Segment(t_b2, t_end, "coast", self.table(p_b2, v_b2p, t_b2, t_end)),
+            Segment(t_b1, t_b2, "coast", self.table(b["p1"], b["v1p"], t_b1, t_b2)),
+            Segment(t_b2, t_end, "coast", self.table(b["p2"], b["v2p"], t_b2, t_end)),
         ]
-        burns = [Burn("soyuz", "Soyuz apogee raise (rev 4)", t_b1, (v_b1p - v_b1m)[0]),
-                 Burn("soyuz", "Soyuz circularisation (rev 5)", t_b2, (v_b2p - v_b2m)[0])]
+        burns = [Burn("soyuz", "Soyuz apogee raise", t_b1, (b["v1p"] - b["v1m"])[0]),
+                 Burn("soyuz", "Soyuz circularisation", t_b2, (b["v2p"] - b["v2m"])[0])]
+        me = orbit.mean_elements_from_state(b["p2"], b["v2p"], self.model)
         solved = {
             "soyuz_raan_at_launch_deg": math.degrees(raan) % 360.0,
             "soyuz_u_site_deg": math.degrees(u_site),
-            "soyuz_assembly_height_offset_km": float(delta),
-            "soyuz_assembly_mean_altitude_km": float(mean_pub + delta),
-            "soyuz_assembly_solved_in_range": bool(solved_in_range),
-            "docking_along_track_error_km": float(err1[0] * (R_EQ + mean_pub)),
-            "docking_place_cross_track_km": float(cross1[0]),
-            "soyuz_burn_times_utc": [format_utc(self.clock.utc(t_b1)), format_utc(self.clock.utc(t_b2))],
+            "soyuz_circularisation_utc": [format_utc(self.clock.utc(t_b1)), format_utc(self.clock.utc(t_b2))],
+            "soyuz_assembly_mean_a_km": float(me.a_km[0]),
+            "soyuz_assembly_nodal_period_min": period / 60.0,
+            "docking_along_track_error_km": float(err * r_apo),
+            "docking_place_cross_track_km": float(cross),
         }
         return segments, burns, solved
 
-    def _soyuz_phase_errors(self, p_b1, v_b1m, t_b1, t_b2, t_dock, deltas, asm):
-        """Along-track angle (rad) from the docking place's projection, for each height offset."""
-        n = len(deltas)
-        pos = np.repeat(p_b1, n, axis=0)
-        vel = self.tangential_burn(pos, np.repeat(v_b1m, n, axis=0), R_EQ + asm["apogee_km"] + deltas)
-        pos, vel = self.prop(pos, vel, t_b2 - t_b1)
-        vel = self.tangential_burn(pos, vel, R_EQ + asm["perigee_km"] + deltas)
-        pos, vel = self.prop(pos, vel, t_dock - t_b2)
+    def _circularise(self, ins_table: Table, t_b1: float, r_apo_km: float, period_s: float) -> dict:
+        """The two Soyuz burns for a first-burn time: states before/after each burn."""
+        p1, v1m = ins_table.state(np.asarray([t_b1]))
+        v1p = self.tangential_burn(p1, v1m, r_apo_km)
+        transfer = self.table(p1, v1p, t_b1, t_b1 + 3600.0)
+        t2 = _local_extrema(transfer, t_b1 + 1800.0, t_b1 + 3600.0, want_min=False)[0]
+        p2, v2m = transfer.state(np.asarray([t2]))
+        r = float(np.linalg.norm(p2))
+        h_hat = np.cross(p2[0], v2m[0])
+        along = np.cross(h_hat / np.linalg.norm(h_hat), p2[0] / r)
+        k0, k1 = 1.0, 1.0005
+        per0 = self._nodal_period_s(p2, k0 * math.sqrt(MU / r) * along[None, :])
+        for _ in range(8):  # secant on the speed factor for the target nodal period
+            per1 = self._nodal_period_s(p2, k1 * math.sqrt(MU / r) * along[None, :])
+            if abs(per1 - period_s) < 1e-3 or per1 == per0:
+                break
+            k0, k1, per0 = k1, k1 - (per1 - period_s) * (k1 - k0) / (per1 - per0), per1
+        v2p = (k1 * math.sqrt(MU / r) * along)[None, :]
+        return {"p1": p1, "v1m": v1m, "v1p": v1p, "t2": t2, "p2": p2, "v2m": v2m, "v2p": v2p}
+
+    def _nodal_period_s(self, pos, vel) -> float:
+        me = orbit.mean_elements_from_state(pos, vel, self.model)
+        return float(2 * math.pi / (me.mean_motion_rad_s[0] + me.argp_rate_rad_s[0]))
+
+    def _along_track_error(self, pos, vel, t_s: float) -> tuple[float, float]:
+        """Along-track angle (rad) from the docking place's projection onto the orbit plane, and
+        the place's distance from the plane (km)."""
         place = self.orb["docking_place"]
-        target = self.site_eci(place["lat_deg"], place["lon_deg"], t_dock)
-        errors, cross = np.empty(n), np.empty(n)
-        for k in range(n):
-            el = self.elements(pos[k], vel[k])
-            raan, inc = float(el.raan_rad[0]), float(el.i_rad[0])
-            u_sc, _ = self.plane_angle(pos[k], raan, inc)
-            u_tg, out = self.plane_angle(target, raan, inc)
-            errors[k] = math.remainder(u_sc - u_tg, 2 * math.pi)
-            cross[k] = out * R_EQ
-        return errors, cross
+        target = self.site_eci(place["lat_deg"], place["lon_deg"], t_s)
+        el = self.elements(np.asarray(pos)[None, :], np.asarray(vel)[None, :])
+        raan, inc = float(el.raan_rad[0]), float(el.i_rad[0])
+        u_sc, _ = self.plane_angle(pos, raan, inc)
+        u_tg, out = self.plane_angle(target, raan, inc)
+        return math.remainder(u_sc - u_tg, 2 * math.pi), out * R_EQ
 
     # -- Apollo ------------------------------------------------------------------------------------
     def apollo(self, soyuz_traj: MissionTrajectory):
@@ -357,46 +375,81 @@ class _Builder:
         r_ksc = self.site_eci(site["lat_deg"], site["lon_deg"], t_launch)
         u_ksc, out_ksc = self.plane_angle(r_ksc, raan, inc)
         rp, ra = R_EQ + ins["perigee_km"], R_EQ + ins["apogee_km"]
-        p_ins, v_ins = self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), inc, raan,
-                                       u_ksc + math.radians(ins_a["downrange_deg"]), 0.0)
 
-        # 2. Backwards from TPI: the co-elliptic orbit 15 km below Soyuz, line of sight 27 deg up.
+        def insertion(d_raan: float = 0.0, d_inc: float = 0.0):
+            return self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), inc + d_inc, raan + d_raan,
+                                   u_ksc + math.radians(ins_a["downrange_deg"]), 0.0)
+
+        # 2. The aim point, backwards from TPI: the co-elliptic orbit 15 km below Soyuz with the
+        #    line of sight 27 deg above the horizon at TPI; where that orbit was at NSR (14:12).
         ps, vs = soyuz_traj.state("soyuz", [t_tpi])
         el = self.elements(ps, vs)
         dh = float(rv["coelliptic_delta_h_km"])
         r_s = float(np.linalg.norm(ps))
         theta = _tpi_angle(r_s, r_s - dh, math.radians(rv["tpi_elevation_deg"]))
-        p_tpi, v_tpi_m = self.state_from(el.a_km[0] - dh, el.e[0], el.i_rad[0], el.raan_rad[0],
-                                         el.argp_rad[0], el.nu_rad[0] - theta)
+        p_aim, v_aim = self.state_from(el.a_km[0] - dh, el.e[0], el.i_rad[0], el.raan_rad[0],
+                                       el.argp_rad[0], el.nu_rad[0] - theta)
+        p_nsr_aim, v_nsr_aim = self.prop(p_aim, v_aim, t_nsr - t_tpi)
+        el_aim = self.elements(p_nsr_aim, v_nsr_aim)
+        u_aim, r_aim = float(el_aim.u_rad[0]), float(np.linalg.norm(p_nsr_aim))
+
+        # 3. Forwards: NC1 and NC2 along the velocity, NCC (half a revolution before NSR) along
+        #    the velocity and radial, solved by Gauss-Newton with minimum-norm steps so that Apollo
+        #    reaches the aim point's argument of latitude, radius and radial velocity at NSR; NSR
+        #    then only adjusts the speed onto the co-elliptic orbit.
+        t_ncc = t_nsr - 0.5 * 2 * math.pi * math.sqrt(r_aim ** 3 / MU)
+        rdot_aim = float(np.dot(p_nsr_aim[0], v_nsr_aim[0]) / r_aim)
+        aim = (u_aim, r_aim, rdot_aim)
+        times = (t_nc1, t_nc2, t_ncc, t_nsr)
+        u_ghost = float(self.elements(*self.prop(p_nsr_aim, v_nsr_aim, t_nc2 - t_nsr)).u_rad[0])
+
+        def solve_phasing(p_ins, v_ins):
+            p_nc1, v_nc1_m = self.prop(p_ins, v_ins, t_nc1 - t_ins)
+            dv_grid = np.linspace(-0.08, 0.08, 33)  # km/s: a coarse phasing search for NC1 first
+            err = self._nc1_errors(p_nc1, v_nc1_m, dv_grid, t_nc2 - t_nc1, u_ghost)
+            x = np.array([_smallest_root(dv_grid, err), 0.0, 0.0, 0.0])
+            h = 1e-5
+            for _ in range(15):
+                f = self._nsr_miss(p_nc1, v_nc1_m, x[None, :] + np.vstack([np.zeros(4), h * np.eye(4)]), times, aim)
+                if np.all(np.abs(f[0]) < 1e-4):
+                    break
+                jac = ((f[1:] - f[0]) / h).T
+                x = x - np.linalg.lstsq(jac, f[0], rcond=None)[0]
+            return p_nc1, v_nc1_m, x
+
+        # Apollo was aimed into a plane that the differential nodal regression brings onto the
+        # Soyuz plane by NSR: solve the insertion node and inclination offsets for that.
+        n_aim = np.cross(p_nsr_aim[0], v_nsr_aim[0])
+        n_aim /= np.linalg.norm(n_aim)
+        d_plane = np.zeros(2)
+        for _ in range(2):
+            p_ins, v_ins = insertion(*d_plane)
+            p_nc1, v_nc1_m, x = solve_phasing(p_ins, v_ins)
+            rows = []
+            for dd in (np.zeros(2), np.array([1e-4, 0.0]), np.array([0.0, 1e-4])):
+                pi_, vi_ = insertion(*(d_plane + dd))
+                pc, vc = self.prop(pi_, vi_, t_nc1 - t_ins)
+                st = self._phasing_states(pc, vc, x[None, :], times)
+                rows.append([float(st["p_nsr"][0] @ n_aim), float(st["v_nsr_m"][0] @ n_aim) * 1000.0])
+            rows = np.asarray(rows)
+            jac = ((rows[1:] - rows[0]) / 1e-4).T
+            d_plane = d_plane - np.linalg.solve(jac, rows[0])
+        p_ins, v_ins = insertion(*d_plane)
+        p_nc1, v_nc1_m, x = solve_phasing(p_ins, v_ins)
+        plan = self._phasing_states(p_nc1, v_nc1_m, x[None, :], times)
+        v_nc1_p, p_nc2, v_nc2_m, v_nc2_p = plan["v_nc1_p"], plan["p_nc2"], plan["v_nc2_m"], plan["v_nc2_p"]
+        p_ncc, v_ncc_m, v_ncc_p = plan["p_ncc"], plan["v_ncc_m"], plan["v_ncc_p"]
+        p_nsr, v_nsr_m = plan["p_nsr"], plan["v_nsr_m"]
+
+        # NSR: onto the co-elliptic orbit (the aim velocity, carried to Apollo's actual point).
+        v_nsr_p = v_nsr_aim
+        p_tpi, v_tpi_m = self.prop(p_nsr, v_nsr_p, t_tpi - t_nsr)
         # TPI: shoot to the station-keeping point behind Soyuz at TPF.
         ps_f, vs_f = soyuz_traj.state("soyuz", [t_tpf])
         sk_km = float(rv["stationkeeping_range_m"]) / 1000.0
         target = ps_f[0] - sk_km * vs_f[0] / np.linalg.norm(vs_f[0])
         v_tpi_p = self.shoot(p_tpi, v_tpi_m, t_tpf - t_tpi, target)[None, :]
         p_tpf, v_tpf_m = self.prop(p_tpi, v_tpi_p, t_tpf - t_tpi)
-
-        # NSR: where the co-elliptic orbit was at 14:12; NC2 ghost: where it was at 12:51.
-        p_nsr, v_nsr_p = self.prop(p_tpi, v_tpi_m, t_nsr - t_tpi)
-        p_ghost, v_ghost = self.prop(p_nsr, v_nsr_p, t_nc2 - t_nsr)
-
-        # 3. NC1: tangential phasing burn that brings Apollo to the ghost's argument of latitude.
-        p_nc1, v_nc1_m = self.prop(p_ins, v_ins, t_nc1 - t_ins)
-        el_g = self.elements(p_ghost, v_ghost)
-        u_ghost = float(el_g.u_rad[0])
-        dv_grid = np.linspace(-0.08, 0.08, 33)  # km/s
-        err = self._nc1_errors(p_nc1, v_nc1_m, dv_grid, t_nc2 - t_nc1, u_ghost)
-        dv_nc1 = _smallest_root(dv_grid, err)
-        for _ in range(3):  # secant refinement on a fine pair
-            pair = np.array([dv_nc1 - 1e-5, dv_nc1 + 1e-5])
-            e2 = self._nc1_errors(p_nc1, v_nc1_m, pair, t_nc2 - t_nc1, u_ghost)
-            slope = (e2[1] - e2[0]) / (pair[1] - pair[0])
-            dv_nc1 -= 0.5 * (e2[0] + e2[1]) / slope
-        v_nc1_p = v_nc1_m + dv_nc1 * v_nc1_m / np.linalg.norm(v_nc1_m)
-        p_nc2, v_nc2_m = self.prop(p_nc1, v_nc1_p, t_nc2 - t_nc1)
-
-        # NC2: transfer to the NSR point.
-        v_nc2_p = self.shoot(p_nc2, v_ghost, t_nsr - t_nc2, p_nsr[0])[None, :]
-        _, v_nsr_m = self.prop(p_nc2, v_nc2_p, t_nsr - t_nc2)
 
         # 4. Formation with Soyuz from TPF; docked; separation; own coast after leaving.
         form_knots, offsets, labels = self._formation_knots(t_tpf, t_dock, sk_km * 1000.0)
@@ -411,7 +464,8 @@ class _Builder:
         segments = [
             Segment(t_ins, t_nc1, "coast", self.table(p_ins, v_ins, t_ins, t_nc1)),
             Segment(t_nc1, t_nc2, "coast", self.table(p_nc1, v_nc1_p, t_nc1, t_nc2)),
-            Segment(t_nc2, t_nsr, "coast", self.table(p_nc2, v_nc2_p, t_nc2, t_nsr)),
+            Segment(t_nc2, t_ncc, "coast", self.table(p_nc2, v_nc2_p, t_nc2, t_ncc)),
+            Segment(t_ncc, t_nsr, "coast", self.table(p_ncc, v_ncc_p, t_ncc, t_nsr)),
             Segment(t_nsr, t_tpi, "coast", self.table(p_nsr, v_nsr_p, t_nsr, t_tpi)),
             Segment(t_tpi, t_tpf, "coast", self.table(p_tpi, v_tpi_p, t_tpi, t_tpf)),
         ]
@@ -422,6 +476,7 @@ class _Builder:
         burns = [
             Burn("apollo", "NC1 phasing", t_nc1, (v_nc1_p - v_nc1_m)[0]),
             Burn("apollo", "NC2 phasing", t_nc2, (v_nc2_p - v_nc2_m)[0]),
+            Burn("apollo", "NCC corrective combination", t_ncc, (v_ncc_p - v_ncc_m)[0]),
             Burn("apollo", "NSR co-elliptic", t_nsr, (v_nsr_p - v_nsr_m)[0]),
             Burn("apollo", "TPI terminal phase initiation", t_tpi, (v_tpi_p - v_tpi_m)[0]),
             Burn("apollo", "TPF terminal phase finalisation", t_tpf, (v_tpf_f - v_tpf_m)[0]),
@@ -429,12 +484,41 @@ class _Builder:
         tpf_gap_m = float(np.linalg.norm(p_tpf_f - p_tpf)) * 1000.0
         solved = {
             "ksc_out_of_soyuz_plane_km_at_apollo_launch": out_ksc * R_EQ,
+            "apollo_insertion_plane_offset_deg": [math.degrees(float(d)) for d in d_plane],
             "tpi_phase_angle_deg": math.degrees(theta),
-            "tpi_range_km": float(np.linalg.norm(self.prop(p_tpi, v_tpi_m, 0.0)[0][0] - ps[0])),
+            "tpi_range_km": float(np.linalg.norm(p_tpi[0] - ps[0])),
+            "nsr_miss_from_aim_km": float(np.linalg.norm(p_nsr[0] - p_nsr_aim[0])),
             "tpf_position_gap_m": tpf_gap_m,
             "apollo_burns_m_s": {b.name: round(b.dv_m_s, 2) for b in burns},
         }
         return segments, burns, solved
+
+    def _phasing_states(self, p_nc1, v_nc1_m, x, times) -> dict:
+        """Apply NC1 (x[:,0] along), NC2 (x[:,1] along), NCC (x[:,2] along, x[:,3] radial) and
+        coast to NSR; rows of x are independent cases (km/s)."""
+        t_nc1, t_nc2, t_ncc, t_nsr = times
+        n = len(x)
+        zero = np.zeros((n, 1))
+        st = {"v_nc1_p": np.repeat(v_nc1_m, n, axis=0)}
+        st["v_nc1_p"] = st["v_nc1_p"] + _in_plane_dv(np.repeat(p_nc1, n, axis=0), st["v_nc1_p"], np.hstack([x[:, 0:1], zero]))
+        st["p_nc2"], st["v_nc2_m"] = self.prop(np.repeat(p_nc1, n, axis=0), st["v_nc1_p"], t_nc2 - t_nc1)
+        st["v_nc2_p"] = st["v_nc2_m"] + _in_plane_dv(st["p_nc2"], st["v_nc2_m"], np.hstack([x[:, 1:2], zero]))
+        st["p_ncc"], st["v_ncc_m"] = self.prop(st["p_nc2"], st["v_nc2_p"], t_ncc - t_nc2)
+        st["v_ncc_p"] = st["v_ncc_m"] + _in_plane_dv(st["p_ncc"], st["v_ncc_m"], x[:, 2:4])
+        st["p_nsr"], st["v_nsr_m"] = self.prop(st["p_ncc"], st["v_ncc_p"], t_nsr - t_ncc)
+        return st
+
+    def _nsr_miss(self, p_nc1, v_nc1_m, x, times, aim):
+        """Misses at NSR for rows x (see _phasing_states): (argument-of-latitude error x radius,
+        radius error, radial-velocity error x 1000 s), all in km."""
+        u_aim, r_aim, rdot_aim = aim
+        st = self._phasing_states(p_nc1, v_nc1_m, x, times)
+        pos, vel = st["p_nsr"], st["v_nsr_m"]
+        u = self.elements(pos, vel).u_rad
+        r = np.linalg.norm(pos, axis=-1)
+        du = np.array([math.remainder(float(a) - u_aim, 2 * math.pi) for a in u])
+        rdot = np.sum(pos * vel, axis=-1) / r
+        return np.stack([du * r_aim, r - r_aim, (rdot - rdot_aim) * 1000.0], axis=-1)
 
     def _nc1_errors(self, p_nc1, v_nc1_m, dvs, dt, u_target):
         n = len(dvs)
@@ -462,6 +546,28 @@ class _Builder:
         a_segments, a_burns, a_solved = self.apollo(soyuz_only)
         return MissionTrajectory(self.clock, {"soyuz": s_segments, "apollo": a_segments},
                                  s_burns + a_burns, {**s_solved, **a_solved})
+
+
+def _in_plane_dv(pos, vel, parts):
+    """Velocity change (n, 3) from (along-velocity, radial) parts (n, 2), km/s."""
+    along = vel / np.linalg.norm(vel, axis=-1, keepdims=True)
+    radial = pos / np.linalg.norm(pos, axis=-1, keepdims=True)
+    return parts[:, 0:1] * along + parts[:, 1:2] * radial
+
+
+def _local_extrema(table: Table, t0_s: float, t1_s: float, want_min: bool) -> list[float]:
+    """Times of the radius minima (perigees) or maxima (apogees) of a table inside [t0, t1],
+    refined by a parabola through the 5 s samples around each."""
+    t = np.arange(t0_s, t1_s, 5.0)
+    p, _ = table.state(t)
+    r = np.linalg.norm(p, axis=-1) * (1.0 if want_min else -1.0)
+    k = np.where((r[1:-1] < r[:-2]) & (r[1:-1] <= r[2:]))[0] + 1
+    out = []
+    for i in k:
+        denom = r[i - 1] - 2 * r[i] + r[i + 1]
+        shift = 0.5 * (r[i - 1] - r[i + 1]) / denom if denom > 0 else 0.0
+        out.append(float(t[i] + 5.0 * shift))
+    return out
 
 
 def _tpi_angle(r_target_km: float, r_chaser_km: float, elevation_rad: float) -> float:
