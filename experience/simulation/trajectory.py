@@ -228,6 +228,20 @@ class _Builder:
         out = math.asin(float(p @ normal) / float(np.linalg.norm(p)))
         return u, out
 
+    def state_for_mean_heights(self, hp_km: float, ha_km: float, i_rad: float, raan_rad: float, u_rad: float):
+        """Osculating state at perigee (argument of latitude u) whose MEAN orbit has the given
+        perigee and apogee heights and inclination: the J2 short-period terms make osculating
+        and mean values differ by kilometres and hundredths of a degree."""
+        a_t, e_t = R_EQ + 0.5 * (hp_km + ha_km), (ha_km - hp_km) / (2 * R_EQ + hp_km + ha_km)
+        a, e, inc = a_t, e_t, i_rad
+        for _ in range(4):
+            pos, vel = self.state_from(a, e, inc, raan_rad, u_rad, 0.0)
+            me = orbit.mean_elements_from_state(pos, vel, self.model)
+            a += a_t - float(me.a_km[0])
+            e = max(e + e_t - float(me.e[0]), 1e-6)
+            inc += i_rad - float(me.i_rad[0])
+        return self.state_from(a, e, inc, raan_rad, u_rad, 0.0)
+
     def tangential_burn(self, pos, vel, r_other_km):
         """Velocity after a burn along the velocity that puts the opposite apsis at r_other_km."""
         r = np.linalg.norm(pos, axis=-1, keepdims=True)
@@ -267,9 +281,8 @@ class _Builder:
         raan = ra_site - math.atan2(math.cos(i_rad) * math.sin(u_site), math.cos(u_site))
 
         # 2. Insertion at perigee, downrange.
-        rp, ra = R_EQ + ins["perigee_km"], R_EQ + ins["apogee_km"]
         u_ins = u_site + math.radians(ins_a["downrange_deg"])
-        p_ins, v_ins = self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), i_rad, raan, u_ins, 0.0)
+        p_ins, v_ins = self.state_for_mean_heights(ins["perigee_km"], ins["apogee_km"], i_rad, raan, u_ins)
 
         # 3. Circularisation on 16 July (SP4209): a tangential burn at a perigee raising the
         #    apogee to the assembly apogee, then at that apogee a horizontal burn whose speed is
@@ -284,14 +297,16 @@ class _Builder:
         period0 = 60.0 * float(asm["period_min"])
         trim = 60.0 * float(asm_a["period_trim_min"])
 
-        def phase_error(t_b1: float, period_s: float):
-            burns = self._circularise(ins_table, t_b1, r_apo, period_s)
+        e_asm = (float(asm["apogee_km"]) - float(asm["perigee_km"])) / (2 * R_EQ + float(asm["apogee_km"]) + float(asm["perigee_km"]))
+
+        def phase_error(t_b1: float, period_s: float, shaped: bool = True):
+            burns = self._circularise(ins_table, t_b1, r_apo, period_s, e_asm if shaped else None)
             pos, vel = self.prop(burns["p2"], burns["v2p"], t_dock - burns["t2"])
             err, cross = self._along_track_error(pos[0], vel[0], t_dock)
             return err, cross, burns
 
         perigees = _local_extrema(ins_table, day0, day1 - 3600.0, want_min=True)
-        errors = [phase_error(t, period0)[0] for t in perigees]
+        errors = [phase_error(t, period0, shaped=False)[0] for t in perigees]
         t_b1 = perigees[int(np.argmin(np.abs(errors)))]
         period, (e0, p0) = period0, (min(errors, key=abs), period0)
         p1 = period0 + 0.25 * trim
@@ -323,29 +338,75 @@ class _Builder:
         }
         return segments, burns, solved
 
-    def _circularise(self, ins_table: Table, t_b1: float, r_apo_km: float, period_s: float) -> dict:
-        """The two Soyuz burns for a first-burn time: states before/after each burn."""
+    def _circularise(self, ins_table: Table, t_b1: float, r_apo_km: float, period_s: float,
+                     e_target: float | None = None) -> dict:
+        """The two Soyuz burns for a first-burn time: states before/after each burn.
+
+        Burn 1 (tangential, at a perigee) raises the apogee; burn 2 (at that apogee) sets the
+        speed for the nodal period ``period_s`` and a radial part for the shape. Without
+        ``e_target`` the radial part makes the mean orbit as round as it gets from that point
+        (a quick version for searching); with it, the apogee of burn 1 and the radial part of
+        burn 2 are solved (Gauss-Newton) so that the mean eccentricity is ``e_target``.
+        """
         p1, v1m = ins_table.state(np.asarray([t_b1]))
-        v1p = self.tangential_burn(p1, v1m, r_apo_km)
-        transfer = self.table(p1, v1p, t_b1, t_b1 + 3600.0)
-        t2 = _local_extrema(transfer, t_b1 + 1800.0, t_b1 + 3600.0, want_min=False)[0]
-        p2, v2m = transfer.state(np.asarray([t2]))
+
+        def burns(apo_km: float, vr: float | None):
+            v1p = self.tangential_burn(p1, v1m, apo_km)
+            transfer = self.table(p1, v1p, t_b1, t_b1 + 3600.0)
+            t2 = _local_extrema(transfer, t_b1 + 1800.0, t_b1 + 3600.0, want_min=False)[0]
+            p2, v2m = transfer.state(np.asarray([t2]))
+            v2p, e_vec = self._burn2(p2, v2m, period_s, vr)
+            return {"p1": p1, "v1m": v1m, "v1p": v1p, "t2": t2, "p2": p2, "v2m": v2m, "v2p": v2p}, e_vec
+
+        if e_target is None:
+            return burns(r_apo_km, None)[0]
+        x = np.array([r_apo_km, 0.0])
+        steps = np.array([0.5, 0.001])
+        for _ in range(6):
+            b0, e0 = burns(*x)
+            goal = e0 * (e_target / max(float(np.linalg.norm(e0)), 1e-9))
+            f0 = e0 - goal
+            if np.linalg.norm(f0) < 2e-5:
+                break
+            jac = np.stack([(burns(*(x + np.eye(2)[k] * steps[k]))[1] - e0) / steps[k] for k in range(2)], axis=1)
+            x = x - np.linalg.lstsq(jac, f0, rcond=None)[0]
+            x[1] = float(np.clip(x[1], -0.03, 0.03))
+        return burns(*x)[0]
+
+    def _burn2(self, p2, v2m, period_s: float, vr: float | None):
+        """Velocity after the circularisation burn, and the mean eccentricity vector (ex, ey in
+        the nodal frame). ``vr`` None: the radial part that minimises the mean eccentricity."""
         r = float(np.linalg.norm(p2))
         h_hat = np.cross(p2[0], v2m[0])
         along = np.cross(h_hat / np.linalg.norm(h_hat), p2[0] / r)
-        k0, k1 = 1.0, 1.0005
-        per0 = self._nodal_period_s(p2, k0 * math.sqrt(MU / r) * along[None, :])
-        for _ in range(8):  # secant on the speed factor for the target nodal period
-            per1 = self._nodal_period_s(p2, k1 * math.sqrt(MU / r) * along[None, :])
-            if abs(per1 - period_s) < 1e-3 or per1 == per0:
-                break
-            k0, k1, per0 = k1, k1 - (per1 - period_s) * (k1 - k0) / (per1 - per0), per1
-        v2p = (k1 * math.sqrt(MU / r) * along)[None, :]
-        return {"p1": p1, "v1m": v1m, "v1p": v1p, "t2": t2, "p2": p2, "v2m": v2m, "v2p": v2p}
+        radial = p2[0] / r
 
-    def _nodal_period_s(self, pos, vel) -> float:
-        me = orbit.mean_elements_from_state(pos, vel, self.model)
-        return float(2 * math.pi / (me.mean_motion_rad_s[0] + me.argp_rate_rad_s[0]))
+        def velocity(k: float, v_r: float):
+            return ((k * math.sqrt(MU / r)) * along + v_r * radial)[None, :]
+
+        def mean_of(k: float, v_r: float):
+            me = orbit.mean_elements_from_state(p2, velocity(k, v_r), self.model)
+            per = float(2 * math.pi / (me.mean_motion_rad_s[0] + me.argp_rate_rad_s[0]))
+            e, w = float(me.e[0]), float(me.argp_rad[0])
+            return per, np.array([e * math.cos(w), e * math.sin(w)])
+
+        def speed_for_period(v_r: float):
+            k0, k1 = 1.0, 1.0005
+            per0 = mean_of(k0, v_r)[0]
+            for _ in range(8):  # secant on the speed factor
+                per1, _ = mean_of(k1, v_r)
+                if abs(per1 - period_s) < 1e-3 or per1 == per0:
+                    break
+                k0, k1, per0 = k1, k1 - (per1 - period_s) * (k1 - k0) / (per1 - per0), per1
+            return k1, mean_of(k1, v_r)[1]
+
+        if vr is None:  # e^2 is quadratic in the radial part
+            vrs = np.array([-0.004, 0.0, 0.004])
+            e2 = np.array([float(np.sum(speed_for_period(v)[1] ** 2)) for v in vrs])
+            curv = e2[0] - 2 * e2[1] + e2[2]
+            vr = float(np.clip(0.004 * 0.5 * (e2[0] - e2[2]) / curv, -0.03, 0.03)) if curv > 0 else 0.0
+        k, e_vec = speed_for_period(vr)
+        return velocity(k, vr), e_vec
 
     def _along_track_error(self, pos, vel, t_s: float) -> tuple[float, float]:
         """Along-track angle (rad) from the docking place's projection onto the orbit plane, and
@@ -374,11 +435,9 @@ class _Builder:
         raan, inc = float(el_s.raan_rad[0]), float(el_s.i_rad[0])
         r_ksc = self.site_eci(site["lat_deg"], site["lon_deg"], t_launch)
         u_ksc, out_ksc = self.plane_angle(r_ksc, raan, inc)
-        rp, ra = R_EQ + ins["perigee_km"], R_EQ + ins["apogee_km"]
-
         def insertion(d_raan: float = 0.0, d_inc: float = 0.0):
-            return self.state_from((rp + ra) / 2, (ra - rp) / (ra + rp), inc + d_inc, raan + d_raan,
-                                   u_ksc + math.radians(ins_a["downrange_deg"]), 0.0)
+            return self.state_for_mean_heights(ins["perigee_km"], ins["apogee_km"], inc + d_inc, raan + d_raan,
+                                               u_ksc + math.radians(ins_a["downrange_deg"]))
 
         # 2. The aim point, backwards from TPI: the co-elliptic orbit 15 km below Soyuz with the
         #    line of sight 27 deg above the horizon at TPI; where that orbit was at NSR (14:12).
@@ -694,10 +753,36 @@ def mission_trajectory(clock: MissionClock | None = None, *, use_cache: bool = T
     return traj
 
 
+def mean_orbit(pos_km: np.ndarray, vel_km_s: np.ndarray) -> dict:
+    """The mean orbit of one state as the sources publish orbits: perigee and apogee heights
+    above the equatorial radius (km), inclination (deg) and nodal period (min)."""
+    me = orbit.mean_elements_from_state(np.atleast_2d(pos_km), np.atleast_2d(vel_km_s),
+                                        orbit.default_force_model(j3_j4=True, drag=False))
+    a, e = float(me.a_km[0]), float(me.e[0])
+    return {"perigee_km": round(a * (1 - e) - R_EQ, 2), "apogee_km": round(a * (1 + e) - R_EQ, 2),
+            "inclination_deg": round(math.degrees(float(me.i_rad[0])), 3),
+            "nodal_period_min": round(2 * math.pi / float(me.mean_motion_rad_s[0] + me.argp_rate_rad_s[0]) / 60.0, 3)}
+
+
+# Instants at which `describe` reports the mean orbit (each between the burns that bound it).
+ORBIT_CHECKPOINTS = {
+    "soyuz_insertion_orbit": ("soyuz", "1975-07-15T12:40:00Z"),
+    "soyuz_assembly_orbit": ("soyuz", "1975-07-17T00:00:00Z"),
+    "apollo_insertion_orbit": ("apollo", "1975-07-15T20:10:00Z"),
+    "apollo_coelliptic_orbit": ("apollo", "1975-07-17T14:40:00Z"),
+    "docked_orbit": ("soyuz", "1975-07-18T12:00:00Z"),
+}
+
+
 def describe(traj: MissionTrajectory) -> dict:
-    """A JSON-ready summary of the reconstruction: spans, burns and solved parameters."""
+    """A JSON-ready summary of the reconstruction: spans, burns, mean orbits, solved values."""
     clock = traj.clock
+    orbits = {}
+    for name, (vehicle, utc) in ORBIT_CHECKPOINTS.items():
+        p, v = traj.state(vehicle, [clock.t_s(parse_utc(utc))])
+        orbits[name] = {"vehicle": vehicle, "utc": utc, **mean_orbit(p, v)}
     return {
+        "orbits": orbits,
         "spans": {v: [format_utc(clock.utc(a)) for a in traj.span(v)] for v in traj.segments},
         "burns": [{"vehicle": b.vehicle, "name": b.name, "utc": format_utc(clock.utc(b.t_s)),
                    "dv_m_s": round(b.dv_m_s, 3)} for b in traj.burns],
