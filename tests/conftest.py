@@ -40,3 +40,16 @@ def xp(request):
         pytest.skip(reason)
     return cupy
 
+
+
+@pytest.fixture(scope="session")
+def mission(tmp_path_factory):
+    """The reconstructed mission, built once per test session into a private cache folder
+    (exported as ASTP_CACHE_DIR so child processes find it)."""
+    import os
+
+    cache = tmp_path_factory.mktemp("astp-cache")
+    os.environ["ASTP_CACHE_DIR"] = str(cache)
+    from experience.simulation.trajectory import mission_trajectory
+
+    return mission_trajectory(notice=lambda _msg: None)

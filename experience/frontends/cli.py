@@ -30,13 +30,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_backend(p):
-    p.add_argument("--backend", choices=BACKENDS, default=None,
+    # SUPPRESS: the option may stand before or after the command (astp --backend numpy ephemeris
+    # ... or astp ephemeris ... --backend numpy) without one default overwriting the other.
+    p.add_argument("--backend", choices=BACKENDS, default=argparse.SUPPRESS,
                    help="array backend (default: $ASTP_BACKEND or auto: CuPy if a CUDA GPU is usable, else NumPy)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="astp", description="Handshake in Orbit: the Apollo-Soyuz mission of July 1975, simulated.")
     parser.add_argument("--version", action="version", version=f"astp {__version__}")
+    _add_backend(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     p = sub.add_parser("doctor", help="what this machine can run (backend, OpenGL, OpenXR, cache)")
@@ -220,8 +223,10 @@ def cmd_handshake(args) -> int:
     print(f"The Stafford-Leonov handshake, {row['utc']}:")
     print(f"  the docked stack was over {row['region']} at {row['lat_deg']:.2f}, {row['lon_deg']:.2f}, "
           f"{row['alt_km']:.1f} km up, moving at {row['speed_km_s']:.3f} km/s;")
-    print(f"  it was in {'sunlight' if row['sunlit'] else 'the Earth shadow'}; the Sun stood "
-          f"{row['sun_elevation_deg']:.1f} deg above the horizon below it.")
+    elev = row["sun_elevation_deg"]
+    ground = (f"the Sun stood {elev:.1f} deg above the horizon" if elev >= 0 else
+              f"the Sun had set, {-elev:.1f} deg below the horizon")
+    print(f"  the stack was in {'sunlight' if row['sunlit'] else 'the Earth shadow'}; on the ground below, {ground}.")
     path = _write_map(eph, str(out / "handshake_groundtrack.png"),
                                  parse_utc("1975-07-17T15:40:00Z"), parse_utc("1975-07-17T20:10:00Z"),
                                  moment, VEHICLES)
@@ -242,9 +247,10 @@ COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if not any(a in COMMANDS or a in ("-h", "--help", "--version") for a in argv):
+            argv = ["handshake", *argv]  # no command: the main job, with its options
         args = build_parser().parse_args(argv)
-        if args.command is None:
-            args = build_parser().parse_args(["handshake", *argv])
+        args.backend = getattr(args, "backend", None)
         return COMMANDS[args.command](args)
     except AstpError as exc:
         print(f"astp: error: {exc}", file=sys.stderr)
