@@ -15,6 +15,7 @@ from experience.simulation.ephemeris import Ephemeris
 
 TRACK_COLORS = {"soyuz": "#ff5a4f", "apollo": "#4fc3ff"}
 LABELS = {"soyuz": "Soyuz 19", "apollo": "Apollo"}
+EVENT_GROUPS = {"soyuz": "Soyuz 19", "apollo": "Apollo", "both": "Joint"}
 
 
 def map_data(eph: Ephemeris, start: _dt.datetime, end: _dt.datetime, moment: _dt.datetime,
@@ -48,7 +49,7 @@ def map_data(eph: Ephemeris, start: _dt.datetime, end: _dt.datetime, moment: _dt
             continue
         s = eph.evaluate(vehicle, [t])
         events.append({"label": ev.name, "utc": format_utc(ev.utc), "lat_deg": float(s.lat_deg[0]),
-                       "lon_deg": float(s.lon_deg[0]), "vehicle": ev.vehicle})
+                       "lon_deg": float(s.lon_deg[0]), "vehicle": EVENT_GROUPS[ev.vehicle]})
     tm = clock.t_s(moment)
     return {
         "tracks": tracks,
