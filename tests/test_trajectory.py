@@ -141,3 +141,10 @@ def test_corrupt_cache_is_rebuilt_with_a_notice(tmp_path, monkeypatch, mission):
     again = tr.mission_trajectory(notice=notes.append)
     assert again is mission
     assert len(notes) == 1 and "unreadable" in notes[0] and "rebuilding" in notes[0]
+
+
+def test_timeline_circularisation_time_is_the_solved_one(report):
+    from experience.mission.clock import format_utc
+
+    solved = report["solved"]["soyuz_circularisation_utc"][1]
+    assert format_utc(data.event("soyuz_circularisation").utc) == solved
