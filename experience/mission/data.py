@@ -149,29 +149,26 @@ def orbits() -> dict[str, Any]:
     return load_toml("mission/orbits.toml")
 
 
+def _dated_table(relpath: str, date_column: str, value_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(instants at 0h UTC as utc_s, values) from a CSV reference table with a date column."""
+    from experience.mission.clock import utc_s_of
+
+    path, rows = _read_csv(relpath)
+    try:
+        when = [utc_s_of(parse_iso_utc(r[date_column] + "T00:00:00Z")) for r in rows]
+        values = [float(r[value_column]) for r in rows]
+    except (KeyError, ValueError) as exc:
+        raise DataFileError(f"data file {path} is malformed ({exc}); restore it from the repository") from None
+    return np.asarray(when, dtype=np.float64), np.asarray(values, dtype=np.float64)
+
+
 @functools.cache
 def leap_second_table() -> tuple[np.ndarray, np.ndarray]:
     """(effective instants as utc_s, TAI-UTC in s) from data/reference/leap_seconds.csv."""
-    from experience.mission.clock import utc_s_of
-
-    path, rows = _read_csv("reference/leap_seconds.csv")
-    try:
-        when = [utc_s_of(parse_iso_utc(r["effective_utc"] + "T00:00:00Z")) for r in rows]
-        offset = [float(r["tai_minus_utc_s"]) for r in rows]
-    except (KeyError, ValueError) as exc:
-        raise DataFileError(f"data file {path} is malformed ({exc}); restore it from the repository") from None
-    return np.asarray(when, dtype=np.float64), np.asarray(offset, dtype=np.float64)
+    return _dated_table("reference/leap_seconds.csv", "effective_utc", "tai_minus_utc_s")
 
 
 @functools.cache
 def ut1_table() -> tuple[np.ndarray, np.ndarray]:
     """(instants as utc_s, UT1-UTC in s) from data/reference/eop_1975_july.csv."""
-    from experience.mission.clock import utc_s_of
-
-    path, rows = _read_csv("reference/eop_1975_july.csv")
-    try:
-        when = [utc_s_of(parse_iso_utc(r["date"] + "T00:00:00Z")) for r in rows]
-        dut1 = [float(r["ut1_minus_utc_s"]) for r in rows]
-    except (KeyError, ValueError) as exc:
-        raise DataFileError(f"data file {path} is malformed ({exc}); restore it from the repository") from None
-    return np.asarray(when, dtype=np.float64), np.asarray(dut1, dtype=np.float64)
+    return _dated_table("reference/eop_1975_july.csv", "date", "ut1_minus_utc_s")
