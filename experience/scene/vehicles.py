@@ -1,0 +1,356 @@
+"""The spacecraft in the NEAR pass: models placed by the snapshot, lit by the Sun and the Earth.
+
+Models (docs/models.md, built by experience/scene/modelgen): ``models/stack.gltf`` (docked),
+``apollo_csm.gltf`` + ``docking_module.gltf`` (Apollo before the Docking Module was jettisoned)
+and ``soyuz.gltf``. Model frame: +Y along the stack axis from the Apollo SM toward Soyuz, origin at
+the CM docking-ring face, +Z the CM side-hatch side (Soyuz shares the frame with its origin at its
+APAS-75 interface).
+
+Attitude (documented choice, snapshot.py): the snapshot's ``body_to_eci`` columns are the LVLH
+axes x = along-track, y = orbit normal, z = radial up. Apollo leads and Soyuz trails with the
+docking axis along the flight direction, and Apollo's hatch side faces the Earth, so
+
+    model +Y -> body -x   (Soyuz behind, Apollo ahead)
+    model +Z -> body -z   (hatch side toward the Earth)
+    model +X -> body -y   (right-handed: X = Y x Z)
+
+``model_to_eci = body_to_eci @ MODEL_TO_BODY``. The model origin sits at ``pos_km`` (the stack's
+position is the CM docking-ring face).
+
+When the model files are missing, a PLACEHOLDER is drawn and announced on stderr: cylinders, a
+cone and a sphere at the true dimensions (CSM 3.91 m x 10.1 m, DM 1.4 m x 3.15 m, Soyuz 2.72 m x
+7.48 m with an 8.37 m solar span), in the same frame.
+
+Draw calls: each model is flattened (``flattenStrong``) into one node with one Geom per material.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, Material, NodePath, OmniBoundingVolume,
+                          Shader)
+
+from experience.paths import repo_root
+from experience.scene import boundary
+from experience.scene.config import shader_path
+
+MODEL_TO_BODY = np.array([[0.0, -1.0, 0.0],
+                          [-1.0, 0.0, 0.0],
+                          [0.0, 0.0, -1.0]])  # columns: model X, Y, Z written in body axes
+
+EARTH_RADIUS_KM = 6371.0
+EARTH_ALBEDO = 0.30
+EARTHSHINE_TINT = np.array([0.80, 0.92, 1.15])
+CABIN_LIGHT = 1.6       # floodlight intensity (white card at 1 m: radiance 0.5); illustrative
+AMBIENT_FLOOR = 0.003  # keeps an eclipsed stack barely visible (illustrative)
+
+_LOADED: dict[str, NodePath | None] = {}
+_PLACEHOLDER_NOTICE = [False]
+
+
+def models_dir():
+    return repo_root() / "models"
+
+
+def _load_gltf(name: str) -> NodePath | None:
+    """A model from models/NAME.gltf (cached per process), or None if it is missing or unreadable."""
+    if name in _LOADED:
+        return _LOADED[name]
+    path = models_dir() / f"{name}.gltf"
+    np_ = None
+    if path.is_file():
+        try:
+            node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
+                                                  LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors))
+            np_ = NodePath(node) if node is not None else None
+        except Exception:  # a broken file or no glTF loader plugin: fall back to the placeholder
+            np_ = None
+    if np_ is not None:
+        np_ = _in_file_axes(np_)
+    _LOADED[name] = np_
+    return np_
+
+
+def _in_file_axes(model: NodePath) -> NodePath:
+    """Models are used in the glTF file's own axes (+Y the stack axis). Some Panda3D glTF loaders
+    convert Y-up files to Z-up; detect that by the long axis and undo it."""
+    lo, hi = model.getTightBounds()
+    ext = hi - lo
+    if ext.z > 1.5 * ext.y:  # the stack axis came out along +Z: (x, y, z)_file -> (x, -z, y)
+        holder = NodePath(model.getName())
+        model.reparentTo(holder)
+        model.setMat(LMatrix4f(1, 0, 0, 0, 0, 0, -1, 0, 0, 1, 0, 0, 0, 0, 0, 1))  # row vectors: y' -> -z, z' -> y
+        return holder
+    return model
+
+
+# --------------------------------------------------------------------------------- placeholder
+def _material(color, metallic: float, roughness: float) -> Material:
+    m = Material()
+    m.setBaseColor((*color, 1.0))
+    m.setMetallic(metallic)
+    m.setRoughness(roughness)
+    return m
+
+
+def _lathe(profile: list[tuple[float, float]], segments: int = 48):
+    """A surface of revolution about model +Y from (r, y) points (outer skin)."""
+    prof = np.asarray(profile, dtype=np.float64)
+    az = np.linspace(0.0, 2 * math.pi, segments + 1)
+    r, y = prof[:, 0][:, None], prof[:, 1][:, None]
+    pos = np.stack([r * np.sin(az), np.broadcast_to(y, (len(prof), segments + 1)), r * np.cos(az)], axis=-1)
+    # profile normals: perpendicular to the (r, y) tangent, pointing outward
+    t = np.gradient(prof, axis=0)
+    nr, ny = t[:, 1], -t[:, 0]
+    ln = np.hypot(nr, ny) + 1e-12
+    nr, ny = (nr / ln)[:, None], (ny / ln)[:, None]
+    nrm = np.stack([nr * np.sin(az), np.broadcast_to(ny, (len(prof), segments + 1)), nr * np.cos(az)], axis=-1)
+    k = len(prof)
+    i, j = np.meshgrid(np.arange(k - 1), np.arange(segments), indexing="ij")
+    a = (i * (segments + 1) + j).ravel()
+    b, c, d = a + 1, a + segments + 2, a + segments + 1
+    tri = np.concatenate([np.stack([a, d, c], 1), np.stack([a, c, b], 1)])
+    return pos.reshape(-1, 3), nrm.reshape(-1, 3), tri
+
+
+def _box(center, size):
+    cx, cy, cz = center
+    sx, sy, sz = (s / 2 for s in size)
+    pos, nrm, tri = [], [], []
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            n = np.zeros(3)
+            n[axis] = sign
+            u = np.zeros(3)
+            u[(axis + 1) % 3] = 1.0
+            v = np.cross(n, u)
+            half = np.array([sx, sy, sz])
+            base = len(pos)
+            for du, dv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                p = n * half + u * half * du + v * half * dv
+                pos.append(np.array([cx, cy, cz]) + p)
+                nrm.append(n)
+            tri += [(base, base + 1, base + 2), (base, base + 2, base + 3)]
+    return np.array(pos), np.array(nrm), np.array(tri)
+
+
+def _part(parent: NodePath, name: str, mesh, material: Material) -> NodePath:
+    from experience.scene.earth import make_geom_node
+
+    pos, nrm, tri = mesh
+    node = parent.attachNewNode(make_geom_node(name, pos.astype(np.float32), None,
+                                               np.asarray(tri, dtype=np.uint32), normal=nrm.astype(np.float32)))
+    node.setMaterial(material, 1)
+    node.setTwoSided(True)
+    return node
+
+
+def placeholder(kind: str) -> NodePath:
+    """PLACEHOLDER geometry at true dimensions, in the model frame (see module docstring).
+    ``kind``: stack | apollo | apollo_dm | soyuz."""
+    root = NodePath(f"PLACEHOLDER_{kind}")
+    alu = _material((0.80, 0.80, 0.82), 1.0, 0.3)
+    cm_skin = _material((0.86, 0.86, 0.88), 1.0, 0.22)
+    grey = _material((0.78, 0.79, 0.78), 0.15, 0.55)
+    green = _material((0.32, 0.38, 0.30), 0.0, 0.85)
+    cells = _material((0.03, 0.05, 0.18), 0.3, 0.25)
+    dark = _material((0.16, 0.16, 0.17), 0.85, 0.5)
+    if kind in ("stack", "apollo", "apollo_dm"):
+        # CM: cone from the 3.91 m base (y = -3.23) to the tunnel (y = -0.3), then the tunnel
+        _part(root, "PLACEHOLDER_cm", _lathe([(0.0, -3.45), (1.6, -3.35), (1.955, -3.23), (0.62, -0.6), (0.48, -0.5),
+                                               (0.48, 0.0), (0.0, 0.0)]), cm_skin)
+        _part(root, "PLACEHOLDER_sm", _lathe([(0.0, -10.11), (1.955, -10.11), (1.955, -3.26), (0.0, -3.26)]), alu)
+        _part(root, "PLACEHOLDER_sps", _lathe([(1.25, -12.9), (0.4, -10.3), (0.3, -10.11)]), dark)
+    if kind in ("stack", "apollo_dm"):
+        _part(root, "PLACEHOLDER_dm", _lathe([(0.0, 0.0), (0.55, 0.0), (0.7, 0.25), (0.7, 2.85), (0.55, 3.15), (0.0, 3.15)]), grey)
+    if kind in ("stack", "soyuz"):
+        soyuz = root.attachNewNode("PLACEHOLDER_soyuz")
+        if kind == "stack":
+            soyuz.setY(3.15)
+        _part(soyuz, "PLACEHOLDER_om", _lathe([(0.0, 0.0), (0.4, 0.0), (0.4, 0.2)]
+                                              + [(1.1 * math.sin(a), 1.3 - 1.1 * math.cos(a)) for a in np.linspace(0.35, math.pi - 0.4, 12)]
+                                              + [(0.0, 2.4)]), green)
+        _part(soyuz, "PLACEHOLDER_dm_bell", _lathe([(0.0, 2.45), (0.7, 2.45), (1.1, 3.2), (1.1, 4.55), (0.0, 4.55)]), green)
+        _part(soyuz, "PLACEHOLDER_im", _lathe([(0.0, 4.6), (1.1, 4.6), (1.1, 5.6), (1.36, 6.2), (1.36, 7.48), (0.0, 7.48)]), grey)
+        for side in (-1.0, 1.0):
+            _part(soyuz, f"PLACEHOLDER_array_{int(side)}", _box((side * (1.36 + 1.4), 6.67, 0.0), (2.8, 1.35, 0.03)), cells)
+    return root
+
+
+# ------------------------------------------------------------------------------------- vehicles
+class Vehicles:
+    """The spacecraft under the NEAR root: one flattened node per configuration, shown as needed."""
+
+    def __init__(self, parent: NodePath, config):
+        self.config = config
+        self.root = parent.attachNewNode("vehicles")
+        shader = Shader.load(Shader.SL_GLSL, vertex=str(shader_path("vehicle.vert")),
+                             fragment=str(shader_path("vehicle.frag")))
+        self.root.setShader(shader, 10)
+        self._defaults()
+        self.placeholder_used: set[str] = set()
+        self.nodes: dict[str, NodePath] = {}
+        self.geom_counts: dict[str, int] = {}
+        for kind in ("stack", "stack_open", "apollo", "apollo_dm", "soyuz"):
+            self.nodes[kind] = self._build(kind)
+            self.nodes[kind].hide()
+
+    def _defaults(self) -> None:
+        r = self.root
+        r.setShaderInput("u_sun_dir", (1.0, 0.0, 0.0))
+        r.setShaderInput("u_sun_light", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_up", (0.0, 0.0, 1.0))
+        r.setShaderInput("u_earth_cos", 0.26)
+        r.setShaderInput("u_earth_radiance", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_limb_radiance", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_cabin_light", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_lamp_pos", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_lamp", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_ambient", (AMBIENT_FLOOR,) * 3)
+
+    def _model(self, kind: str) -> NodePath:
+        files = {"stack": ["stack"], "stack_open": ["stack"], "apollo": ["apollo_csm"],
+                 "apollo_dm": ["apollo_csm", "docking_module"], "soyuz": ["soyuz"]}[kind]
+        loaded = [_load_gltf(f) for f in files]
+        if all(m is not None for m in loaded):
+            holder = NodePath(kind)
+            for m in loaded:
+                m.copyTo(holder)
+            if kind == "stack_open":
+                _open_hatches(holder)
+            return holder
+        self.placeholder_used.add(kind)
+        if not _PLACEHOLDER_NOTICE[0]:
+            _PLACEHOLDER_NOTICE[0] = True
+            print(f"astp: note: models/{files[0]}.gltf not found: drawing PLACEHOLDER spacecraft "
+                  f"(simple solids at true size); build the models with tools/build_models.py", file=sys.stderr)
+        return placeholder("stack" if kind.startswith("stack") else kind)
+
+    def _build(self, kind: str) -> NodePath:
+        model = self._model(kind)
+        holder = self.root.attachNewNode(f"vehicle_{kind}")
+        body = holder.attachNewNode("model_frame")
+        model.reparentTo(body)
+        if self.config.flatten:
+            model.flattenStrong()
+        holder.node().setBounds(OmniBoundingVolume())
+        holder.node().setFinal(True)
+        self.geom_counts[kind] = sum(g.node().getNumGeoms() for g in holder.findAllMatches("**/+GeomNode"))
+        return holder
+
+    # -------------------------------------------------------------------------------------
+    def configuration(self, snapshot, interior: bool = False) -> list[tuple[str, object]]:
+        """[(node kind, VehicleState)] to draw for this snapshot."""
+        vs = snapshot.vehicles
+        docked = [v for v in vs.values() if v.phase == "docked"]
+        if docked:
+            state = vs.get("apollo") or docked[0]
+            return [("stack_open" if interior else "stack", state)]
+        out = []
+        if "apollo" in vs:
+            from experience.mission import data
+
+            try:
+                dm_gone = snapshot.utc >= data.event("dm_jettison").utc
+            except KeyError:
+                dm_gone = False
+            out.append(("apollo" if dm_gone else "apollo_dm", vs["apollo"]))
+        if "soyuz" in vs:
+            out.append(("soyuz", vs["soyuz"]))
+        return out
+
+    def update(self, snapshot, frame: boundary.RenderFrame, placement) -> None:
+        for np_ in self.nodes.values():
+            np_.hide()
+        shown = self.configuration(snapshot, interior=placement.interior)
+        for kind, state in shown:
+            np_ = self.nodes[kind]
+            rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
+            np_.setMat(frame.model_matrix(state.pos_km, rot))
+            np_.show()
+        ref = shown[0][1] if shown else None
+        self._lighting(snapshot, ref, placement)
+
+    def _lighting(self, snapshot, state, placement) -> None:
+        r = self.root
+        sun = np.asarray(snapshot.sun_unit_eci, dtype=np.float64)
+        r.setShaderInput("u_sun_dir", boundary.vec3f(sun))
+        if state is None:
+            return
+        pos = np.asarray(state.pos_km, dtype=np.float64)
+        dist = float(np.linalg.norm(pos))
+        up = pos / dist
+        earth_cos = math.sqrt(max(0.0, 1.0 - (EARTH_RADIUS_KM / dist) ** 2))
+        lit = float(state.sunlit_fraction)
+        e_sun = math.pi  # white card facing the Sun: radiance 1 (atmosphere.SUN_IRRADIANCE)
+        mean_cos = visible_earth_mean_cos(up, sun, dist)
+        earth_rad = EARTH_ALBEDO * e_sun * mean_cos / math.pi * EARTHSHINE_TINT + 0.004 * EARTHSHINE_TINT
+        limb = np.array([0.25, 0.45, 0.9]) * e_sun / math.pi * 0.35 * max(0.0, min(1.0, mean_cos * 4.0))
+        interior = placement.interior
+        r.setShaderInput("u_sun_light", boundary.vec3f(np.full(3, 0.0 if interior else e_sun * lit)))
+        r.setShaderInput("u_up", boundary.vec3f(up))
+        r.setShaderInput("u_earth_cos", float(earth_cos))
+        r.setShaderInput("u_earth_radiance", boundary.vec3f(np.zeros(3) if interior else earth_rad))
+        r.setShaderInput("u_limb_radiance", boundary.vec3f(np.zeros(3) if interior else limb))
+        r.setShaderInput("u_cabin_light", boundary.vec3f(np.full(3, CABIN_LIGHT if interior else 0.0)))
+        lamp_km = getattr(placement, "lamp_km", None)
+        if interior and lamp_km is not None:
+            r.setShaderInput("u_lamp_pos", boundary.vec3f(boundary.RenderFrame(placement.camera_km).to_m(lamp_km)))
+            r.setShaderInput("u_lamp", boundary.vec3f(np.array([1.0, 0.95, 0.85]) * CABIN_LIGHT * 1.5))
+        else:
+            r.setShaderInput("u_lamp", (0.0, 0.0, 0.0))
+        r.setShaderInput("u_ambient", boundary.vec3f(np.full(3, 0.02 if interior else AMBIENT_FLOOR)))
+
+    def draw_calls(self, kind: str) -> int:
+        return self.geom_counts.get(kind, 0)
+
+
+def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: int = 24) -> float:
+    """Mean of max(0, cos(sun zenith)) over the Earth cap visible from ``dist_km`` (geocentric),
+    weighted by the solid angle seen from the vehicle (cheap quadrature: n x 2n directions)."""
+    sin_rho = EARTH_RADIUS_KM / dist_km
+    rho = math.asin(min(1.0, sin_rho))
+    # directions from the vehicle within rho of the nadir, uniform in solid angle
+    t = (np.arange(n) + 0.5) / n
+    cos_a = 1.0 - t * (1.0 - math.cos(rho))
+    phi = (np.arange(2 * n) + 0.5) / (2 * n) * 2 * math.pi
+    ca, ph = np.meshgrid(cos_a, phi, indexing="ij")
+    sa = np.sqrt(1.0 - ca * ca)
+    # local frame around the nadir
+    nadir = -up
+    e1 = np.cross(nadir, [0.0, 0.0, 1.0])
+    if np.linalg.norm(e1) < 1e-6:
+        e1 = np.cross(nadir, [1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(nadir, e1)
+    d = ca[..., None] * nadir + sa[..., None] * (np.cos(ph)[..., None] * e1 + np.sin(ph)[..., None] * e2)
+    # ground point of each direction (ray from the vehicle), its normal, and its sun cosine
+    p0 = up * dist_km
+    b = np.einsum("...i,i->...", d, p0)
+    c = dist_km ** 2 - EARTH_RADIUS_KM ** 2
+    disc = np.maximum(b * b - c, 0.0)
+    tt = -b - np.sqrt(disc)
+    pts = p0 + d * tt[..., None]
+    nrm = pts / np.linalg.norm(pts, axis=-1, keepdims=True)
+    cs = np.maximum(np.einsum("...i,i->...", nrm, sun), 0.0)
+    return float(cs.mean())
+
+
+def _open_hatches(model: NodePath) -> None:
+    """Swing the hatches between the Docking Module and Soyuz open (the handshake): each turns
+    95 deg about its vertical hinge (model +Z through the node's origin), the DM's into the DM,
+    Soyuz's into its orbital module. Done with a pivot in model axes, whatever local axes the
+    glTF loader gave the hatch node."""
+    from experience.scene.modelgen.panda import find_named
+
+    for name, angle in (("dm/hatch_soyuz", -95.0), ("soyuz/hatch_dm", 95.0)):
+        h = find_named(model, name)
+        if h.isEmpty():
+            continue
+        pivot = model.attachNewNode(f"{name}_hinge")
+        pivot.setPos(h.getPos(model))
+        h.wrtReparentTo(pivot)
+        pivot.setH(angle)
