@@ -148,3 +148,8 @@ def test_timeline_circularisation_time_is_the_solved_one(report):
 
     solved = report["solved"]["soyuz_circularisation_utc"][1]
     assert format_utc(data.event("soyuz_circularisation").utc) == solved
+
+
+def test_soyuz_shares_the_joint_phase_labels(mission):
+    t = [mission.clock.t_s(parse_utc("1975-07-17T19:19:00Z"))]
+    assert mission.segment_labels("soyuz", t) == ["docked"] == mission.segment_labels("apollo", t)

@@ -135,10 +135,16 @@ class MissionTrajectory:
             )
 
     def segment_labels(self, vehicle: str, t_s: np.ndarray) -> list[str]:
+        """coast / formation / docked at each time. A leader (Soyuz) is labelled by the joint
+        phases its followers fly with it: when Apollo is docked to Soyuz, both are docked."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
         labels = np.empty(t.shape, dtype=object)
         for seg in self.segments[vehicle]:
             labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
+        for other, segs in self.segments.items():
+            for seg in segs:
+                if other != vehicle and isinstance(seg.piece, Formation) and seg.piece.leader == vehicle:
+                    labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
         return list(labels)
 
     def state(self, vehicle: str, t_s) -> tuple[np.ndarray, np.ndarray]:
