@@ -67,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="ignore the cache and solve again")
     _add_backend(p)
 
+    # --- astp dock, astp dock-envelope (issue #4; experience/frontends/dock.py) ---
+    from experience.frontends import dock as _dock
+
+    _dock.add_dock_parsers(sub, _Parser)
+    # --- end astp dock ---
+
+    # --- astp render (issue #3; experience/frontends/render.py) ---
+    from experience.frontends import render as _render
+
+    _render.add_parser(sub, _add_backend)
+    # --- end astp render ---
+
     p = sub.add_parser("handshake", help="the main job: the handshake moment (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
     _add_backend(p)
@@ -231,6 +243,11 @@ def cmd_handshake(args) -> int:
                                  parse_utc("1975-07-17T15:40:00Z"), parse_utc("1975-07-17T20:10:00Z"),
                                  moment, VEHICLES)
     print(f"  ground track of the joint flight: {path}")
+    # --- rendered still (issue #3; experience/frontends/render.py) ---
+    from experience.frontends import render as _render
+
+    print(f"  picture of the docked stack at that second: {_render.handshake_still(eph, out)}")
+    # --- end rendered still ---
     return 0
 
 
@@ -240,8 +257,27 @@ def cmd_doctor(args) -> int:
     return doctor.run(args)
 
 
+def cmd_render(args) -> int:
+    from experience.frontends import render as _render
+
+    return _render.cmd_render(args)
+
+
+def cmd_dock(args) -> int:
+    from experience.frontends import dock as _dock
+
+    return _dock.cmd_dock(args)
+
+
+def cmd_dock_envelope(args) -> int:
+    from experience.frontends import dock as _dock
+
+    return _dock.cmd_dock_envelope(args)
+
+
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
-            "handshake": cmd_handshake}
+            "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
+            "dock-envelope": cmd_dock_envelope}
 
 
 def main(argv: list[str] | None = None) -> int:

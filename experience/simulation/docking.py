@@ -1,0 +1,772 @@
+"""The docking of 17 July 1975 and the APAS-75 capture envelope, on the chosen array backend.
+
+Loads data/mission/docking.toml (every number with its source or marked as an estimate), turns
+it into the kernel's :class:`kernels.docking.DockingSpec`, and runs the kernels:
+
+- :func:`historical_docking`: Apollo (active, US hydraulic attenuators) from 30 m to hard dock,
+  with the RCS flying the approach; writes a time series for the scene (relative pose of the
+  vehicles and pose of the ring at a fixed rate) and returns the numbers `astp dock` prints.
+- :func:`capture_envelope`: a Monte Carlo over the contact conditions, all cases in one batched
+  state (tiled on the CPU to stay in cache), returning the samples and which ones captured.
+
+Frames: the Hill frame of the Soyuz orbit (x radial, y along-track, z orbit normal). Soyuz's
+port faces along-track and Apollo approaches from ahead, so that the docked stack flies Apollo
+leading, as experience/simulation/snapshot.py assumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from experience.backend import Backend, select_backend, to_host
+from experience.errors import AstpError, DataFileError
+from experience.mission import data
+from experience.mission.clock import format_utc, parse_utc
+from kernels import docking as dk
+from kernels.constants import GM_EARTH_KM3_S2, R_EARTH_EQ_KM
+
+DOCKING_FILE = "mission/docking.toml"
+DEG = math.pi / 180.0
+ROLES = ("apollo", "soyuz")
+# Passive (Soyuz) body axes in the Hill frame: x radial, y against the orbit normal, z (the
+# docking axis, out of the port) along-track. Rows of the body -> Hill matrix.
+PASSIVE_ROT = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0)
+DOCKING_ALTITUDE_KM = 222.0  # CSC, timeline/facts: altitude at docking
+ENVELOPE_AXES = ("closing_speed_m_s", "lateral_offset_m", "lateral_rate_m_s", "misalign_deg", "angular_rate_deg_s")
+ENVELOPE_LABELS = {
+    "closing_speed_m_s": "closing speed (m/s)",
+    "lateral_offset_m": "lateral offset (m)",
+    "lateral_rate_m_s": "lateral rate (m/s)",
+    "misalign_deg": "angular misalignment (deg)",
+    "angular_rate_deg_s": "angular rate (deg/s)",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+def _where() -> str:
+    return f"data/{DOCKING_FILE}"
+
+
+def table() -> dict[str, Any]:
+    """docking.toml as nested dicts of entries (each with value and source or estimate)."""
+    return data.load_toml(DOCKING_FILE)
+
+
+def value(path: str):
+    """The value of one entry, e.g. ``value("unit.ring_radius_m")``; names the file on error."""
+    node: Any = table()
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise DataFileError(f"{_where()} lacks the entry [{path}]; restore it from the repository")
+        node = node[part]
+    if not isinstance(node, dict) or "value" not in node:
+        raise DataFileError(f"{_where()} entry [{path}] has no value; add value = ...")
+    if not node.get("source") and not node.get("estimate"):
+        raise DataFileError(f"{_where()} entry [{path}] has neither a source nor estimate = true; add one")
+    return node["value"]
+
+
+def entries() -> list[tuple[str, dict]]:
+    """Every (dotted name, entry) of docking.toml, for documentation and checks."""
+    out = []
+
+    def walk(prefix, node):
+        if isinstance(node, dict) and "value" in node:
+            out.append((prefix, node))
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+
+    walk("", table())
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class MassProperties:
+    """One vehicle: mass, principal moments (body x, y, z; z the docking axis), and the distance
+    from its centre of mass to the interface plane of its docking port."""
+
+    name: str
+    mass_kg: float
+    inertia_kg_m2: tuple[float, float, float]
+    port_m: float
+    cm_from_aft_m: float
+
+
+def _combine(name, parts, port_z):
+    """parts: (mass, z of own centre, Ixx, Iyy, Izz about own centre) along the docking axis."""
+    m = sum(p[0] for p in parts)
+    zc = sum(p[0] * p[1] for p in parts) / m
+    ixx = sum(p[2] + p[0] * (p[1] - zc) ** 2 for p in parts)
+    iyy = sum(p[3] + p[0] * (p[1] - zc) ** 2 for p in parts)
+    izz = sum(p[4] for p in parts)
+    return MassProperties(name, m, (ixx, iyy, izz), port_z - zc, zc)
+
+
+def _cylinder(m, r, length, z0):
+    it = m * (3 * r * r + length * length) / 12.0
+    return (m, z0 + 0.5 * length, it, it, 0.5 * m * r * r)
+
+
+def mass_properties() -> dict[str, MassProperties]:
+    """Apollo CSM + DM and Soyuz, from the dimensions (formula in docking.toml vehicles.inertia_formula)."""
+    veh = data.vehicles()
+    geo = data.load_toml("mission/geometry.toml")
+    try:
+        r_sm = veh["apollo_sm"]["diameter_m"] / 2
+        l_sm = geo["apollo_sm"]["cylinder_length_m"]["value"]
+        r_cm = veh["apollo_cm"]["base_diameter_m"] / 2
+        h_cm = veh["apollo_cm"]["height_m"]
+        r_dm = veh["docking_module"]["max_diameter_m"] / 2
+        l_dm = veh["docking_module"]["length_m"]
+        m_dm = veh["docking_module"]["mass_kg"]
+        r_im = veh["soyuz"]["max_diameter_m"] / 2
+        r_hab = veh["soyuz"]["habitable_module_diameter_m"] / 2
+        span = veh["soyuz"]["solar_array_span_m"]
+        r_apas = veh["apas75"]["soviet_unit_max_diameter_m"] / 2
+    except KeyError as exc:
+        raise DataFileError(f"data/mission/vehicles.toml or geometry.toml lacks {exc.args[0]!r}") from None
+    m_total = float(value("vehicles.active_mass_kg"))
+    m_cm = float(value("vehicles.cm_mass_kg"))
+    m_sm = m_total - m_cm - m_dm
+    if m_sm <= 0:
+        raise DataFileError(f"{_where()}: the Command Module and Docking Module outweigh the stack; fix the masses")
+    cone = (m_cm, l_sm + h_cm / 4.0, 3 * m_cm * r_cm ** 2 / 20 + 3 * m_cm * h_cm ** 2 / 80,
+            3 * m_cm * r_cm ** 2 / 20 + 3 * m_cm * h_cm ** 2 / 80, 3 * m_cm * r_cm ** 2 / 10)
+    apollo = _combine("apollo", [_cylinder(m_sm, r_sm, l_sm, 0.0), cone, _cylinder(m_dm, r_dm, l_dm, l_sm + h_cm)],
+                      l_sm + h_cm + l_dm)
+    m_im, m_dsc, m_om, m_apas = (float(x) for x in value("vehicles.soyuz_module_masses_kg"))
+    l_im, l_dsc, d_om, l_apas = (float(x) for x in value("vehicles.soyuz_module_lengths_m"))
+    m_sa = float(value("vehicles.soyuz_solar_array_mass_kg"))
+    m_passive = float(value("vehicles.passive_mass_kg"))
+    if abs(m_im + m_dsc + m_om + m_apas - m_passive) > 1e-6:
+        raise DataFileError(f"{_where()}: the Soyuz module masses do not add up to vehicles.passive_mass_kg")
+    r_om = d_om / 2
+    z = 0.0
+    parts = [_cylinder(m_im - m_sa, r_im, l_im, z)]
+    parts.append((m_sa, l_im / 2, 0.0, m_sa * span ** 2 / 12, m_sa * span ** 2 / 12))
+    z += l_im
+    parts.append(_cylinder(m_dsc, r_hab, l_dsc, z))
+    z += l_dsc
+    i_om = 0.4 * m_om * r_om * r_om
+    parts.append((m_om, z + r_om, i_om, i_om, i_om))
+    z += d_om
+    parts.append(_cylinder(m_apas, r_apas * 0.9, l_apas, z))
+    z += l_apas
+    soyuz = _combine("soyuz", parts, z)
+    return {"apollo": apollo, "soyuz": soyuz}
+
+
+def mean_motion_rad_s() -> float:
+    a_km = R_EARTH_EQ_KM + DOCKING_ALTITUDE_KM
+    return math.sqrt(GM_EARTH_KM3_S2 / a_km ** 3)
+
+
+def load_spec(active: str = "apollo", *, dt_s: float | None = None, thrusters: bool = False,
+              orbit: bool = True, capture: bool = True, post_capture: bool = True,
+              track_external: bool = False, attenuator: str | None = None,
+              historical_aim: bool = False) -> dk.DockingSpec:
+    """The kernel's spec for ``active`` ('apollo': 17 July, US unit; 'soyuz': 19 July, Soviet
+    unit) with the static switches of the kernel. ``attenuator`` ('us' or 'soviet') overrides
+    the active side's unit (for the androgyny checks)."""
+    if active not in ROLES:
+        raise AstpError(f"unknown active vehicle {active!r}; use one of: {', '.join(ROLES)}")
+    kind = attenuator or ("us" if active == "apollo" else "soviet")
+    if kind not in ("us", "soviet"):
+        raise AstpError(f"unknown attenuator {kind!r}; use us or soviet")
+    mp = mass_properties()
+    act, pas = mp[active], mp["soyuz" if active == "apollo" else "apollo"]
+    ring_m = float(value(f"attenuator.{kind}.ring_mass_kg"))
+    r = float(value("unit.ring_radius_m"))
+    ring_inertia = (0.5 * ring_m * r * r, 0.5 * ring_m * r * r, ring_m * r * r)  # thin hoop
+    thrust = float(value("approach.rcs_thrust_n"))
+    deg = DEG
+    aim_off = tuple(float(x) for x in value("historical.aim_offset_m")) if historical_aim else (0.0, 0.0)
+    aim_rot = tuple(float(x) * deg for x in value("historical.aim_misalign_deg")) if historical_aim else (0.0, 0.0, 0.0)
+    # The active vehicle's stroke is carried by its ring: subtract the moving ring from the vehicle.
+    return dk.DockingSpec(
+        dt_s=float(dt_s if dt_s is not None else value("integration.dt_contact_s")),
+        mass_active_kg=act.mass_kg - ring_m, mass_ring_kg=ring_m, mass_passive_kg=pas.mass_kg,
+        inertia_active_kg_m2=act.inertia_kg_m2, inertia_ring_kg_m2=ring_inertia,
+        inertia_passive_kg_m2=pas.inertia_kg_m2,
+        port_active_m=act.port_m, port_passive_m=pas.port_m,
+        ring_radius_m=r, petal_height_m=float(value("unit.petal_height_m")),
+        petal_root_half_angle_deg=float(value("unit.petal_root_half_angle_deg")),
+        petal_tip_width_m=float(value("unit.petal_tip_width_m")),
+        petal_lean_deg=float(value("unit.petal_lean_deg")), edge_radius_m=float(value("unit.edge_radius_m")),
+        ring_tube_radius_m=float(value("unit.ring_tube_radius_m")),
+        ring_cm_offset_m=float(value("unit.ring_cm_offset_m")), ring_extension_m=float(value("unit.ring_extension_m")),
+        latch_radius_m=float(value("unit.latch_radius_m")),
+        strut_base_radius_m=float(value("unit.strut_base_radius_m")),
+        strut_base_depth_m=float(value("unit.strut_base_depth_m")),
+        strut_ring_radius_m=float(value("unit.strut_ring_radius_m")),
+        strut_base_half_angle_deg=float(value("unit.strut_base_half_angle_deg")),
+        strut_ring_half_angle_deg=float(value("unit.strut_ring_half_angle_deg")),
+        strut_stiffness_n_m=float(value(f"attenuator.{kind}.strut_stiffness_n_m")),
+        strut_damping_n_s_m=float(value(f"attenuator.{kind}.strut_damping_n_s_m")),
+        brake_force_n=float(value(f"attenuator.{kind}.brake_force_n")),
+        brake_slope_n_s_m=float(value("attenuator.brake_slope_n_s_m")),
+        stop_stiffness_n_m=float(value("attenuator.stop_stiffness_n_m")),
+        stroke_back_margin_m=float(value("attenuator.stroke_back_margin_m")),
+        stroke_out_margin_m=float(value("attenuator.stroke_out_margin_m")),
+        contact_stiffness_n_m=float(value("contact.stiffness_n_m")),
+        contact_damping_n_s_m=float(value("contact.damping_n_s_m")),
+        contact_damping_depth_m=float(value("contact.damping_depth_m")),
+        friction_coefficient=float(value("contact.friction_coefficient")),
+        friction_slope_n_s_m=float(value("contact.friction_slope_n_s_m")),
+        latch_gap_m=float(value("capture.latch_gap_m")), latch_lateral_m=float(value("capture.latch_lateral_m")),
+        latch_stiffness_n_m=float(value("capture.latch_stiffness_n_m")),
+        latch_damping_n_s_m=float(value("capture.latch_damping_n_s_m")),
+        latch_close_rate_m_s=float(value("capture.latch_close_rate_m_s")),
+        attenuation_s=float(value("phases.attenuation_s")), retract_rate_m_s=float(value("phases.retract_rate_m_s")),
+        pin_engage_extension_m=float(value("phases.pin_engage_extension_m")),
+        pin_radius_m=float(value("phases.pin_radius_m")), pin_stiffness_n_m=float(value("phases.pin_stiffness_n_m")),
+        pin_damping_n_s_m=float(value("phases.pin_damping_n_s_m")),
+        hook_radius_m=float(value("phases.hook_radius_m")), hook_gap_m=float(value("phases.hook_gap_m")),
+        hook_stiffness_n_m=float(value("phases.hook_stiffness_n_m")),
+        hook_damping_n_s_m=float(value("phases.hook_damping_n_s_m")),
+        hook_close_rate_m_s=float(value("phases.hook_close_rate_m_s")),
+        mean_motion_rad_s=mean_motion_rad_s() if orbit else 0.0,
+        thrusters=bool(thrusters),
+        accel_axial_m_s2=thrust * int(value("approach.axial_engines")) / act.mass_kg,
+        accel_lateral_m_s2=thrust * int(value("approach.lateral_engines")) / act.mass_kg,
+        torque_max_n_m=float(value("approach.torque_max_n_m")), deadband_m_s=float(value("approach.deadband_m_s")),
+        approach_final_m_s=float(value("approach.final_speed_m_s")),
+        approach_max_m_s=float(value("approach.max_speed_m_s")),
+        approach_gain_1_s=float(value("approach.speed_gain_1_s")),
+        approach_switch_m=float(value("approach.switch_distance_m")),
+        lateral_gain_1_s=float(value("approach.lateral_gain_1_s")),
+        lateral_max_m_s=float(value("approach.lateral_max_m_s")),
+        attitude_kp_n_m_rad=float(value("approach.attitude_kp_n_m_rad")),
+        attitude_kd_n_m_s_rad=float(value("approach.attitude_kd_n_m_s_rad")),
+        aim_offset_m=aim_off, aim_misalign_rad=aim_rot, passive_rot=PASSIVE_ROT,
+        capture=bool(capture), post_capture=bool(post_capture), track_external=bool(track_external),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers on the backend
+# ---------------------------------------------------------------------------------------------
+def _host(x) -> np.ndarray:
+    return np.asarray(to_host(x), dtype=np.float64)
+
+
+def _rows(backend: Backend, *arrays):
+    return tuple(backend.asarray(np.asarray(a, dtype=np.float64)) for a in arrays)
+
+
+def petal_reach_m(spec: dk.DockingSpec) -> float:
+    """Distance between the interface planes at which the petal tips of the aligned units meet."""
+    geo = dk.unit_geometry(spec)
+    return spec.ring_extension_m + 2.0 * geo["tip_height_m"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The historical docking, 17 July 1975
+# ---------------------------------------------------------------------------------------------
+TIMESERIES_KEYS = (
+    "t_s", "utc_s_from_capture", "phase", "port_offset_m", "port_rot", "ring_offset_m", "ring_rot",
+    "active_pos_m", "active_rot", "passive_pos_m", "passive_rot", "contact_force_n", "stroke_m",
+)
+
+
+@dataclasses.dataclass
+class DockingRun:
+    """What `astp dock` reports, plus the recorded time series (host arrays)."""
+
+    result: dict
+    series: dict[str, np.ndarray]
+
+
+def _record(params, state, out: dict):
+    """Append case 0 of ``state`` to the time series (one host copy per array)."""
+    rp = dk.relative_pose(params, state)
+    out["t_s"].append(_host(state.t_s)[0])
+    out["phase"].append(_host(state.phase)[0])
+    for key in ("port_offset_m", "port_rot", "ring_offset_m", "ring_rot"):
+        out[key].append(_host(rp[key])[0])
+    pos, rot = _host(state.pos_m)[0], _host(state.rot)[0]
+    out["active_pos_m"].append(pos[dk.ACTIVE])
+    out["active_rot"].append(rot[dk.ACTIVE])
+    out["passive_pos_m"].append(pos[dk.PASSIVE])
+    out["passive_rot"].append(rot[dk.PASSIVE])
+    out["contact_force_n"].append(_host(state.contact_force_n)[0])
+    out["stroke_m"].append(_host(state.stroke_m)[0])
+
+
+def _momentum_scale(params, state):
+    """Characteristic magnitudes for relative momentum errors: sum m|v| and sum (|x| m |v| + |h|)."""
+    m = _host(params.mass_kg)
+    v = _host(state.vel_m_s)[0]
+    x = _host(state.pos_m)[0]
+    h = _host(state.angmom_kg_m2_s)[0]
+    speed = np.linalg.norm(v, axis=-1)
+    return float(np.sum(m * speed)), float(np.sum(np.linalg.norm(x, axis=-1) * m * speed + np.linalg.norm(h, axis=-1)))
+
+
+def historical_docking(backend: Backend | None = None, *, until: str = "hard_dock",
+                       start_distance_m: float | None = None,
+                       progress: Callable[[float, str], None] | None = None) -> DockingRun:
+    """Apollo (active) from ``historical.start_distance_m`` to hard dock (or to capture).
+
+    Three time steps (docking.toml [integration]): the approach step while the petals are apart,
+    the contact step from just before the petals meet until a moment after capture, the slow
+    step for attenuation, retraction and hook closing. The RCS flies the approach and stops at first contact;
+    the Hill terms act throughout. Records every body's pose at ``historical.record_rate_hz``.
+    """
+    if until not in ("hard_dock", "capture"):
+        raise AstpError(f"unknown end point {until!r}; use hard_dock or capture")
+    backend = backend or select_backend("numpy")
+    say = progress or (lambda frac, what: None)
+    wall0 = time.perf_counter()
+    rate = float(value("historical.record_rate_hz"))
+    dts = {k: float(value(f"integration.dt_{k}_s")) for k in ("approach", "contact", "slow")}
+    for k, dt in dts.items():
+        if abs(round(1.0 / (rate * dt)) * rate * dt - 1.0) > 1e-9:
+            raise DataFileError(f"{_where()}: integration.dt_{k}_s must divide the record interval 1/{rate:g} s")
+    like = backend.asarray(np.zeros(1))
+    specs = {k: load_spec("apollo", dt_s=dt, thrusters=True, orbit=True, track_external=True, historical_aim=True)
+             for k, dt in dts.items()}
+    params = {k: dk.build_params(s, like) for k, s in specs.items()}
+    nominal = float(value("historical.start_distance_m"))
+    start = nominal if start_distance_m is None else float(start_distance_m)
+    # Starting closer than the documented 30 m, the initial errors shrink in proportion (the
+    # approach corridor narrows); the closing speed follows the approach schedule.
+    k = min(1.0, start / nominal)
+    lat = [k * float(x) for x in value("historical.lateral_offset_m")]
+    latv = [k * float(x) for x in value("historical.lateral_rate_m_s")]
+    schedule = float(value("approach.final_speed_m_s")) + float(value("approach.speed_gain_1_s")) * max(
+        start - float(value("approach.switch_distance_m")), 0.0)
+    closing = min(float(value("historical.closing_speed_m_s")), schedule)
+    off, vel, mis, rates, prate = _rows(
+        backend, [[lat[0], lat[1], start]], [[latv[0], latv[1], -closing]],
+        [[k * float(x) * DEG for x in value("historical.misalign_deg")]],
+        [[k * float(x) * DEG for x in value("historical.rate_deg_s")]],
+        [[float(x) * DEG for x in value("historical.passive_rate_deg_s")]])
+    state = dk.approach_state(params["approach"], off, vel, mis, rates, prate)
+    series: dict[str, list] = {k: [] for k in TIMESERIES_KEYS if k != "utc_s_from_capture"}
+    reach = petal_reach_m(specs["contact"]) + float(value("integration.contact_margin_m"))
+    # rough simulated duration, for the progress fraction only
+    speed = 0.5 * (float(value("approach.final_speed_m_s")) + float(value("approach.max_speed_m_s")))
+    expected = start / speed + 10.0
+    if until == "hard_dock":
+        expected += (float(value("phases.attenuation_s")) + specs["slow"].ring_extension_m
+                     / float(value("phases.retract_rate_m_s")) + 30.0)
+
+    def run_stage(name, stop, max_s):
+        nonlocal state
+        p = params[name]
+        every = int(round(1.0 / (rate * p.dt_s)))
+        steps = 0
+        limit = int(round(max_s / p.dt_s))
+        while steps < limit:
+            _record(p, state, series)
+            for _ in range(every):
+                state = dk.step(p, state)
+            steps += every
+            if steps % (every * 25) == 0:
+                say(min(0.99, float(series["t_s"][-1]) / expected), name)
+            if stop(p, state):
+                return True
+        return False
+
+    def far_enough_in(p, s):
+        return float(_host(dk.relative_pose(p, s)["axial_m"])[0]) < reach
+
+    say(0.0, "approach")
+    if not run_stage("approach", far_enough_in, 3600.0):
+        raise AstpError("the simulated approach did not reach the Soyuz within an hour; "
+                        "check [historical] in data/mission/docking.toml")
+    at_contact = {}
+
+    settle = float(value("integration.capture_settle_s"))
+
+    def captured_or_retracting(p, s):
+        ph = float(_host(s.phase)[0])
+        if ph == dk.CONTACT and float(_host(dk.relative_pose(p, s)["axial_m"])[0]) > reach + 0.1:
+            return True  # bounced off: no capture
+        if ph >= dk.CONTACT and not at_contact:
+            at_contact["lin"], at_contact["ang"] = (_host(a)[0] for a in dk.momentum(p, s))
+            at_contact["imp"], at_contact["aimp"] = _host(s.ext_impulse_n_s)[0], _host(s.ext_ang_impulse_n_m_s)[0]
+            at_contact["scale"] = _momentum_scale(p, s)
+        return ph >= dk.CAPTURED and float(_host(s.t_s)[0] - _host(s.t_capture_s)[0]) >= settle
+
+    run_stage("contact", captured_or_retracting, 60.0)
+    if until == "hard_dock" and float(_host(state.phase)[0]) >= dk.CAPTURED:
+
+        def docked(p, s):
+            ph = float(_host(s.phase)[0])
+            return ph >= dk.HARD_DOCK and float(_host(s.t_s)[0] - _host(s.t_hard_dock_s)[0]) >= 2.0
+
+        run_stage("slow", docked, 900.0)
+    # final record
+    _record(params["slow"], state, series)
+    say(1.0, "done")
+
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
+    p = params["slow"]
+    final = dk.relative_pose(p, state)
+
+    def t_of(name):
+        x = float(_host(getattr(state, name))[0])
+        return None if math.isnan(x) else x
+
+    t_contact, t_capture, t_hard = t_of("t_contact_s"), t_of("t_capture_s"), t_of("t_hard_dock_s")
+    captured = t_capture is not None
+    anchor = parse_utc(str(value("historical.capture_utc")), what="historical.capture_utc")
+    ref = t_capture if captured else (t_contact or 0.0)
+    arrays["utc_s_from_capture"] = arrays["t_s"] - ref
+
+    def utc(t):
+        if t is None:
+            return None
+        return format_utc(anchor + _dt.timedelta(seconds=t - ref), decimals=3)
+
+    lin_err = ang_err = None
+    if at_contact:
+        lin, ang = (_host(a)[0] for a in dk.momentum(p, state))
+        imp, aimp = _host(state.ext_impulse_n_s)[0], _host(state.ext_ang_impulse_n_m_s)[0]
+        d_lin = (lin - at_contact["lin"]) - (imp - at_contact["imp"])
+        d_ang = (ang - at_contact["ang"]) - (aimp - at_contact["aimp"])
+        lin_err = float(np.linalg.norm(d_lin) / at_contact["scale"][0])
+        ang_err = float(np.linalg.norm(d_ang) / at_contact["scale"][1])
+    contact_speed = float(_host(state.contact_speed_m_s)[0])
+    result = {
+        "captured": bool(captured),
+        "contact_utc": utc(t_contact),
+        "capture_utc": utc(t_capture),
+        "hard_dock_utc": utc(t_hard),
+        "contact_speed_m_s": None if math.isnan(contact_speed) else round(contact_speed, 5),
+        "peak_attenuator_stroke_m": round(float(_host(state.peak_stroke_m)[0]), 5),
+        "peak_contact_force_n": round(float(_host(state.peak_force_n)[0]), 1),
+        "final_misalignment_mm": round(1000.0 * float(_host(final["lateral_m"])[0]), 3),
+        "final_misalignment_deg": round(float(_host(final["angle_rad"])[0]) / DEG, 4),
+        "final_gap_mm": round(1000.0 * float(_host(final["axial_m"])[0]), 3),
+        "linear_momentum_error_rel": lin_err,
+        "angular_momentum_error_rel": ang_err,
+        "phase": dk.PHASES[int(round(float(_host(state.phase)[0])))],
+        "phase_utc": {name: utc(t_of(f"t_{key}_s")) for name, key in (
+            ("contact", "contact"), ("captured", "capture"), ("retraction", "retract"), ("alignment", "align"),
+            ("hooks", "hooks"), ("hard_dock", "hard_dock"))},
+        "simulated_s": round(float(arrays["t_s"][-1]), 3),
+        "record_rate_hz": rate,
+        "backend": backend.name,
+        "compute_s": round(time.perf_counter() - wall0, 2),
+    }
+    return DockingRun(result, arrays)
+
+
+def write_timeseries(run: DockingRun, folder: str | Path) -> Path:
+    """Write the time series as ``docking_1975-07-17.npz`` in ``folder`` (atomically).
+
+    Keys: ``t_s`` (n,), ``utc_s_from_capture`` (n,), ``phase`` (n,) (codes, names in
+    ``phase_names``), ``port_offset_m`` (n, 3) and ``port_rot`` (n, 3, 3) (the Apollo port in the
+    Soyuz port frame; columns are axes), ``ring_offset_m`` (n, 3) and ``ring_rot`` (n, 3, 3) (the
+    guide-ring face in the Apollo port frame), ``active_pos_m``/``passive_pos_m`` (n, 3) and
+    ``active_rot``/``passive_rot`` (n, 3, 3) (centres of mass and body axes in the Hill frame:
+    x radial, y along-track, z orbit normal), ``contact_force_n`` and ``stroke_m`` (n,), and the
+    anchor ``capture_utc``.
+    """
+    target_dir = Path(folder)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AstpError(f"cannot create {target_dir}: {exc.strerror or exc}; choose a writable folder") from None
+    path = target_dir / "docking_1975-07-17.npz"
+    tmp = target_dir / "docking_1975-07-17.part.npz"
+    try:
+        np.savez_compressed(tmp, **run.series, phase_names=np.asarray(dk.PHASES),
+                            capture_utc=np.asarray(str(run.result.get("capture_utc") or "")),
+                            rate_hz=np.asarray(run.result["record_rate_hz"]))
+        tmp.replace(path)
+    except OSError as exc:
+        raise AstpError(f"cannot write {path}: {exc.strerror or exc}; choose a writable folder") from None
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The capture envelope
+# ---------------------------------------------------------------------------------------------
+def default_ranges() -> dict[str, tuple[float, float]]:
+    return {k: tuple(float(x) for x in value(f"envelope.{k}")) for k in ENVELOPE_AXES}
+
+
+def check_ranges(ranges: dict[str, tuple[float, float]]) -> None:
+    """Raise AstpError for a range a docking engineer would call nonsense."""
+    limits = {"closing_speed_m_s": (1e-3, 2.0), "lateral_offset_m": (0.0, 1.0), "lateral_rate_m_s": (0.0, 1.0),
+              "misalign_deg": (0.0, 45.0), "angular_rate_deg_s": (0.0, 20.0)}
+    for key, (lo, hi) in ranges.items():
+        if key not in limits:
+            raise AstpError(f"unknown envelope axis {key!r}; use one of: {', '.join(ENVELOPE_AXES)}")
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise AstpError(f"the {key} range {lo:g}..{hi:g} is empty or not a number; give MIN <= MAX")
+        a, b = limits[key]
+        if lo < a or hi > b:
+            raise AstpError(f"the {key} range {lo:g}..{hi:g} is outside {a:g}..{b:g}, where the model applies")
+
+
+def _unit_vectors(rng, n, dim):
+    v = rng.normal(size=(n, dim))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def sample_conditions(n: int, seed: int, ranges: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
+    """n uniform samples of the contact conditions, each magnitude in its range, each direction
+    uniformly random (lateral ones in the interface plane, angular ones in 3D)."""
+    rng = np.random.default_rng(seed)
+    out = {k: rng.uniform(lo, hi, n) for k, (lo, hi) in ranges.items()}
+    out["lateral_dir"] = _unit_vectors(rng, n, 2)
+    out["lateral_rate_dir"] = _unit_vectors(rng, n, 2)
+    out["misalign_axis"] = _unit_vectors(rng, n, 3)
+    out["rate_axis"] = _unit_vectors(rng, n, 3)
+    return out
+
+
+def contact_conditions(spec: dk.DockingSpec, closing_m_s, lateral_m, lateral_rate_m_s, misalign_rad,
+                       rate_rad_s, gap_m: float = 0.03):
+    """Start states (host arrays) for conditions given at first petal contact: each case starts
+    ``gap_m`` (plus the extra reach of a tilted petal) before the petal tips meet, with its
+    offsets propagated back along the straight line it will fly (over a second or less, the Hill
+    terms change them by micrometres). Returns offset, velocity, misalignment vector, rate (N, 3)
+    and the time to contact (N,)."""
+    closing = np.asarray(closing_m_s, dtype=np.float64)
+    tilt = np.linalg.norm(misalign_rad, axis=1)
+    clearance = gap_m + spec.ring_radius_m * np.sin(np.minimum(tilt, 1.0))
+    t_back = clearance / closing
+    reach = petal_reach_m(spec)
+    off = np.zeros((closing.shape[0], 3))
+    off[:, :2] = lateral_m - lateral_rate_m_s * t_back[:, None]
+    off[:, 2] = reach + clearance
+    vel = np.zeros_like(off)
+    vel[:, :2] = lateral_rate_m_s
+    vel[:, 2] = -closing
+    mis = misalign_rad - rate_rad_s * t_back[:, None]
+    return off, vel, mis, np.asarray(rate_rad_s, dtype=np.float64), t_back
+
+
+@dataclasses.dataclass
+class Envelope:
+    samples: dict[str, np.ndarray]  # the sampled magnitudes (n,) per axis
+    captured: np.ndarray  # (n,) bool
+    t_capture_s: np.ndarray  # (n,) from first contact, NaN if none
+    peak_force_n: np.ndarray
+    peak_stroke_m: np.ndarray
+    ranges: dict[str, tuple[float, float]]
+    seed: int
+    compute_s: float
+    case_steps: int
+    backend: str
+    tile: int
+    active: str
+
+
+HEAP_BYTES = 256 << 20
+
+
+def keep_heap() -> bool:
+    """Stop glibc from handing freed heap back to the OS after every NumPy temporary (mallopt
+    M_TRIM_THRESHOLD and M_MMAP_THRESHOLD raised to 256 MiB): the step makes hundreds of
+    short-lived arrays, and with the default 128 KiB thresholds each is unmapped and faulted in
+    again (measured: 1.6x slower). Process-wide and harmless; False where not available."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc.mallopt(-1, HEAP_BYTES) == 1 and libc.mallopt(-3, HEAP_BYTES) == 1
+    except (OSError, AttributeError):
+        return False
+
+
+def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, window_s: np.ndarray | float,
+              *, tile: int | None = None, check_every: int = 250,
+              progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+    """Run N cases (host arrays (N, 3)) in batched tiles until each is resolved (captured, or
+    moving apart beyond its start) or past its window; returns host arrays of outcomes.
+
+    On the CPU the cases go in tiles of ``tile`` (default 512: the temporaries stay in cache),
+    sorted by window so that each tile stops as soon as its own cases are resolved; on a GPU one
+    tile holds everything."""
+    n = off.shape[0]
+    tile = tile or (n if backend.name == "cupy" else 512)
+    if backend.name == "numpy":
+        keep_heap()
+    window = np.broadcast_to(np.asarray(window_s, dtype=np.float64), (n,))
+    order = np.argsort(window, kind="stable")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(n)
+    off, vel, mis, rates, window = off[order], vel[order], mis[order], rates[order], window[order]
+    like = backend.asarray(np.zeros(1))
+    params = dk.build_params(spec, like)
+    out = {k: np.zeros(n) for k in ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m",
+                                    "contact_speed_m_s", "lateral_m", "angle_rad", "axial_m")}
+    steps_total = 0
+    budget = sum(int(math.ceil(window[s:s + tile].max() / spec.dt_s)) for s in range(0, n, tile))
+    done_steps = 0
+    for s0 in range(0, n, tile):
+        sl = slice(s0, min(n, s0 + tile))
+        state = dk.approach_state(params, *_rows(backend, off[sl], vel[sl], mis[sl], rates[sl]))
+        start_gap = off[sl, 2]
+        limit = int(math.ceil(window[sl].max() / spec.dt_s))
+        steps = 0
+        while steps < limit:
+            k = min(check_every, limit - steps)
+            state = dk.run(params, state, k)
+            steps += k
+            done_steps += k
+            if progress:
+                progress(done_steps, budget)
+            phase = _host(state.phase)
+            rp = dk.relative_pose(params, state)
+            axial = _host(rp["axial_m"])
+            t = steps * spec.dt_s
+            resolved = (phase >= dk.CAPTURED) | (axial > start_gap + 0.02) | (t >= window[sl])
+            if resolved.all():
+                break
+        steps_total += steps * (sl.stop - sl.start)
+        rp = dk.relative_pose(params, state)
+        for key in ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m", "contact_speed_m_s"):
+            out[key][sl] = _host(getattr(state, key))
+        out["lateral_m"][sl] = _host(rp["lateral_m"])
+        out["angle_rad"][sl] = _host(rp["angle_rad"])
+        out["axial_m"][sl] = _host(rp["axial_m"])
+    if progress:
+        progress(budget, budget)
+    out = {k: v[inverse] for k, v in out.items()}
+    out["case_steps"] = np.asarray(steps_total)
+    return out
+
+
+def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
+                     ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
+                     tile: int | None = None, progress: Callable[[int, int], None] | None = None) -> Envelope:
+    """Monte Carlo of the capture over the contact conditions: ``samples`` cases in one batched
+    state (in cache-sized tiles on the CPU), thrusters off from first contact (free drift), the
+    Hill terms on. A case is captured when the three latches engage."""
+    if not isinstance(samples, int) or samples < 1:
+        raise AstpError(f"--samples must be a positive whole number, not {samples!r}")
+    if samples > 10_000_000:
+        raise AstpError(f"--samples {samples} is more than this tool will run (10,000,000); ask for fewer")
+    backend = backend or select_backend("numpy")
+    ranges = dict(ranges or default_ranges())
+    check_ranges(ranges)
+    spec = load_spec(active, thrusters=False, orbit=True, capture=True, post_capture=False)
+    smp = sample_conditions(samples, seed, ranges)
+    lat = smp["lateral_offset_m"][:, None] * smp["lateral_dir"]
+    latv = smp["lateral_rate_m_s"][:, None] * smp["lateral_rate_dir"]
+    mis = (smp["misalign_deg"] * DEG)[:, None] * smp["misalign_axis"]
+    rate = (smp["angular_rate_deg_s"] * DEG)[:, None] * smp["rate_axis"]
+    off, vel, mis0, rate0, t_back = contact_conditions(spec, smp["closing_speed_m_s"], lat, latv, mis, rate)
+    stroke_time = (petal_reach_m(spec) - spec.ring_extension_m) / smp["closing_speed_m_s"]
+    window = t_back + stroke_time + float(value("envelope.window_s"))
+    t0 = time.perf_counter()
+    res = run_cases(backend, spec, off, vel, mis0, rate0, window, tile=tile, progress=progress)
+    elapsed = time.perf_counter() - t0
+    captured = res["phase"] >= dk.CAPTURED
+    return Envelope(
+        samples={k: smp[k] for k in ENVELOPE_AXES}, captured=captured,
+        t_capture_s=np.where(captured, res["t_capture_s"] - res["t_contact_s"], np.nan),
+        peak_force_n=res["peak_force_n"], peak_stroke_m=res["peak_stroke_m"], ranges=ranges, seed=seed,
+        compute_s=elapsed, case_steps=int(res["case_steps"]), backend=backend.name,
+        tile=tile or (samples if backend.name == "cupy" else 512), active=active)
+
+
+def binned_probability(env: Envelope, bins: int | None = None) -> dict[str, dict[str, list]]:
+    """Capture probability in equal bins along each sampled axis (other axes marginalised)."""
+    bins = int(bins or value("envelope.bins"))
+    out = {}
+    for key in ENVELOPE_AXES:
+        lo, hi = env.ranges[key]
+        x = env.samples[key]
+        if hi <= lo:
+            out[key] = {"edges": [lo, hi], "probability": [float(env.captured.mean())], "count": [int(x.size)]}
+            continue
+        edges = np.linspace(lo, hi, bins + 1)
+        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+        count = np.bincount(idx, minlength=bins)
+        hits = np.bincount(idx, weights=env.captured.astype(np.float64), minlength=bins)
+        prob = [round(float(h / c), 4) if c else None for h, c in zip(hits, count)]
+        out[key] = {"edges": [round(float(e), 6) for e in edges], "probability": prob, "count": count.tolist()}
+    return out
+
+
+def envelope_summary(env: Envelope) -> dict:
+    """The JSON of `astp dock-envelope`."""
+    n = int(env.captured.size)
+    return {
+        "samples": n,
+        "seed": env.seed,
+        "ranges": {k: list(v) for k, v in env.ranges.items()},
+        "capture_fraction": round(float(env.captured.mean()), 6),
+        "captured": int(env.captured.sum()),
+        "binned": binned_probability(env),
+        "median_time_to_capture_s": (None if not env.captured.any()
+                                     else round(float(np.nanmedian(env.t_capture_s)), 3)),
+        "active": env.active,
+        "compute_s": round(env.compute_s, 3),
+        "case_steps_per_s": round(env.case_steps / env.compute_s, 1) if env.compute_s > 0 else None,
+        "backend": env.backend,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache of the historical run
+# ---------------------------------------------------------------------------------------------
+def _cache_key(until: str, start: float | None, backend: str) -> str:
+    import hashlib
+
+    from experience.paths import repo_root
+
+    h = hashlib.sha256()
+    for rel in ("mission/docking.toml", "mission/vehicles.toml", "mission/geometry.toml"):
+        h.update((data.data_dir() / rel).read_bytes())
+    for rel in ("kernels/docking.py", "kernels/contact.py", "experience/simulation/docking.py"):
+        h.update((repo_root() / rel).read_bytes())
+    h.update(f"{until}|{start}|{backend}".encode())
+    return h.hexdigest()[:16]
+
+
+def historical_docking_to(folder: str | Path, *, backend: Backend | None = None, until: str = "hard_dock",
+                          start_distance_m: float | None = None, rebuild: bool = False,
+                          progress: Callable[[float, str], None] | None = None) -> tuple[DockingRun, Path, bool]:
+    """:func:`historical_docking` with a disk cache (experience.paths.cache_dir, rebuilt when the
+    data, the kernels or this file change), writing the time series into ``folder``.
+    Returns (run, time-series path, whether it came from the cache)."""
+    import json
+
+    from experience.paths import cache_dir
+
+    backend = backend or select_backend("numpy")
+    key = _cache_key(until, start_distance_m, backend.name)
+    path = cache_dir() / f"docking-{key}.npz"
+    run = None
+    if not rebuild and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                series = {k: np.asarray(z[k]) for k in TIMESERIES_KEYS}
+                result = json.loads(str(z["result_json"]))
+            run = DockingRun(result, series)
+        except Exception:  # unreadable or stale cache: simulate again
+            run = None
+    cached = run is not None
+    if run is None:
+        run = historical_docking(backend, until=until, start_distance_m=start_distance_m, progress=progress)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.stem + ".part.npz")
+            np.savez_compressed(tmp, **run.series, result_json=np.asarray(json.dumps(run.result)))
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+    elif progress:
+        progress(1.0, "cached")
+    return run, write_timeseries(run, folder), cached
