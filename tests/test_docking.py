@@ -116,7 +116,7 @@ def test_energy_never_rises_and_momentum_holds_through_a_whole_capture(attenuato
     e0 = e_prev.copy()
     lin0, ang0 = dk.momentum(params, state)
     worst = np.zeros(n)
-    for _ in range(3200):
+    for _ in range(3400):
         state = dk.step(params, state)
         e = dk.energy_j(params, state)
         worst = np.maximum(worst, (e - e_prev) / e0)

@@ -168,7 +168,8 @@ def cmd_dock(args) -> int:
     if not result["captured"]:
         print(f"  contact at {result['contact_utc']} at {result['contact_speed_m_s']} m/s, but NO capture")
     else:
-        print(f"  contact    {result['contact_utc']}  closing at {result['contact_speed_m_s']:.3f} m/s")
+        print(f"  contact    {result['contact_utc']}  closing at {result['contact_speed_m_s']:.3f} m/s, "
+              f"{result['contact_lateral_offset_mm']:.0f} mm and {result['contact_misalignment_deg']:.2f} deg off")
         print(f"  capture    {result['capture_utc']}  (timeline: 16:09:09, SP4012)")
         if result["hard_dock_utc"]:
             print(f"  hard dock  {result['hard_dock_utc']}")

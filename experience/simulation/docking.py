@@ -399,6 +399,9 @@ def historical_docking(backend: Backend | None = None, *, until: str = "hard_doc
             at_contact["lin"], at_contact["ang"] = (_host(a)[0] for a in dk.momentum(p, s))
             at_contact["imp"], at_contact["aimp"] = _host(s.ext_impulse_n_s)[0], _host(s.ext_ang_impulse_n_m_s)[0]
             at_contact["scale"] = _momentum_scale(p, s)
+            rp = dk.relative_pose(p, s)
+            at_contact["lateral_mm"] = 1000.0 * float(_host(rp["lateral_m"])[0])
+            at_contact["angle_deg"] = float(_host(rp["angle_rad"])[0]) / DEG
         return ph >= dk.CAPTURED and float(_host(s.t_s)[0] - _host(s.t_capture_s)[0]) >= settle
 
     run_stage("contact", captured_or_retracting, 60.0)
@@ -449,9 +452,11 @@ def historical_docking(backend: Backend | None = None, *, until: str = "hard_doc
         "contact_speed_m_s": None if math.isnan(contact_speed) else round(contact_speed, 5),
         "peak_attenuator_stroke_m": round(float(_host(state.peak_stroke_m)[0]), 5),
         "peak_contact_force_n": round(float(_host(state.peak_force_n)[0]), 1),
-        "final_misalignment_mm": round(1000.0 * float(_host(final["lateral_m"])[0]), 3),
-        "final_misalignment_deg": round(float(_host(final["angle_rad"])[0]) / DEG, 4),
-        "final_gap_mm": round(1000.0 * float(_host(final["axial_m"])[0]), 3),
+        "contact_lateral_offset_mm": round(at_contact["lateral_mm"], 2) if at_contact else None,
+        "contact_misalignment_deg": round(at_contact["angle_deg"], 3) if at_contact else None,
+        "final_misalignment_mm": round(1000.0 * float(_host(final["lateral_m"])[0]), 5),
+        "final_misalignment_deg": round(float(_host(final["angle_rad"])[0]) / DEG, 5),
+        "final_gap_mm": round(1000.0 * float(_host(final["axial_m"])[0]), 5),
         "linear_momentum_error_rel": lin_err,
         "angular_momentum_error_rel": ang_err,
         "phase": dk.PHASES[int(round(float(_host(state.phase)[0])))],
