@@ -276,6 +276,13 @@ def _sphere_geom_node(name: str, n_lon: int = 64, n_lat: int = 32):
     handle = prim.modify_vertices()
     handle.unclean_set_num_rows(tris.size)
     memoryview(handle).cast("B")[:] = tris.astype(np.uint32).tobytes()
+    return _sky_node(name, vdata, prim)
+
+
+def _sky_node(name: str, vdata, prim):
+    """One GeomNode around one primitive, never culled (the sky is always around the camera)."""
+    from panda3d.core import Geom, GeomNode, OmniBoundingVolume
+
     geom = Geom(vdata)
     geom.add_primitive(prim)
     node = GeomNode(name)
@@ -302,13 +309,7 @@ def _quad_geom_node(name: str):
     prim = GeomTriangles(Geom.UH_static)
     prim.add_vertices(0, 1, 2)
     prim.add_vertices(0, 2, 3)
-    geom = Geom(vdata)
-    geom.add_primitive(prim)
-    node = GeomNode(name)
-    node.add_geom(geom)
-    node.set_bounds(OmniBoundingVolume())
-    node.set_final(True)
-    return node
+    return _sky_node(name, vdata, prim)
 
 
 def load_shader(name: str):
