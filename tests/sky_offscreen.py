@@ -40,13 +40,15 @@ class OffscreenRig:
     def __init__(self, size=(640, 480), fov_x_deg: float = 60.0, near_m: float = 1000.0, far_m: float = 1e9):
         load_prc()
         from panda3d.core import (
-            Camera, FrameBufferProperties, GraphicsEngine, GraphicsOutput, GraphicsPipeSelection,
+            Camera, FrameBufferProperties, GraphicsEngine, GraphicsOutput,
             GraphicsPipe, NodePath, PerspectiveLens, Texture, WindowProperties,
         )
 
         self.size = tuple(int(v) for v in size)
         self.engine = GraphicsEngine.get_global_ptr()
-        self.pipe = GraphicsPipeSelection.get_global_ptr().make_default_pipe()
+        from experience.scene.renderer import shared_pipe
+
+        self.pipe = shared_pipe()  # one pipe per process, shared with the renderer
         if self.pipe is None:
             raise RuntimeError("no graphics pipe (p3headlessgl/EGL) could be opened")
         fbp = FrameBufferProperties()

@@ -23,7 +23,7 @@ def gl():
     from experience.scene import renderer
 
     try:
-        pipe = renderer._pipe()
+        pipe = renderer.shared_pipe()
     except Exception as exc:  # pragma: no cover - machines without any GL
         pytest.skip(f"no OpenGL pipe: {exc}")
     engine = GraphicsEngine.getGlobalPtr()

@@ -71,7 +71,10 @@ def configure_panda() -> None:
     _PRC_DONE[0] = True
 
 
-def _pipe():
+def shared_pipe():
+    """The process's one graphics pipe (EGL offscreen without a display). Everything that opens
+    a buffer in this process (renderers, tests, later the viewer) goes through it: a second
+    default pipe in the same process can fail to open buffers."""
     if not _PIPE:
         configure_panda()
         from panda3d.core import GraphicsPipeSelection
@@ -102,7 +105,7 @@ class SceneRenderer:
         if changes:
             cfg = cfg.replace(**changes)
         self.config = cfg
-        self.pipe = _pipe()
+        self.pipe = shared_pipe()
         from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsOutput,
                                   GraphicsPipe, NodePath, OmniBoundingVolume, OrthographicLens, PerspectiveLens,
                                   Shader, Texture, WindowProperties)
