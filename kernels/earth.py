@@ -21,8 +21,6 @@ All functions take and return float64 arrays; times shape (n,), vectors (n, 3), 
 
 from __future__ import annotations
 
-import math
-
 from kernels._xp import (
     ARCSEC,
     DEG,

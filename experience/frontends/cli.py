@@ -178,12 +178,10 @@ def cmd_ephemeris(args) -> int:
         if args.vehicle:
             rows = [r for r in rows if r["vehicle"] == args.vehicle]
     else:
+        t = eph.clock.t_s_array(instants)
         rows = []
-        for vehicle in vehicles:
-            t = eph.clock.t_s_array(instants)
-            eph.traj.check_span(vehicle, t)
-        for vehicle in vehicles:
-            rows.extend(eph.rows(vehicle, eph.clock.t_s_array(instants), events=[None] * len(instants)))
+        for vehicle in vehicles:  # each call checks the span first (one-line error, no partial output)
+            rows.extend(eph.rows(vehicle, t, events=[None] * len(instants)))
         rows.sort(key=lambda r: (r["met_s"], r["vehicle"]))
 
     if args.json:

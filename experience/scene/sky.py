@@ -254,9 +254,7 @@ def _star_geom_node(cat: StarCatalog):
 
 def _sphere_geom_node(name: str, n_lon: int = 64, n_lat: int = 32):
     """A unit UV sphere with outward normals, one Geom of triangles."""
-    from panda3d.core import (
-        Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat, OmniBoundingVolume,
-    )
+    from panda3d.core import Geom, GeomTriangles, GeomVertexData, GeomVertexFormat
 
     lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat + 1)
     lon = np.linspace(0.0, 2 * np.pi, n_lon + 1)
@@ -296,8 +294,7 @@ def _quad_geom_node(name: str):
     """A unit square in the node's x-z plane (facing -y, i.e. the camera when +y points away),
     texcoords -1..1."""
     from panda3d.core import (
-        Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat, GeomVertexWriter,
-        OmniBoundingVolume,
+        Geom, GeomTriangles, GeomVertexData, GeomVertexFormat, GeomVertexWriter,
     )
 
     vdata = GeomVertexData(name, GeomVertexFormat.get_v3t2(), Geom.UH_static)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as _dt
 
-import numpy as np
-
 from experience.errors import AstpError
 from experience.mission import data
 from experience.mission.clock import format_utc

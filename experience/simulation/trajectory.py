@@ -31,7 +31,6 @@ the data, this file or the kernels change, or when the cache file is unreadable.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import hashlib
 import io
 import json
@@ -645,16 +644,6 @@ def _tpi_angle(r_target_km: float, r_chaser_km: float, elevation_rad: float) -> 
     return 0.5 * (lo + hi)
 
 
-def _root_in_bracket(x: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
-    """Linear-interpolated zero of sampled y(x); the x of min |y| (and False) when none."""
-    for k in range(len(x) - 1):
-        if y[k] == 0.0:
-            return float(x[k]), True
-        if y[k] * y[k + 1] < 0 and abs(y[k] - y[k + 1]) < math.pi:
-            return float(x[k] - y[k] * (x[k + 1] - x[k]) / (y[k + 1] - y[k])), True
-    return float(x[int(np.argmin(np.abs(y)))]), False
-
-
 def _smallest_root(x: np.ndarray, y: np.ndarray) -> float:
     """The zero crossing of sampled y(x) (not a 2-pi wrap jump) closest to x = 0."""
     roots = []
@@ -797,4 +786,4 @@ def describe(traj: MissionTrajectory) -> dict:
 
 
 __all__ = ["MissionTrajectory", "mission_trajectory", "describe", "Burn", "Segment", "Table",
-           "Formation", "lvlh_basis", "_dt"]
+           "Formation", "lvlh_basis"]
