@@ -171,6 +171,10 @@ class DockingParams(NamedTuple):
     act_local_m: object  # (13, 3) active body frame
     ring_pos_t: object  # (3, 27) the ring points, transposed (rows x, y, z)
     ring_dir_t: object  # (3, 7) the ring directions, transposed
+    ring_ls_t: object  # (3, 9) the latch and strut points of the ring, transposed
+    ring_reach_m: float  # largest distance of a ring contact feature from the ring's centre of mass
+    pass_centre_m: object  # (3,) body 2's interface centre, body 2 frame
+    pass_reach_m: float  # largest distance of a body-2 contact point (catches, petal points) from it
     act_local_t: object  # (3, 13)
     pass_flank_p_t: object  # (3, 6) transposed copies of the passive constants
     pass_flank_d_t: object
@@ -271,6 +275,10 @@ class DockingState(NamedTuple):
     stroke_m: object  # largest strut deflection at the start of the last step
     ext_impulse_n_s: object  # (N, 3) impulse of external forces (Hill terms, thrusters)
     ext_ang_impulse_n_m_s: object  # (N, 3) their angular impulse about the Hill origin
+    # broad phase (N, 14): the ring pose in body-2 axes (9 + 3) at the last narrow phase, the
+    # clearance found then (smallest contact distance, negative when touching) and the reach of
+    # the features; None: every step runs the narrow phase
+    contact_ref: object = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,6 +439,16 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         lmin.append(math.sqrt(h2 + dz0 * dz0) - spec.stroke_back_margin_m)
         lmax.append(math.sqrt(h2 + (dz0 + spec.ring_extension_m) ** 2) + spec.stroke_out_margin_m)
 
+    # reach of the contact features for the broad phase: ring flank ends, latches, petal points and
+    # its torus circle from the ring's centre of mass; catches and passive petal points from body 2's
+    # interface centre
+    ring_feats = (ring_local[:9] + ring_local[15:_R_NPOS]
+                  + [tuple(a + b for a, b in zip(ring_local[i], ring_local[_R_NPOS + i])) for i in range(6)])
+    ring_reach = max([math.sqrt(sum(c * c for c in f)) for f in ring_feats]
+                     + [math.hypot(spec.ring_radius_m, zc + spec.ring_tube_radius_m)])
+    pass_reach = max(math.sqrt(q[0] ** 2 + q[1] ** 2 + (q[2] - zp) ** 2)
+                     for q in catches + [pas_body(g) for g in geo["guide"]])
+
     masses = (spec.mass_active_kg, spec.mass_ring_kg, spec.mass_passive_kg)
     inertia = (tuple(spec.inertia_active_kg_m2), tuple(spec.inertia_ring_kg_m2), tuple(spec.inertia_passive_kg_m2))
     target = _matmul3(_rotvec_matrix(spec.aim_misalign_rad), MIRROR)
@@ -442,6 +460,8 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         inertia_kg_m2=arr(inertia), inv_inertia=arr([[1.0 / i for i in row] for row in inertia]),
         ring_local_m=arr(ring_local), act_local_m=arr(act_local),
         ring_pos_t=arr(_t(ring_local[:_R_NPOS])), ring_dir_t=arr(_t(ring_local[_R_NPOS:])),
+        ring_ls_t=arr(_t(ring_local[6:15])), ring_reach_m=ring_reach, pass_centre_m=arr((0.0, 0.0, zp)),
+        pass_reach_m=pass_reach,
         act_local_t=arr(_t(act_local)), pass_flank_p_t=arr(_t(pf_p)), pass_flank_d_t=arr(_t(pf_d)),
         catch_t=arr(_t(catches)), pin_socket_t=arr(_t([pas_body(q) for q in pins_p])),
         hook_pass_t=arr(_t([pas_body(q) for q in hooks_p])), pass_guide_t=arr(_t([pas_body(q) for q in geo["guide"]])),
@@ -554,6 +574,7 @@ def approach_state(params: DockingParams, offset_m, vel_m_s, misalign_rad, rate_
         t_contact_s=nan, t_capture_s=nan, t_retract_s=nan, t_align_s=nan, t_hooks_s=nan, t_hard_dock_s=nan,
         contact_speed_m_s=nan, peak_stroke_m=zero, peak_force_n=zero, contact_force_n=zero, stroke_m=zero,
         ext_impulse_n_s=zeros3, ext_ang_impulse_n_m_s=zeros3,
+        contact_ref=xp.concat((zeros3, zeros3, zeros3, zeros3, zero[:, None, ...] - 1.0, zero[:, None, ...]), axis=1),
     )
 
 
@@ -565,7 +586,7 @@ class _Eval(NamedTuple):
     torque: object  # (N, 3, 3)
     thrust_force: object  # (N, 3, 3) or None: the thruster part (Hill axes)
     thrust_torque: object
-    fn: object  # (N, 36) contact normal forces
+    touching: object  # (N,) bool: some contact carries a normal force
     contact_force_n: object  # (N,) resultant contact force on the ring
     stroke_m: object  # (N,) largest strut deflection from neutral
     latch_ok: object  # (N,) bool
@@ -574,36 +595,19 @@ class _Eval(NamedTuple):
     gap_m: object  # (N,) distance between the interface planes at the active port
     closing_m_s: object  # (N,) closing speed of the ports
     potential_j: object  # (N,) or None
+    contact_ref: object  # (N, 14) the broad phase's reference (see DockingState.contact_ref)
 
 
-def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
-    """Forces and torques on the three bodies (Hill axes) and the diagnostics of one state.
+def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
+    """Narrow phase: the 36 contacts between the ring (pose ``m1`` (M, 3, 3), ``p1`` (M, 3) in
+    body-2 axes, relative velocity terms ``acc1``, ``wd1`` (M, 3)) and body 2, for M cases.
 
-    Works in body-2 (passive) axes with its origin at body 2's centre of mass; per-point
-    quantities are kept as three (N, K) component arrays (structure of arrays: no reductions
-    over a length-3 axis, which NumPy does slowly)."""
-    xp = namespace(s.pos_m)
-    x, v, rot, h = s.pos_m, s.vel_m_s, s.rot, s.angmom_kg_m2_s
-    r2 = rot[:, PASSIVE, ...]
-    rrel = matmul_tn(r2[:, None, ...], rot[:, 0:2, ...])  # (N, 2, 3, 3): bodies 0, 1 in body-2 axes
-    m0, m1 = rrel[:, 0, ...], rrel[:, 1, ...]
-    dx = rotate_rows_t(r2[:, None, ...], x[:, 0:2, ...] - x[:, 2:3, ...])  # (N, 2, 3) centres of bodies 0, 1
-    dv = rotate_rows_t(r2[:, None, ...], v[:, 0:2, ...] - v[:, 2:3, ...])
-    wb = rotate_rows_t(rot, h) * p.inv_inertia  # (N, 3, 3) body-frame angular velocities
-    w01 = rotate_rows(rrel, wb[:, 0:2, ...])  # bodies 0, 1 angular velocity in body-2 axes
-    w2 = wb[:, PASSIVE, ...]
-    wd = w01 - w2[:, None, ...]
-    # velocity of body b's material point at P relative to body 2's: acc[b] + wd[b] x P
-    acc = dv - cross(w01, dx, xp)
-    p0, p1 = columns(dx[:, 0, ...]), columns(dx[:, 1, ...])
-    acc0, acc1 = columns(acc[:, 0, ...]), columns(acc[:, 1, ...])
-    wd0, wd1 = columns(wd[:, 0, ...]), columns(wd[:, 1, ...])
-
-    ring = transform(m1, rows(p.ring_pos_t), p1)  # ring points, body-2 frame: SoA (N, 27)
-    ring_dir = transform(m1, rows(p.ring_dir_t))  # flank directions (N, 6) and the face normal (N, 1)
-    act = transform(m0, rows(p.act_local_t), p0)  # (N, 13)
-
-    # --- contacts between the ring and body 2 -------------------------------------------------
+    Returns the contact force on the ring (M, 3), its moment about the body-2 origin (M, 3),
+    whether any contact carries a normal force (M,), the contact potential (M,) or None, and the
+    clearance (M,): the smallest distance by which any contact is apart (negative = overlap)."""
+    pc, ac, wc = columns(p1), columns(acc1), columns(wd1)
+    ring = transform(m1, rows(p.ring_pos_t), pc)  # ring points, body-2 frame: SoA (M, 27)
+    ring_dir = transform(m1, rows(p.ring_dir_t))  # flank directions (M, 6) and the face normal (M, 1)
     # flank capsules: closest points of the two segments
     c2, delta = segment_closest(vslice(ring, 0, 6), vslice(ring_dir, 0, 6), rows(p.pass_flank_p_t),
                                 rows(p.pass_flank_d_t), p.flank_aa, p.flank_ee, xp)
@@ -621,7 +625,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
     d_ga, n_ga = torus_distance(guide_a, p.ring_radius_m, p.pass_torus_z_m, xp)  # normal: passive ring -> point
     zero12 = guide_a[0] * 0.0
     guide_p = tuple(g + zero12 for g in rows(p.pass_guide_t))
-    q = transform_t(m1, vsub(guide_p, p1))  # passive petal points in the ring frame
+    q = transform_t(m1, vsub(guide_p, pc))  # passive petal points in the ring frame
     d_gp, n_gp = torus_distance(q, p.ring_radius_m, p.ring_torus_z_m, xp)
     n_gp = transform(m1, n_gp)  # back to body-2 axes; the force on the ring is along -n_gp
     pen = xp.concat((p.edge_sum_m - dist, p.face_z_m - latch[2], pen_catch, p.ring_tube_m - d_ga,
@@ -629,19 +633,97 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
     normal = vconcat((n_flank, (zero3, zero3, zero3 + 1.0), vsub((zero3, zero3, zero3), n_ring), n_ga,
                       vscale(n_gp, -1.0)), xp)
     point = vconcat((mid, latch, vadd(catch, (zero3, zero3, zero3)), guide_a, guide_p), xp)
-    u = vadd(acc1, vcross(wd1, point))
+    u = vadd(ac, vcross(wc, point))
     fc, fn = penalty_forces(pen, normal, u, p.contact_stiffness_n_m, p.contact_damping_n_s_m,
                             p.contact_damping_depth_m, p.friction_coefficient, p.friction_slope_n_s_m, xp)
-    f_contact = vsum(fc, xp)
-    contact_force = xp.sqrt(xp.sum(f_contact * f_contact, axis=-1))
-    t_ring = vsum(vcross(point, fc), xp)  # moment about the body-2 origin
-    f_ring = f_contact
     potential = None
     if energy:
         pos = xp.maximum(pen, 0.0)
         potential = 0.5 * p.contact_stiffness_n_m * xp.sum(pos * pos, axis=1)
+    return vsum(fc, xp), vsum(vcross(point, fc), xp), xp.any(fn > 0.0, axis=1), potential, -xp.max(pen, axis=1)
+
+
+# The broad phase skips a case's narrow phase while no contact can have closed since the last one:
+# every contact distance is a distance between a ring feature and a body-2 feature, so it changes by
+# at most the largest displacement of a ring point (in body-2 axes) within the reach of the features,
+# |p1 - p1_ref| + ||m1 - m1_ref||_F * reach. The margin covers rounding.
+BROAD_MARGIN_M = 1e-9
+
+
+def _broad_reference(p, m1, p1, clearance, xp):
+    """(M, 14) reference of the broad phase: m1 (9), p1 (3), clearance, reach."""
+    m = p1.shape[0]
+    dc = p1 - p.pass_centre_m
+    reach = xp.maximum(p.pass_reach_m + xp.sqrt(xp.sum(dc * dc, axis=1)), p.ring_reach_m)
+    return xp.concat((xp.reshape(m1, (m, 9)), p1, clearance[:, None, ...], reach[:, None, ...]), axis=1)
+
+
+def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
+    """Forces and torques on the three bodies (Hill axes) and the diagnostics of one state.
+
+    Works in body-2 (passive) axes with its origin at body 2's centre of mass; per-point
+    quantities are kept as three (N, K) component arrays (structure of arrays: no reductions
+    over a length-3 axis, which NumPy does slowly). The contact narrow phase runs only for the
+    cases the broad phase cannot rule out (all of them with ``energy``)."""
+    xp = namespace(s.pos_m)
+    x, v, rot, h = s.pos_m, s.vel_m_s, s.rot, s.angmom_kg_m2_s
+    n = x.shape[0]
+    r2 = rot[:, PASSIVE, ...]
+    rrel = matmul_tn(r2[:, None, ...], rot[:, 0:2, ...])  # (N, 2, 3, 3): bodies 0, 1 in body-2 axes
+    m0, m1 = rrel[:, 0, ...], rrel[:, 1, ...]
+    dx = rotate_rows_t(r2[:, None, ...], x[:, 0:2, ...] - x[:, 2:3, ...])  # (N, 2, 3) centres of bodies 0, 1
+    dv = rotate_rows_t(r2[:, None, ...], v[:, 0:2, ...] - v[:, 2:3, ...])
+    wb = rotate_rows_t(rot, h) * p.inv_inertia  # (N, 3, 3) body-frame angular velocities
+    w01 = rotate_rows(rrel, wb[:, 0:2, ...])  # bodies 0, 1 angular velocity in body-2 axes
+    w2 = wb[:, PASSIVE, ...]
+    wd = w01 - w2[:, None, ...]
+    # velocity of body b's material point at P relative to body 2's: acc[b] + wd[b] x P
+    acc = dv - cross(w01, dx, xp)
+    p0, p1 = columns(dx[:, 0, ...]), columns(dx[:, 1, ...])
+    acc0, acc1 = columns(acc[:, 0, ...]), columns(acc[:, 1, ...])
+    wd0, wd1 = columns(wd[:, 0, ...]), columns(wd[:, 1, ...])
+
+    ring = transform(m1, rows(p.ring_ls_t), p1)  # latch and strut points of the ring, body-2 frame (N, 9)
+    act = transform(m0, rows(p.act_local_t), p0)  # (N, 13)
+
+    # --- contacts between the ring and body 2: broad phase, then the narrow phase ---------------
+    ref = s.contact_ref
+    cand = None
+    if ref is not None and not energy:
+        dm = xp.reshape(m1, (n, 9)) - ref[:, 0:9]
+        dp = dx[:, 1, ...] - ref[:, 9:12]
+        move = xp.sqrt(xp.sum(dp * dp, axis=1)) + xp.sqrt(xp.sum(dm * dm, axis=1)) * ref[:, 13]
+        cand = ref[:, 12] - move <= BROAD_MARGIN_M
+    idx = None if cand is None else xp.nonzero(cand)[0]
+    k = n if idx is None else int(idx.shape[0])
+    potential = None
+    if k == n:
+        f_ring, t_ring, touching, potential, clear = _contacts(p, m1, dx[:, 1, ...], acc[:, 1, ...], wd[:, 1, ...],
+                                                               energy, xp)
+        new_ref = _broad_reference(p, m1, dx[:, 1, ...], clear, xp)
+    elif k == 0:
+        f_ring = t_ring = xp.zeros_like(dx[:, 1, ...])
+        touching = cand & False
+        new_ref = ref
+    else:
+        def take(a):
+            return xp.take(a, idx, axis=0)
+
+        m1c, p1c = take(m1), take(dx[:, 1, ...])
+        fc, tc, touch_c, _, clear = _contacts(p, m1c, p1c, take(acc[:, 1, ...]), take(wd[:, 1, ...]), False, xp)
+        packed = xp.concat((fc, tc, xp.astype(touch_c, xp.float64)[:, None, ...],
+                            _broad_reference(p, m1c, p1c, clear, xp)), axis=1)
+        packed = xp.concat((packed, xp.zeros_like(packed[0:1, ...])), axis=0)  # row k: the cases skipped
+        ci = xp.astype(cand, idx.dtype)
+        sel = ci * (xp.cumulative_sum(ci) - 1) + (1 - ci) * k
+        full = xp.take(packed, sel, axis=0)
+        f_ring, t_ring, touching = full[:, 0:3, ...], full[:, 3:6, ...], full[:, 6, ...] > 0.0
+        new_ref = xp.where(cand[:, None, ...], full[:, 7:, ...], ref)
+    contact_force = xp.sqrt(xp.sum(f_ring * f_ring, axis=-1))
 
     # --- capture latches (central spring-dampers, latch point to catch) -------------------------
+    latch = vslice(ring, 0, 3)
+    catch = rows(p.catch_t)
     dl = vsub(latch, catch)
     latch_len = xp.sqrt(vdot(dl, dl))
     latch_ok = xp.all((dl[2] <= p.latch_gap_m) & (dl[0] * dl[0] + dl[1] * dl[1] <= p.latch_lateral_m ** 2), axis=1)
@@ -649,7 +731,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
         latched = (s.phase >= CAPTURED)[:, None, ...]
         dhat = vscale(dl, 1.0 / xp.maximum(latch_len, TINY))
         stretch = latch_len - s.latch_rest_m
-        u_l = (u[0][:, 6:9, ...], u[1][:, 6:9, ...], u[2][:, 6:9, ...])
+        u_l = vadd(acc1, vcross(wd1, latch))
         tension = p.latch_stiffness_n_m * stretch + p.latch_damping_n_s_m * vdot(u_l, dhat)
         tension = xp.where(latched, tension, 0.0)
         fl = vscale(dhat, -tension)
@@ -660,7 +742,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
                                            axis=1)
 
     # --- attenuator struts (body 0 <-> ring) -----------------------------------------------------
-    a_pt = vslice(ring, 9, 15)
+    a_pt = vslice(ring, 3, 9)
     b_pt = vslice(act, 0, 6)
     leg = vsub(a_pt, b_pt)
     length = xp.sqrt(vdot(leg, leg))
@@ -730,8 +812,8 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
     if thrust_f is not None:
         thrust_f = rotate_rows(r2, thrust_f)
         thrust_t = rotate_rows(r2, thrust_t)
-    return _Eval(forces, torques, thrust_f, thrust_t, fn, contact_force, stroke, latch_ok, latch_len, hook_len,
-                 port[:, 2, ...] - p.face_z_m, -u_port[:, 2, ...], potential)
+    return _Eval(forces, torques, thrust_f, thrust_t, touching, contact_force, stroke, latch_ok, latch_len, hook_len,
+                 port[:, 2, ...] - p.face_z_m, -u_port[:, 2, ...], potential, new_ref)
 
 
 def _approach_control(p, s, r0rel, port, u_port, wb, w2, xp):
@@ -822,7 +904,7 @@ def step(params: DockingParams, state: DockingState) -> DockingState:
     t = s.t_s
     one = xp.ones_like(t)
     phase = s.phase
-    touching = xp.any(ev.fn > 0.0, axis=1)
+    touching = ev.touching
     first = touching & xp.isnan(s.t_contact_s)
     t_contact = xp.where(first, t, s.t_contact_s)
     contact_speed = xp.where(first, ev.closing_m_s, s.contact_speed_m_s)
@@ -864,7 +946,7 @@ def step(params: DockingParams, state: DockingState) -> DockingState:
         peak_stroke_m=xp.maximum(s.peak_stroke_m, ev.stroke_m),
         peak_force_n=xp.maximum(s.peak_force_n, ev.contact_force_n),
         contact_force_n=ev.contact_force_n, stroke_m=ev.stroke_m,
-        ext_impulse_n_s=ext_imp, ext_ang_impulse_n_m_s=ext_ang,
+        ext_impulse_n_s=ext_imp, ext_ang_impulse_n_m_s=ext_ang, contact_ref=ev.contact_ref,
     )
 
 
