@@ -4,10 +4,12 @@ segments, the distance to a torus, and the penalty contact law.
 Pure array code; the namespace comes from the inputs (NumPy, CuPy, array_api_strict). Units:
 metres, newtons, seconds.
 
-Two layouts. Body-level quantities are ordinary arrays with xyz last, ``(..., 3)``. Per-point
-quantities (a few dozen contact points per case) are kept as *structure of arrays*: a vector is a
-tuple of three ``(N, K)`` component arrays. That avoids reductions over a length-3 axis (NumPy
-does them slowly, ~10x the cost of the arithmetic) and keeps every operation on contiguous data.
+Two layouts. The state's body arrays are ordinary arrays with xyz last, ``(..., 3)`` (the
+helpers in the first section). Inside a step everything is *structure of arrays with the case
+axis last*: a vector is a tuple of three component arrays ``(N,)`` (one per case) or ``(K, N)``
+(K points per case), a matrix a nested 3x3 tuple of such arrays, constants ``(K, 1)``. Every
+operation then runs over long contiguous lanes of N cases (NumPy's inner loop is the case axis,
+not a length-3 or length-6 one), and the sums over points are reductions over the leading axis.
 
 Contact law (per contact; normal ``n`` pointing from body B towards body A, penetration ``pen`` > 0
 when overlapping, ``u = v_A - v_B`` the velocity of A's material point minus B's at the contact
@@ -79,43 +81,47 @@ def vscale(a, s):
     return (a[0] * s, a[1] * s, a[2] * s)
 
 
-def vslice(a, start, stop):
-    """Points start:stop of an SoA vector of (N, K) arrays."""
-    return (a[0][:, start:stop, ...], a[1][:, start:stop, ...], a[2][:, start:stop, ...])
+def vslice0(a, start, stop):
+    """Points start:stop of an SoA vector of (K, N) arrays."""
+    return (a[0][start:stop, ...], a[1][start:stop, ...], a[2][start:stop, ...])
+
+
+def vsum0(a, xp):
+    """SoA of (K, N) -> SoA of (N,): the sum over the K points."""
+    return (xp.sum(a[0], axis=0), xp.sum(a[1], axis=0), xp.sum(a[2], axis=0))
 
 
 def rows(a):
-    """(3, K) array -> SoA of its three rows (constant points, broadcast against (N, K))."""
+    """(3, ...) array -> SoA of its three rows (e.g. constant points (3, K, 1) -> three (K, 1))."""
     return (a[0, ...], a[1, ...], a[2, ...])
 
 
-def columns(v):
-    """(N, 3) array -> SoA of (N, 1) columns (one vector per case, broadcast against (N, K))."""
-    return (v[:, 0:1, ...], v[:, 1:2, ...], v[:, 2:3, ...])
+def mat_vec(m, v):
+    """``m @ v``: m a nested 3x3 tuple of arrays, v an SoA vector (everything broadcasts)."""
+    return tuple(m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2] for i in range(3))
+
+
+def mat_t_vec(m, v):
+    """``m.T @ v`` (nested-tuple matrix, SoA vector)."""
+    return tuple(m[0][i] * v[0] + m[1][i] * v[1] + m[2][i] * v[2] for i in range(3))
+
+
+def mat_tn(a, b):
+    """``a.T @ b`` for nested 3x3 tuples of arrays (or of floats for one of them)."""
+    return tuple(tuple(a[0][i] * b[0][j] + a[1][i] * b[1][j] + a[2][i] * b[2][j] for j in range(3))
+                 for i in range(3))
 
 
 def transform(m, local, shift=None):
-    """``m @ local (+ shift)``: m (N, 3, 3), local SoA of (K,) or (N, K), shift SoA of (N, 1)."""
-    out = []
-    for i in range(3):
-        r = m[:, i, 0:1] * local[0] + m[:, i, 1:2] * local[1] + m[:, i, 2:3] * local[2]
-        out.append(r if shift is None else r + shift[i])
-    return tuple(out)
+    """``m @ local (+ shift)``: m a nested 3x3 tuple of (N,) arrays, local SoA of (K, 1) constants
+    or (K, N), shift SoA of (N,) -> SoA of (K, N)."""
+    out = mat_vec(m, local)
+    return out if shift is None else vadd(out, shift)
 
 
 def transform_t(m, vec):
-    """``m.T @ vec``: m (N, 3, 3), vec SoA of (N, K)."""
-    return tuple(m[:, 0, i:i + 1] * vec[0] + m[:, 1, i:i + 1] * vec[1] + m[:, 2, i:i + 1] * vec[2] for i in range(3))
-
-
-def vsum(a, xp):
-    """SoA of (N, K) -> (N, 3): the sum over the K points."""
-    return xp.stack((xp.sum(a[0], axis=1), xp.sum(a[1], axis=1), xp.sum(a[2], axis=1)), axis=-1)
-
-
-def vconcat(parts, xp):
-    """Join SoA vectors along the point axis."""
-    return tuple(xp.concat([p[i] for p in parts], axis=1) for i in range(3))
+    """``m.T @ vec``: m a nested 3x3 tuple of (N,) arrays, vec SoA of (K, N)."""
+    return mat_t_vec(m, vec)
 
 
 # ---------------------------------------------------------------------------------------------

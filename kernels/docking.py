@@ -52,9 +52,9 @@ import math
 from typing import NamedTuple
 
 from kernels._xp import namespace
-from kernels.contact import (TINY, columns, cross, matmul_tn, penalty_forces, rotate_rows, rotate_rows_t, rows,
-                             segment_closest, torus_distance, transform, transform_t, vadd, vconcat, vcross, vdot,
-                             vscale, vslice, vsub, vsum)
+from kernels.contact import (TINY, cross, mat_t_vec, mat_tn, mat_vec, matmul_tn, penalty_forces, rotate_rows,
+                             rotate_rows_t, rows, segment_closest, torus_distance, transform, transform_t, vadd,
+                             vcross, vdot, vscale, vslice0, vsub, vsum0)
 
 ACTIVE, RING, PASSIVE = 0, 1, 2
 PHASES = ("approach", "contact", "captured", "retraction", "alignment", "hooks", "hard_dock")
@@ -171,9 +171,32 @@ class DockingParams(NamedTuple):
     act_local_m: object  # (13, 3) active body frame
     ring_pos_t: object  # (3, 27) the ring points, transposed (rows x, y, z)
     ring_dir_t: object  # (3, 7) the ring directions, transposed
-    ring_ls_t: object  # (3, 9) the latch and strut points of the ring, transposed
+    # constants for the case-last layout of step(): (3, K, 1) point sets (rows x, y, z), (K, 1) per point
+    ring_cp_c: object  # (3, 21, 1) ring contact points: flank roots, latches, petal points (ring body frame)
+    ring_fdir_c: object  # (3, 6, 1) ring flank directions
+    ring_ls_c: object  # (3, 9, 1) ring latch and strut points
+    act_c: object  # (3, 13, 1) active body: strut bases, port, pins, hooks
+    pass_flank_p_c: object  # (3, 6, 1)
+    pass_flank_d_c: object
+    catch_c: object  # (3, 3, 1)
+    pin_socket_c: object  # (3, 2, 1)
+    hook_pass_c: object  # (3, 4, 1)
+    pass_guide_c: object  # (3, 12, 1)
+    face_normal_c: object  # (3, 1, 1) body 2's face normal (+z)
+    flank_aa_c: object  # (6, 1)
+    flank_ee_c: object  # (6, 1)
+    strut_rho2_c: object  # (6, 1)
+    strut_len_min_c: object  # (6, 1)
+    strut_len_max_c: object  # (6, 1)
+    mass_c: object  # (3, 1) per body
+    inv_mass_c: object  # (3, 1)
+    inv_inertia_c: object  # (3 axes, 3 bodies, 1)
+    mass_f: tuple  # host floats
+    accel_f: tuple
+    aim_xyz: tuple
+    target_f: tuple  # nested 3x3 floats
     ring_reach_m: float  # largest distance of a ring contact feature from the ring's centre of mass
-    pass_centre_m: object  # (3,) body 2's interface centre, body 2 frame
+    pass_centre: tuple  # body 2's interface centre, body 2 frame (host floats)
     pass_reach_m: float  # largest distance of a body-2 contact point (catches, petal points) from it
     act_local_t: object  # (3, 13)
     pass_flank_p_t: object  # (3, 6) transposed copies of the passive constants
@@ -398,6 +421,12 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
     def arr(value):
         return asarray_like(value, like)
 
+    def lane(values):  # (K, 1)
+        return arr([[float(v)] for v in values])
+
+    def lane_pts(points):  # (3, K, 1)
+        return arr([[[float(c)] for c in row] for row in _t(points)])
+
     geo = unit_geometry(spec)
     base, ring_pts = strut_geometry(spec)
     zc = spec.ring_cm_offset_m  # ring body frame = ring-face frame shifted by zc along +z
@@ -460,8 +489,20 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         inertia_kg_m2=arr(inertia), inv_inertia=arr([[1.0 / i for i in row] for row in inertia]),
         ring_local_m=arr(ring_local), act_local_m=arr(act_local),
         ring_pos_t=arr(_t(ring_local[:_R_NPOS])), ring_dir_t=arr(_t(ring_local[_R_NPOS:])),
-        ring_ls_t=arr(_t(ring_local[6:15])), ring_reach_m=ring_reach, pass_centre_m=arr((0.0, 0.0, zp)),
-        pass_reach_m=pass_reach,
+        ring_cp_c=lane_pts(ring_local[0:9] + ring_local[15:_R_NPOS]), ring_fdir_c=lane_pts(ring_local[27:33]),
+        ring_ls_c=lane_pts(ring_local[6:15]), act_c=lane_pts(act_local[0:6] + act_local[12:13] + act_local[6:12]),
+        pass_flank_p_c=lane_pts(pf_p), pass_flank_d_c=lane_pts(pf_d), catch_c=lane_pts(catches),
+        pin_socket_c=lane_pts([pas_body(q) for q in pins_p]), hook_pass_c=lane_pts([pas_body(q) for q in hooks_p]),
+        pass_guide_c=lane_pts([pas_body(q) for q in geo["guide"]]), face_normal_c=lane_pts([(0.0, 0.0, 1.0)]),
+        flank_aa_c=lane([sum(c * c for c in d) for d in geo["flank_dirs"]]),
+        flank_ee_c=lane([sum(c * c for c in d) for d in pf_d]),
+        strut_rho2_c=lane(rho2), strut_len_min_c=lane(lmin), strut_len_max_c=lane(lmax),
+        mass_c=lane(masses), inv_mass_c=lane([1.0 / m for m in masses]),
+        inv_inertia_c=arr([[[1.0 / inertia[b][i]] for b in range(3)] for i in range(3)]),
+        mass_f=tuple(float(m) for m in masses),
+        accel_f=(spec.accel_lateral_m_s2, spec.accel_lateral_m_s2, spec.accel_axial_m_s2),
+        aim_xyz=(float(spec.aim_offset_m[0]), float(spec.aim_offset_m[1]), 0.0), target_f=target,
+        ring_reach_m=ring_reach, pass_centre=(0.0, 0.0, float(zp)), pass_reach_m=pass_reach,
         act_local_t=arr(_t(act_local)), pass_flank_p_t=arr(_t(pf_p)), pass_flank_d_t=arr(_t(pf_d)),
         catch_t=arr(_t(catches)), pin_socket_t=arr(_t([pas_body(q) for q in pins_p])),
         hook_pass_t=arr(_t([pas_body(q) for q in hooks_p])), pass_guide_t=arr(_t([pas_body(q) for q in geo["guide"]])),
@@ -582,65 +623,76 @@ def approach_state(params: DockingParams, offset_m, vel_m_s, misalign_rad, rate_
 # Forces
 # ---------------------------------------------------------------------------------------------
 class _Eval(NamedTuple):
-    force: object  # (N, 3, 3) Hill axes, per body (internal forces + thrusters)
-    torque: object  # (N, 3, 3)
-    thrust_force: object  # (N, 3, 3) or None: the thruster part (Hill axes)
+    force: object  # (3, 3, N) component, body, case: Hill axes (internal forces + thrusters)
+    torque: object  # (3, 3, N)
+    thrust_force: object  # (3, N) or None: the thruster part on body 0 (Hill axes)
     thrust_torque: object
     touching: object  # (N,) bool: some contact carries a normal force
     contact_force_n: object  # (N,) resultant contact force on the ring
     stroke_m: object  # (N,) largest strut deflection from neutral
     latch_ok: object  # (N,) bool
-    latch_len_m: object  # (N, 3)
-    hook_len_m: object  # (N, 4) or None
+    latch_len_m: object  # (3, N)
+    hook_len_m: object  # (4, N) or None
     gap_m: object  # (N,) distance between the interface planes at the active port
     closing_m_s: object  # (N,) closing speed of the ports
     potential_j: object  # (N,) or None
-    contact_ref: object  # (N, 14) the broad phase's reference (see DockingState.contact_ref)
+    contact_ref: object  # (14, N) the broad phase's reference (see DockingState.contact_ref)
+
+
+def _col(a, i):
+    return (a[0][i, ...], a[1][i, ...], a[2][i, ...])
 
 
 def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
-    """Narrow phase: the 36 contacts between the ring (pose ``m1`` (M, 3, 3), ``p1`` (M, 3) in
-    body-2 axes, relative velocity terms ``acc1``, ``wd1`` (M, 3)) and body 2, for M cases.
+    """Narrow phase: the 36 contacts between the ring and body 2 for M cases. ``m1`` (3x3 nested
+    tuple) and ``p1`` the ring pose in body-2 axes, ``acc1``, ``wd1`` its relative velocity terms
+    (vectors of (M,) lanes).
 
-    Returns the contact force on the ring (M, 3), its moment about the body-2 origin (M, 3),
-    whether any contact carries a normal force (M,), the contact potential (M,) or None, and the
-    clearance (M,): the smallest distance by which any contact is apart (negative = overlap)."""
-    pc, ac, wc = columns(p1), columns(acc1), columns(wd1)
-    ring = transform(m1, rows(p.ring_pos_t), pc)  # ring points, body-2 frame: SoA (M, 27)
-    ring_dir = transform(m1, rows(p.ring_dir_t))  # flank directions (M, 6) and the face normal (M, 1)
+    Returns the contact force on the ring and its moment about the body-2 origin (vectors of (M,)
+    lanes), whether any contact carries a normal force (M,), the contact potential (M,) or None,
+    and the clearance (M,): the smallest distance by which any contact is apart (negative =
+    overlap). Every per-point array is (K, M): points first, cases last (contiguous)."""
+    ring = transform(m1, rows(p.ring_cp_c), p1)  # flank roots 0:6, latches 6:9, petal points 9:21
+    fdir = transform(m1, rows(p.ring_fdir_c))
+    n_ring = (m1[0][2], m1[1][2], m1[2][2])  # ring +z axis in body-2 axes
     # flank capsules: closest points of the two segments
-    c2, delta = segment_closest(vslice(ring, 0, 6), vslice(ring_dir, 0, 6), rows(p.pass_flank_p_t),
-                                rows(p.pass_flank_d_t), p.flank_aa, p.flank_ee, xp)
+    c2, delta = segment_closest(vslice0(ring, 0, 6), fdir, rows(p.pass_flank_p_c), rows(p.pass_flank_d_c),
+                                p.flank_aa_c, p.flank_ee_c, xp)
     dist = xp.sqrt(vdot(delta, delta))
     n_flank = vscale(delta, 1.0 / xp.maximum(dist, TINY))
     mid = vadd(c2, vscale(delta, 0.5))
     # ring face: latch points on the passive face (z = face_z), catches on the ring face
-    latch = vslice(ring, 6, 9)
-    n_ring = vslice(ring_dir, 6, 7)  # ring +z axis in body-2 axes
-    catch = rows(p.catch_t)
-    zero3 = latch[0] * 0.0
-    pen_catch = vdot(vslice(latch, 0, 1), n_ring) - vdot(catch, n_ring)
+    latch = vslice0(ring, 6, 9)
+    catch = rows(p.catch_c)
+    pen_catch = vdot(vsub(vslice0(latch, 0, 1), catch), n_ring)
     # petal points against the other unit's guide ring (a torus one tube radius behind its face)
-    guide_a = vslice(ring, 15, 27)
+    guide_a = vslice0(ring, 9, 21)
     d_ga, n_ga = torus_distance(guide_a, p.ring_radius_m, p.pass_torus_z_m, xp)  # normal: passive ring -> point
-    zero12 = guide_a[0] * 0.0
-    guide_p = tuple(g + zero12 for g in rows(p.pass_guide_t))
-    q = transform_t(m1, vsub(guide_p, pc))  # passive petal points in the ring frame
+    guide_p = rows(p.pass_guide_c)
+    q = transform_t(m1, vsub(guide_p, p1))  # passive petal points in the ring frame
     d_gp, n_gp = torus_distance(q, p.ring_radius_m, p.ring_torus_z_m, xp)
     n_gp = transform(m1, n_gp)  # back to body-2 axes; the force on the ring is along -n_gp
+    m = p1[0].shape[0]
     pen = xp.concat((p.edge_sum_m - dist, p.face_z_m - latch[2], pen_catch, p.ring_tube_m - d_ga,
-                     p.ring_tube_m - d_gp), axis=1)
-    normal = vconcat((n_flank, (zero3, zero3, zero3 + 1.0), vsub((zero3, zero3, zero3), n_ring), n_ga,
-                      vscale(n_gp, -1.0)), xp)
-    point = vconcat((mid, latch, vadd(catch, (zero3, zero3, zero3)), guide_a, guide_p), xp)
-    u = vadd(ac, vcross(wc, point))
+                     p.ring_tube_m - d_gp), axis=0)  # (36, M)
+
+    def full(a, k):
+        return xp.broadcast_to(a, (k, m))
+
+    face_n = rows(p.face_normal_c)
+    normal = tuple(xp.concat((n_flank[i], full(face_n[i], 3), full(-n_ring[i], 3), n_ga[i], -n_gp[i]),
+                             axis=0) for i in range(3))
+    point = tuple(xp.concat((mid[i], latch[i], full(catch[i], 3), guide_a[i], full(guide_p[i], 12)), axis=0)
+                  for i in range(3))
+    u = vadd(acc1, vcross(wd1, point))
     fc, fn = penalty_forces(pen, normal, u, p.contact_stiffness_n_m, p.contact_damping_n_s_m,
                             p.contact_damping_depth_m, p.friction_coefficient, p.friction_slope_n_s_m, xp)
     potential = None
     if energy:
         pos = xp.maximum(pen, 0.0)
-        potential = 0.5 * p.contact_stiffness_n_m * xp.sum(pos * pos, axis=1)
-    return vsum(fc, xp), vsum(vcross(point, fc), xp), xp.any(fn > 0.0, axis=1), potential, -xp.max(pen, axis=1)
+        potential = 0.5 * p.contact_stiffness_n_m * xp.sum(pos * pos, axis=0)
+    return (vsum0(fc, xp), vsum0(vcross(point, fc), xp), xp.any(fn > 0.0, axis=0), potential,
+            -xp.max(pen, axis=0))
 
 
 # The broad phase skips a case's narrow phase while no contact can have closed since the last one:
@@ -650,255 +702,280 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
 BROAD_MARGIN_M = 1e-9
 
 
-def _broad_reference(p, m1, p1, clearance, xp):
-    """(M, 14) reference of the broad phase: m1 (9), p1 (3), clearance, reach."""
-    m = p1.shape[0]
-    dc = p1 - p.pass_centre_m
-    reach = xp.maximum(p.pass_reach_m + xp.sqrt(xp.sum(dc * dc, axis=1)), p.ring_reach_m)
-    return xp.concat((xp.reshape(m1, (m, 9)), p1, clearance[:, None, ...], reach[:, None, ...]), axis=1)
+def _broad_reference(p, m1s, p1, clearance, xp):
+    """(14, M) reference of the broad phase: m1 (9, row-major), p1 (3), clearance, reach."""
+    dc = vsub(p1, p.pass_centre)
+    reach = xp.maximum(p.pass_reach_m + xp.sqrt(vdot(dc, dc)), p.ring_reach_m)
+    return xp.concat((m1s, xp.stack(p1, axis=0), clearance[None, ...], reach[None, ...]), axis=0)
 
 
-def _evaluate(p: DockingParams, s: DockingState, energy: bool = False) -> _Eval:
+def _lanes(s: DockingState):
+    """The state's body arrays with the case axis last: positions, velocities and angular momenta
+    (component, body, case), attitudes (row, column, body, case). Views of the arrays a step
+    returns (which are themselves views of case-last arrays), so this costs no copy."""
+    xp = namespace(s.pos_m)
+    return (xp.permute_dims(s.pos_m, (2, 1, 0)), xp.permute_dims(s.vel_m_s, (2, 1, 0)),
+            xp.permute_dims(s.rot, (2, 3, 1, 0)), xp.permute_dims(s.angmom_kg_m2_s, (2, 1, 0)))
+
+
+def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=None) -> _Eval:
     """Forces and torques on the three bodies (Hill axes) and the diagnostics of one state.
 
-    Works in body-2 (passive) axes with its origin at body 2's centre of mass; per-point
-    quantities are kept as three (N, K) component arrays (structure of arrays: no reductions
-    over a length-3 axis, which NumPy does slowly). The contact narrow phase runs only for the
-    cases the broad phase cannot rule out (all of them with ``energy``)."""
+    Works in body-2 (passive) axes with its origin at body 2's centre of mass, with the case axis
+    last: a vector is a tuple of its three components, each an array (..., N) (N contiguous), a
+    matrix a nested tuple of nine. The contact narrow phase runs only for the cases the broad
+    phase cannot rule out (all of them with ``energy``)."""
     xp = namespace(s.pos_m)
-    x, v, rot, h = s.pos_m, s.vel_m_s, s.rot, s.angmom_kg_m2_s
-    n = x.shape[0]
-    r2 = rot[:, PASSIVE, ...]
-    rrel = matmul_tn(r2[:, None, ...], rot[:, 0:2, ...])  # (N, 2, 3, 3): bodies 0, 1 in body-2 axes
-    m0, m1 = rrel[:, 0, ...], rrel[:, 1, ...]
-    dx = rotate_rows_t(r2[:, None, ...], x[:, 0:2, ...] - x[:, 2:3, ...])  # (N, 2, 3) centres of bodies 0, 1
-    dv = rotate_rows_t(r2[:, None, ...], v[:, 0:2, ...] - v[:, 2:3, ...])
-    wb = rotate_rows_t(rot, h) * p.inv_inertia  # (N, 3, 3) body-frame angular velocities
-    w01 = rotate_rows(rrel, wb[:, 0:2, ...])  # bodies 0, 1 angular velocity in body-2 axes
-    w2 = wb[:, PASSIVE, ...]
-    wd = w01 - w2[:, None, ...]
+    n = s.pos_m.shape[0]
+    X, V, R, H = _lanes(s) if lanes is None else lanes
+    rm = tuple(tuple(R[i, j, ...] for j in range(3)) for i in range(3))  # (3 bodies, N) each
+    r2 = tuple(tuple(rm[i][j][2, ...] for j in range(3)) for i in range(3))
+    r01 = tuple(tuple(rm[i][j][0:2, ...] for j in range(3)) for i in range(3))
+    mrel = mat_tn(r2, r01)  # bodies 0, 1 axes in body-2 axes, (2, N) each
+    dx = mat_t_vec(r2, tuple(X[i, 0:2, ...] - X[i, 2, ...] for i in range(3)))  # centres of bodies 0, 1
+    dv = mat_t_vec(r2, tuple(V[i, 0:2, ...] - V[i, 2, ...] for i in range(3)))
+    hb = mat_t_vec(rm, (H[0, ...], H[1, ...], H[2, ...]))
+    wb = tuple(hb[i] * p.inv_inertia_c[i, ...] for i in range(3))  # body-frame angular velocities (3, N)
+    w01 = mat_vec(mrel, tuple(w[0:2, ...] for w in wb))  # bodies 0, 1 angular velocity in body-2 axes
+    w2 = _col(wb, 2)
+    wd = vsub(w01, w2)
     # velocity of body b's material point at P relative to body 2's: acc[b] + wd[b] x P
-    acc = dv - cross(w01, dx, xp)
-    p0, p1 = columns(dx[:, 0, ...]), columns(dx[:, 1, ...])
-    acc0, acc1 = columns(acc[:, 0, ...]), columns(acc[:, 1, ...])
-    wd0, wd1 = columns(wd[:, 0, ...]), columns(wd[:, 1, ...])
+    acc = vsub(dv, vcross(w01, dx))
+    m0 = tuple(tuple(mrel[i][j][0, ...] for j in range(3)) for i in range(3))
+    m1 = tuple(tuple(mrel[i][j][1, ...] for j in range(3)) for i in range(3))
+    p0, p1, acc0, acc1, wd0, wd1 = _col(dx, 0), _col(dx, 1), _col(acc, 0), _col(acc, 1), _col(wd, 0), _col(wd, 1)
 
-    ring = transform(m1, rows(p.ring_ls_t), p1)  # latch and strut points of the ring, body-2 frame (N, 9)
-    act = transform(m0, rows(p.act_local_t), p0)  # (N, 13)
+    ring = transform(m1, rows(p.ring_ls_c), p1)  # latch and strut points of the ring, (9, N)
+    act = transform(m0, rows(p.act_c), p0)  # struts 0:6, port 6, pins 7:9, hooks 9:13
 
     # --- contacts between the ring and body 2: broad phase, then the narrow phase ---------------
-    ref = s.contact_ref
+    m1s = xp.stack([m1[i][j] for i in range(3) for j in range(3)], axis=0)  # (9, N)
+    ref = None if s.contact_ref is None else xp.permute_dims(s.contact_ref, (1, 0))
     cand = None
     if ref is not None and not energy:
-        dm = xp.reshape(m1, (n, 9)) - ref[:, 0:9]
-        dp = dx[:, 1, ...] - ref[:, 9:12]
-        move = xp.sqrt(xp.sum(dp * dp, axis=1)) + xp.sqrt(xp.sum(dm * dm, axis=1)) * ref[:, 13]
-        cand = ref[:, 12] - move <= BROAD_MARGIN_M
+        dm = m1s - ref[0:9, ...]
+        dp = vsub(p1, (ref[9, ...], ref[10, ...], ref[11, ...]))
+        move = xp.sqrt(vdot(dp, dp)) + xp.sqrt(xp.sum(dm * dm, axis=0)) * ref[13, ...]
+        cand = ref[12, ...] - move <= BROAD_MARGIN_M
     idx = None if cand is None else xp.nonzero(cand)[0]
     k = n if idx is None else int(idx.shape[0])
     potential = None
     if k == n:
-        f_ring, t_ring, touching, potential, clear = _contacts(p, m1, dx[:, 1, ...], acc[:, 1, ...], wd[:, 1, ...],
-                                                               energy, xp)
-        new_ref = _broad_reference(p, m1, dx[:, 1, ...], clear, xp)
+        f_ring, t_ring, touching, potential, clear = _contacts(p, m1, p1, acc1, wd1, energy, xp)
+        new_ref = _broad_reference(p, m1s, p1, clear, xp)
     elif k == 0:
-        f_ring = t_ring = xp.zeros_like(dx[:, 1, ...])
+        zero = p1[0] * 0.0
+        f_ring = t_ring = (zero, zero, zero)
         touching = cand & False
         new_ref = ref
     else:
-        def take(a):
-            return xp.take(a, idx, axis=0)
-
-        m1c, p1c = take(m1), take(dx[:, 1, ...])
-        fc, tc, touch_c, _, clear = _contacts(p, m1c, p1c, take(acc[:, 1, ...]), take(wd[:, 1, ...]), False, xp)
-        packed = xp.concat((fc, tc, xp.astype(touch_c, xp.float64)[:, None, ...],
-                            _broad_reference(p, m1c, p1c, clear, xp)), axis=1)
-        packed = xp.concat((packed, xp.zeros_like(packed[0:1, ...])), axis=0)  # row k: the cases skipped
+        g = xp.take(xp.concat((m1s, xp.stack(p1 + acc1 + wd1, axis=0)), axis=0), idx, axis=1)  # (18, K)
+        m1c = tuple(tuple(g[3 * i + j, ...] for j in range(3)) for i in range(3))
+        p1c = (g[9, ...], g[10, ...], g[11, ...])
+        fc, tc, touch_c, _, clear = _contacts(p, m1c, p1c, (g[12, ...], g[13, ...], g[14, ...]),
+                                              (g[15, ...], g[16, ...], g[17, ...]), False, xp)
+        packed = xp.concat((xp.stack(fc + tc + (xp.astype(touch_c, xp.float64),), axis=0),
+                            _broad_reference(p, g[0:9, ...], p1c, clear, xp)), axis=0)  # (21, K)
+        packed = xp.concat((packed, xp.zeros_like(packed[:, 0:1, ...])), axis=1)  # column K: the cases skipped
         ci = xp.astype(cand, idx.dtype)
         sel = ci * (xp.cumulative_sum(ci) - 1) + (1 - ci) * k
-        full = xp.take(packed, sel, axis=0)
-        f_ring, t_ring, touching = full[:, 0:3, ...], full[:, 3:6, ...], full[:, 6, ...] > 0.0
-        new_ref = xp.where(cand[:, None, ...], full[:, 7:, ...], ref)
-    contact_force = xp.sqrt(xp.sum(f_ring * f_ring, axis=-1))
+        got = xp.take(packed, sel, axis=1)
+        f_ring, t_ring = (got[0, ...], got[1, ...], got[2, ...]), (got[3, ...], got[4, ...], got[5, ...])
+        touching = got[6, ...] > 0.0
+        new_ref = xp.where(cand, got[7:, ...], ref)
+    contact_force = xp.sqrt(vdot(f_ring, f_ring))
 
     # --- capture latches (central spring-dampers, latch point to catch) -------------------------
-    latch = vslice(ring, 0, 3)
-    catch = rows(p.catch_t)
-    dl = vsub(latch, catch)
+    latch = vslice0(ring, 0, 3)
+    dl = vsub(latch, rows(p.catch_c))
     latch_len = xp.sqrt(vdot(dl, dl))
-    latch_ok = xp.all((dl[2] <= p.latch_gap_m) & (dl[0] * dl[0] + dl[1] * dl[1] <= p.latch_lateral_m ** 2), axis=1)
+    latch_ok = xp.all((dl[2] <= p.latch_gap_m) & (dl[0] * dl[0] + dl[1] * dl[1] <= p.latch_lateral_m ** 2), axis=0)
     if p.capture:
-        latched = (s.phase >= CAPTURED)[:, None, ...]
+        latched = s.phase >= CAPTURED
         dhat = vscale(dl, 1.0 / xp.maximum(latch_len, TINY))
-        stretch = latch_len - s.latch_rest_m
+        stretch = latch_len - xp.permute_dims(s.latch_rest_m, (1, 0))
         u_l = vadd(acc1, vcross(wd1, latch))
         tension = p.latch_stiffness_n_m * stretch + p.latch_damping_n_s_m * vdot(u_l, dhat)
         tension = xp.where(latched, tension, 0.0)
         fl = vscale(dhat, -tension)
-        f_ring = f_ring + vsum(fl, xp)
-        t_ring = t_ring + vsum(vcross(latch, fl), xp)
+        f_ring = vadd(f_ring, vsum0(fl, xp))
+        t_ring = vadd(t_ring, vsum0(vcross(latch, fl), xp))
         if energy:
             potential = potential + xp.sum(xp.where(latched, (0.5 * p.latch_stiffness_n_m) * stretch * stretch, 0.0),
-                                           axis=1)
+                                           axis=0)
 
     # --- attenuator struts (body 0 <-> ring) -----------------------------------------------------
-    a_pt = vslice(ring, 3, 9)
-    b_pt = vslice(act, 0, 6)
+    a_pt = vslice0(ring, 3, 9)
+    b_pt = vslice0(act, 0, 6)
     leg = vsub(a_pt, b_pt)
     length = xp.sqrt(vdot(leg, leg))
     uhat = vscale(leg, 1.0 / length)
-    reach = p.strut_dz0_m + s.ring_ext_m[:, None, ...]
-    neutral = xp.sqrt(p.strut_rho2_m2 + reach * reach)
+    reach = p.strut_dz0_m + s.ring_ext_m
+    neutral = xp.sqrt(p.strut_rho2_c + reach * reach)
     rel = vadd(vsub(acc1, acc0), vsub(vcross(wd1, a_pt), vcross(wd0, b_pt)))
     rate = vdot(uhat, rel)
     stretch = length - neutral
-    over = xp.maximum(length - p.strut_len_max_m, 0.0) + xp.minimum(length - p.strut_len_min_m, 0.0)
-    tension = (p.strut_stiffness_n_m * stretch + p.strut_damping_n_s_m * rate + p.stop_stiffness_n_m * over
-               + xp.minimum(xp.maximum(p.brake_slope_n_s_m * rate, -p.brake_force_n), p.brake_force_n))
+    over = xp.maximum(length - p.strut_len_max_c, 0.0) + xp.minimum(length - p.strut_len_min_c, 0.0)
+    tension = p.strut_stiffness_n_m * stretch + p.strut_damping_n_s_m * rate + p.stop_stiffness_n_m * over
+    if p.brake_force_n > 0.0:
+        tension = tension + xp.minimum(xp.maximum(p.brake_slope_n_s_m * rate, -p.brake_force_n), p.brake_force_n)
     fs = vscale(uhat, tension)  # on body 0 at B; the ring gets -fs at A (same line)
-    f_struts = vsum(fs, xp)
-    t_struts = vsum(vcross(b_pt, fs), xp)
-    stroke = xp.max(xp.abs(stretch), axis=1)
+    f_struts = vsum0(fs, xp)
+    t_struts = vsum0(vcross(b_pt, fs), xp)
+    stroke = xp.max(xp.abs(stretch), axis=0)
     if energy:
         potential = potential + 0.5 * xp.sum(p.strut_stiffness_n_m * stretch * stretch
-                                             + p.stop_stiffness_n_m * over * over, axis=1)
+                                             + p.stop_stiffness_n_m * over * over, axis=0)
 
     f_act, t_act = f_struts, t_struts
     hook_len = None
     # --- guide pins and structural hooks (body 0 <-> body 2) -----------------------------------
     if p.post_capture:
-        hp = vslice(act, 6, 12)
+        hp = vslice0(act, 7, 13)
         uh = vadd(acc0, vcross(wd0, hp))
-        pins_on = (s.phase >= ALIGNMENT)[:, None, ...]
-        dpx, dpy = hp[0][:, 0:2, ...] - p.pin_socket_t[0, ...], hp[1][:, 0:2, ...] - p.pin_socket_t[1, ...]
-        fpx = xp.where(pins_on, -(p.pin_stiffness_n_m * dpx + p.pin_damping_n_s_m * uh[0][:, 0:2, ...]), 0.0)
-        fpy = xp.where(pins_on, -(p.pin_stiffness_n_m * dpy + p.pin_damping_n_s_m * uh[1][:, 0:2, ...]), 0.0)
-        dh = vsub(vslice(hp, 2, 6), rows(p.hook_pass_t))
+        pins_on = s.phase >= ALIGNMENT
+        sock = rows(p.pin_socket_c)
+        dpx, dpy = hp[0][0:2, ...] - sock[0], hp[1][0:2, ...] - sock[1]
+        fpx = xp.where(pins_on, -(p.pin_stiffness_n_m * dpx + p.pin_damping_n_s_m * uh[0][0:2, ...]), 0.0)
+        fpy = xp.where(pins_on, -(p.pin_stiffness_n_m * dpy + p.pin_damping_n_s_m * uh[1][0:2, ...]), 0.0)
+        hk = vslice0(hp, 2, 6)
+        dh = vsub(hk, rows(p.hook_pass_c))
         hook_len = xp.sqrt(vdot(dh, dh))
         hhat = vscale(dh, 1.0 / xp.maximum(hook_len, TINY))
-        hstretch = hook_len - s.hook_rest_m
-        hooks_on = (s.phase >= HOOKS)[:, None, ...]
+        hstretch = hook_len - xp.permute_dims(s.hook_rest_m, (1, 0))
+        hooks_on = s.phase >= HOOKS
         htension = xp.where(hooks_on, p.hook_stiffness_n_m * hstretch
-                            + p.hook_damping_n_s_m * vdot(vslice(uh, 2, 6), hhat), 0.0)
-        fh = vconcat(((fpx, fpy, fpx * 0.0), vscale(hhat, -htension)), xp)  # on body 0 at hp
-        f_hp = vsum(fh, xp)
-        t_hp = vsum(vcross(hp, fh), xp)
-        f_act = f_act + f_hp
-        t_act = t_act + t_hp
+                            + p.hook_damping_n_s_m * vdot(vslice0(uh, 2, 6), hhat), 0.0)
+        fh = vscale(hhat, -htension)  # on body 0 at the hooks
+        pin_pt = vslice0(hp, 0, 2)
+        f_hp = vadd((xp.sum(fpx, axis=0), xp.sum(fpy, axis=0), p1[0] * 0.0), vsum0(fh, xp))
+        t_hp = vadd(vsum0(vcross(pin_pt, (fpx, fpy, fpx * 0.0)), xp), vsum0(vcross(hk, fh), xp))
+        f_act = vadd(f_act, f_hp)
+        t_act = vadd(t_act, t_hp)
         if energy:
-            pin_e = (0.5 * p.pin_stiffness_n_m) * xp.sum(dpx * dpx + dpy * dpy, axis=1)
-            hook_e = xp.sum(xp.where(hooks_on, (0.5 * p.hook_stiffness_n_m) * hstretch * hstretch, 0.0), axis=1)
+            pin_e = (0.5 * p.pin_stiffness_n_m) * xp.sum(dpx * dpx + dpy * dpy, axis=0)
+            hook_e = xp.sum(xp.where(hooks_on, (0.5 * p.hook_stiffness_n_m) * hstretch * hstretch, 0.0), axis=0)
             potential = potential + xp.where(s.phase >= ALIGNMENT, pin_e, 0.0) + hook_e
     else:
         f_hp = t_hp = None
 
     # Totals (body-2 axes): torques about each body's own centre of mass.
-    force_ring = f_ring - f_struts
-    torque_ring = t_ring - t_struts - cross(dx[:, 1, ...], force_ring, xp)
-    force_pas = -f_ring if f_hp is None else -f_ring - f_hp
-    torque_pas = -t_ring if t_hp is None else -t_ring - t_hp
-    torque_act = t_act - cross(dx[:, 0, ...], f_act, xp)
+    force_ring = vsub(f_ring, f_struts)
+    torque_ring = vsub(vsub(t_ring, t_struts), vcross(p1, force_ring))
+    force_pas = vscale(f_ring, -1.0) if f_hp is None else vscale(vadd(f_ring, f_hp), -1.0)
+    torque_pas = vscale(t_ring, -1.0) if t_hp is None else vscale(vadd(t_ring, t_hp), -1.0)
+    torque_act = vsub(t_act, vcross(p0, f_act))
 
-    port = xp.stack((act[0][:, 12, ...], act[1][:, 12, ...], act[2][:, 12, ...]), axis=-1)
-    u_port = acc[:, 0, ...] + cross(wd[:, 0, ...], port, xp)
+    port = _col(act, 6)
+    u_port = vadd(acc0, vcross(wd0, port))
     thrust_f = thrust_t = None
     if p.thrusters:
-        thrust_f, thrust_t = _approach_control(p, s, m0, port, u_port, wb, w2, xp)
-        f_act = f_act + thrust_f
-        torque_act = torque_act + thrust_t
+        thrust_f, thrust_t = _approach_control(p, s, m0, port, u_port, _col(wb, 0), w2, xp)
+        f_act = vadd(f_act, thrust_f)
+        torque_act = vadd(torque_act, thrust_t)
 
-    forces = rotate_rows(r2[:, None, ...], xp.stack((f_act, force_ring, force_pas), axis=1))
-    torques = rotate_rows(r2[:, None, ...], xp.stack((torque_act, torque_ring, torque_pas), axis=1))
+    def hill(a, b, c):  # body-2 axes -> Hill axes, stacked over the bodies: (3, 3, N)
+        return xp.stack(mat_vec(r2, tuple(xp.stack((a[i], b[i], c[i]), axis=0) for i in range(3))), axis=0)
+
+    forces = hill(f_act, force_ring, force_pas)
+    torques = hill(torque_act, torque_ring, torque_pas)
     if thrust_f is not None:
-        thrust_f = rotate_rows(r2, thrust_f)
-        thrust_t = rotate_rows(r2, thrust_t)
+        thrust_f = xp.stack(mat_vec(r2, thrust_f), axis=0)
+        thrust_t = xp.stack(mat_vec(r2, thrust_t), axis=0)
     return _Eval(forces, torques, thrust_f, thrust_t, touching, contact_force, stroke, latch_ok, latch_len, hook_len,
-                 port[:, 2, ...] - p.face_z_m, -u_port[:, 2, ...], potential, new_ref)
+                 port[2] - p.face_z_m, -u_port[2], potential, new_ref)
 
 
-def _approach_control(p, s, r0rel, port, u_port, wb, w2, xp):
+def _approach_control(p, s, m0, port, u_port, w0, w2, xp):
     """Apollo RCS before first contact: on-off translation along the body axes against a velocity
     error (deadband ``deadband_m_s``), and a saturated PD attitude hold. Returns the force and
-    torque on body 0 in body-2 axes (zero once the case has touched)."""
-    r = port - (p.ez * p.face_z_m + p.aim_offset_m)  # port offset from the aim point
-    vz = -xp.minimum(p.approach_final_m_s + p.approach_gain_1_s * xp.maximum(r[:, 2, ...] - p.approach_switch_m, 0.0),
+    torque on body 0 in body-2 axes (zero once the case has touched); vectors of (N,) lanes,
+    ``m0`` the body-0 axes in body-2 axes, ``w0`` body 0's angular velocity in its own axes."""
+    ax, ay, az = (float(a) for a in p.aim_xyz)
+    rz = port[2] - (p.face_z_m + az)
+    vz = -xp.minimum(p.approach_final_m_s + p.approach_gain_1_s * xp.maximum(rz - p.approach_switch_m, 0.0),
                      p.approach_max_m_s)
-    vlat = -xp.minimum(xp.maximum(p.lateral_gain_1_s * r[:, 0:2, ...], -p.lateral_max_m_s), p.lateral_max_m_s)
-    err = u_port - xp.concat((vlat, vz[:, None, ...]), axis=1)
-    err_b = rotate_rows_t(r0rel, err)  # in body-0 axes
-    on = (s.phase == APPROACH)[:, None, ...]
-    acc_b = xp.where((xp.abs(err_b) > p.deadband_m_s) & on, -xp.sign(err_b) * p.accel_m_s2, 0.0)
-    force = rotate_rows(r0rel, acc_b) * p.mass_kg[0]
-    # attitude: error rotation E = R0rel^T T, small-angle vector from its skew part (body-0 axes)
-    e = matmul_tn(r0rel, p.target_rot)
-    theta = 0.5 * xp.stack((e[:, 2, 1] - e[:, 1, 2], e[:, 0, 2] - e[:, 2, 0], e[:, 1, 0] - e[:, 0, 1]), axis=-1)
-    w_rel = wb[:, 0, ...] - rotate_rows_t(r0rel, w2)
-    tq = xp.minimum(xp.maximum(p.attitude_kp_n_m_rad * theta - p.attitude_kd_n_m_s_rad * w_rel, -p.torque_max_n_m),
-                    p.torque_max_n_m)
-    tq = xp.where(on, tq, 0.0)
-    return force, rotate_rows(r0rel, tq)
+    vx, vy = (-xp.minimum(xp.maximum(p.lateral_gain_1_s * (port[i] - a), -p.lateral_max_m_s), p.lateral_max_m_s)
+              for i, a in ((0, ax), (1, ay)))
+    err_b = mat_t_vec(m0, vsub(u_port, (vx, vy, vz)))  # in body-0 axes
+    on = s.phase == APPROACH
+    acc_b = tuple(xp.where((xp.abs(err_b[i]) > p.deadband_m_s) & on, -xp.sign(err_b[i]) * p.accel_f[i], 0.0)
+                  for i in range(3))
+    force = vscale(mat_vec(m0, acc_b), p.mass_f[0])
+    # attitude: error rotation E = M0^T T, small-angle vector from its skew part (body-0 axes)
+    e = mat_tn(m0, p.target_f)
+    theta = (0.5 * (e[2][1] - e[1][2]), 0.5 * (e[0][2] - e[2][0]), 0.5 * (e[1][0] - e[0][1]))
+    w_rel = vsub(w0, mat_t_vec(m0, w2))
+    tq = tuple(xp.where(on, xp.minimum(xp.maximum(p.attitude_kp_n_m_rad * theta[i] - p.attitude_kd_n_m_s_rad * w_rel[i],
+                                                  -p.torque_max_n_m), p.torque_max_n_m), 0.0) for i in range(3))
+    return force, mat_vec(m0, tq)
 
 
 # ---------------------------------------------------------------------------------------------
 # The step
 # ---------------------------------------------------------------------------------------------
-def _free_rotation(rot, h, p: DockingParams):
+def _free_rotation(rm, h, p: DockingParams, xp):
     """Advance every body's attitude by dt with its (new) angular momentum held fixed: Strang
     splitting of the free rigid body into exact rotations about body axes x, y, z, y, x
-    (each keeps h; the composition is symplectic), each rotation in Cayley form."""
-    xp = namespace(rot, h)
-    m = rotate_rows_t(rot, h)
-    cols = [rot[..., 0], rot[..., 1], rot[..., 2]]
-    mc = [m[..., 0], m[..., 1], m[..., 2]]
+    (each keeps h; the composition is symplectic), each rotation in Cayley form. ``rm`` the
+    attitudes (nested 3x3 tuple of (3 bodies, N) arrays), ``h`` the angular momenta (Hill axes);
+    returns the new attitudes as one (row, column, body, N) array."""
+    mc = list(mat_t_vec(rm, h))
+    cols = [(rm[0][j], rm[1][j], rm[2][j]) for j in range(3)]
     dt = p.dt_s
     for i, frac in ((0, 0.5), (1, 0.5), (2, 1.0), (1, 0.5), (0, 0.5)):
         j, k = (i + 1) % 3, (i + 2) % 3
-        tt = mc[i] * (0.5 * frac * dt * p.inv_inertia[:, i, ...])  # tan(angle / 2)
+        tt = mc[i] * ((0.5 * frac * dt) * p.inv_inertia_c[i, ...])  # tan(angle / 2)
         t2 = tt * tt
         inv = 1.0 / (1.0 + t2)
         c = (1.0 - t2) * inv
         sn = (2.0 * tt) * inv
         cj, ck = cols[j], cols[k]
-        cols[j] = c[..., None] * cj + sn[..., None] * ck
-        cols[k] = c[..., None] * ck - sn[..., None] * cj
+        cols[j] = vadd(vscale(cj, c), vscale(ck, sn))
+        cols[k] = vsub(vscale(ck, c), vscale(cj, sn))
         mj, mk = mc[j], mc[k]
         mc[j] = c * mj + sn * mk
         mc[k] = c * mk - sn * mj
-    return xp.stack(cols, axis=-1)
+    return xp.stack([xp.stack([cols[jj][ii] for jj in range(3)], axis=0) for ii in range(3)], axis=0)
 
 
 def step(params: DockingParams, state: DockingState) -> DockingState:
-    """Advance every case by ``params.dt_s``. Pure: returns a new state."""
+    """Advance every case by ``params.dt_s``. Pure: returns a new state.
+
+    Inside, every array has the case axis last (contiguous lanes of N); the state's arrays are
+    returned as views with the case axis first (xyz last), so the next step reads them back
+    without a copy."""
     p, s = params, state
     xp = namespace(s.pos_m)
     dt = p.dt_s
-    ev = _evaluate(p, s)
-    force, torque = ev.force, ev.torque
-    ext_f = ev.thrust_force
+    lanes = _lanes(s)
+    X, V, R, H = lanes
+    ev = _evaluate(p, s, lanes=lanes)
+    force, torque = ev.force, ev.torque  # (3 components, 3 bodies, N)
+    ext_f = None
+    if ev.thrust_force is not None:
+        zero = xp.zeros_like(X[0, 1:, ...])
+        ext_f = xp.stack([xp.concat((ev.thrust_force[i:i + 1, ...], zero), axis=0) for i in range(3)], axis=0)
     if p.mean_motion_rad_s != 0.0:
         nn = p.mean_motion_rad_s
-        x, v = s.pos_m, s.vel_m_s
-        cw = xp.stack((3.0 * nn * nn * x[..., 0] + 2.0 * nn * v[..., 1], -2.0 * nn * v[..., 0],
-                       -nn * nn * x[..., 2]), axis=-1) * p.mass_kg[:, None, ...]
+        cw = xp.stack(((3.0 * nn * nn) * X[0, ...] + (2.0 * nn) * V[1, ...], (-2.0 * nn) * V[0, ...],
+                       (-nn * nn) * X[2, ...]), axis=0) * p.mass_c
         force = force + cw
-        if ext_f is None:
-            ext_f = cw
-        else:
-            ext_f = xp.concat((ext_f[:, None, ...] + cw[:, 0:1, ...], cw[:, 1:, ...]), axis=1)
-    elif ext_f is not None:
-        ext_f = xp.concat((ext_f[:, None, ...], xp.zeros_like(s.pos_m[:, 1:, ...])), axis=1)
+        ext_f = cw if ext_f is None else ext_f + cw
     ext_imp, ext_ang = s.ext_impulse_n_s, s.ext_ang_impulse_n_m_s
     if p.track_external and ext_f is not None:
-        ext_imp = ext_imp + dt * xp.sum(ext_f, axis=1)
-        ang = xp.sum(cross(s.pos_m, ext_f, xp), axis=1)
+        ext_imp = ext_imp + dt * xp.permute_dims(xp.sum(ext_f, axis=1), (1, 0))
+        ang = xp.stack([xp.sum(c, axis=0) for c in vcross((X[0, ...], X[1, ...], X[2, ...]),
+                                                          (ext_f[0, ...], ext_f[1, ...], ext_f[2, ...]))], axis=0)
         if ev.thrust_torque is not None:
             ang = ang + ev.thrust_torque
-        ext_ang = ext_ang + dt * ang
+        ext_ang = ext_ang + dt * xp.permute_dims(ang, (1, 0))
 
-    vel = s.vel_m_s + (dt * force) * p.inv_mass_kg[:, None, ...]
-    h = s.angmom_kg_m2_s + dt * torque
-    pos = s.pos_m + dt * vel
-    rot = _free_rotation(s.rot, h, p)
+    vel = V + (dt * force) * p.inv_mass_c
+    h = H + dt * torque
+    pos = X + dt * vel
+    rm = tuple(tuple(R[i, j, ...] for j in range(3)) for i in range(3))
+    rot = _free_rotation(rm, (h[0, ...], h[1, ...], h[2, ...]), p, xp)
 
     # --- phases --------------------------------------------------------------------------------
     t = s.t_s
@@ -916,7 +993,7 @@ def step(params: DockingParams, state: DockingState) -> DockingState:
         now = ev.latch_ok & (phase == CONTACT)  # the latches trip on contact, not before
         phase = xp.where(now, one * CAPTURED, phase)
         t_capture = xp.where(now, t, t_capture)
-        latch_rest = xp.where(now[:, None, ...], ev.latch_len_m, latch_rest)
+        latch_rest = xp.permute_dims(xp.where(now, ev.latch_len_m, xp.permute_dims(latch_rest, (1, 0))), (1, 0))
     if p.capture and p.post_capture:
         now = (phase == CAPTURED) & (t - t_capture >= p.attenuation_s)
         phase = xp.where(now, one * RETRACTION, phase)
@@ -931,7 +1008,7 @@ def step(params: DockingParams, state: DockingState) -> DockingState:
         now = (phase == ALIGNMENT) & (ring_ext <= 0.0) & (ev.gap_m <= p.hook_gap_m)
         phase = xp.where(now, one * HOOKS, phase)
         t_hooks = xp.where(now, t, t_hooks)
-        hook_rest = xp.where(now[:, None, ...], ev.hook_len_m, hook_rest)
+        hook_rest = xp.permute_dims(xp.where(now, ev.hook_len_m, xp.permute_dims(hook_rest, (1, 0))), (1, 0))
         closing = phase >= HOOKS
         hook_rest = xp.where(closing[:, None, ...], xp.maximum(hook_rest - p.hook_close_rate_m_s * dt, 0.0), hook_rest)
         now = (phase == HOOKS) & (xp.max(hook_rest, axis=1) <= 0.0)
@@ -939,14 +1016,16 @@ def step(params: DockingParams, state: DockingState) -> DockingState:
         t_hard = xp.where(now, t, t_hard)
 
     return DockingState(
-        t_s=t + dt, pos_m=pos, vel_m_s=vel, rot=rot, angmom_kg_m2_s=h,
+        t_s=t + dt, pos_m=xp.permute_dims(pos, (2, 1, 0)), vel_m_s=xp.permute_dims(vel, (2, 1, 0)),
+        rot=xp.permute_dims(rot, (3, 2, 0, 1)), angmom_kg_m2_s=xp.permute_dims(h, (2, 1, 0)),
         ring_ext_m=ring_ext, phase=phase, latch_rest_m=latch_rest, hook_rest_m=hook_rest,
         t_contact_s=t_contact, t_capture_s=t_capture, t_retract_s=t_retract, t_align_s=t_align,
         t_hooks_s=t_hooks, t_hard_dock_s=t_hard, contact_speed_m_s=contact_speed,
         peak_stroke_m=xp.maximum(s.peak_stroke_m, ev.stroke_m),
         peak_force_n=xp.maximum(s.peak_force_n, ev.contact_force_n),
         contact_force_n=ev.contact_force_n, stroke_m=ev.stroke_m,
-        ext_impulse_n_s=ext_imp, ext_ang_impulse_n_m_s=ext_ang, contact_ref=ev.contact_ref,
+        ext_impulse_n_s=ext_imp, ext_ang_impulse_n_m_s=ext_ang,
+        contact_ref=xp.permute_dims(ev.contact_ref, (1, 0)),
     )
 
 
@@ -996,8 +1075,9 @@ def energy_j(params: DockingParams, state: DockingState, discrete: bool = True):
     if not discrete:
         return kinetic_energy_j(params, state) + ev.potential_j
     dt = params.dt_s
-    v_next = state.vel_m_s + (dt * ev.force) * params.inv_mass_kg[:, None, ...]
-    h_next = state.angmom_kg_m2_s + dt * ev.torque
+    force, torque = xp.permute_dims(ev.force, (2, 1, 0)), xp.permute_dims(ev.torque, (2, 1, 0))
+    v_next = state.vel_m_s + (dt * force) * params.inv_mass_kg[:, None, ...]
+    h_next = state.angmom_kg_m2_s + dt * torque
     trans = 0.5 * xp.sum(xp.sum(state.vel_m_s * v_next, axis=-1) * params.mass_kg, axis=1)
     mb = rotate_rows_t(state.rot, state.angmom_kg_m2_s)
     mb_next = rotate_rows_t(state.rot, h_next)
