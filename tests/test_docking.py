@@ -316,3 +316,25 @@ def test_mass_properties_from_the_dimensions():
     assert ix == iy and iz < ix  # axisymmetric, long
     sx, sy, sz = soyuz.inertia_kg_m2
     assert sy > sx > sz  # the solar arrays along body x add to y and z
+
+
+def test_the_3d_model_and_the_contact_model_lean_the_petals_alike():
+    """One petal lean for both models (geometry.toml [apas75.petal_lean_deg]): the 3D model's petal
+    nodes (local +Y up the petal, the unit axis +Y) and the contact model's petal tips agree."""
+    from experience.scene.modelgen import apas
+    from experience.scene.modelgen import params as model_params
+
+    spec = _spec()
+    unit = apas.build("apas_t", model_params.load(), 0.5)
+    petals = [n for n in unit.walk() if n.name.startswith("apas_t/petal_")]
+    assert len(petals) == 3
+    for node in petals:
+        x, y, z, w = node.rotation
+        up = np.array([2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)])  # R @ (0, 1, 0)
+        assert math.degrees(math.acos(up[1])) == pytest.approx(spec.petal_lean_deg, abs=1e-5)  # quaternion rounding
+        radial = np.array([node.translation[0], 0.0, node.translation[2]])
+        assert np.dot(up, radial) < 0.0, "petals lean inward"
+    geo = dk.unit_geometry(spec)
+    lean = math.radians(spec.petal_lean_deg)
+    assert geo["tip_radius_m"] == pytest.approx(spec.ring_radius_m - spec.petal_height_m * math.sin(lean))
+    assert spec.petal_lean_deg == data.load_toml("mission/geometry.toml")["apas75"]["petal_lean_deg"]["value"]

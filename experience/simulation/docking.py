@@ -172,6 +172,15 @@ def mean_motion_rad_s() -> float:
     return math.sqrt(GM_EARTH_KM3_S2 / a_km ** 3)
 
 
+def petal_lean_deg() -> float:
+    """The guide petals' inward lean: geometry.toml [apas75.petal_lean_deg], the value the 3D model
+    (experience/scene/modelgen/apas.py) draws too, so the two cannot disagree."""
+    try:
+        return float(data.load_toml("mission/geometry.toml")["apas75"]["petal_lean_deg"]["value"])
+    except KeyError:
+        raise DataFileError("data/mission/geometry.toml lacks [apas75.petal_lean_deg] value; add it") from None
+
+
 def load_spec(active: str = "apollo", *, dt_s: float | None = None, thrusters: bool = False,
               orbit: bool = True, capture: bool = True, post_capture: bool = True,
               track_external: bool = False, attenuator: str | None = None,
@@ -203,7 +212,7 @@ def load_spec(active: str = "apollo", *, dt_s: float | None = None, thrusters: b
         ring_radius_m=r, petal_height_m=float(value("unit.petal_height_m")),
         petal_root_half_angle_deg=float(value("unit.petal_root_half_angle_deg")),
         petal_tip_width_m=float(value("unit.petal_tip_width_m")),
-        petal_lean_deg=float(value("unit.petal_lean_deg")), edge_radius_m=float(value("unit.edge_radius_m")),
+        petal_lean_deg=petal_lean_deg(), edge_radius_m=float(value("unit.edge_radius_m")),
         ring_tube_radius_m=float(value("unit.ring_tube_radius_m")),
         ring_cm_offset_m=float(value("unit.ring_cm_offset_m")), ring_extension_m=float(value("unit.ring_extension_m")),
         latch_radius_m=float(value("unit.latch_radius_m")),
