@@ -13,11 +13,18 @@
   ``time.perf_counter``; ``gl-finish`` stays off. Mean of the timed frames. On llvmpipe the draw
   time also holds work a GPU would do: Mesa's vertex processing runs inside the draw calls, and
   the tone-map pass's draw waits for the two render-to-texture passes to be rasterised.
-- ``cpu_ms`` (= ``cpu_cull_ms`` + ``cpu_draw_ms``): the CPU side alone, the same traversals timed
-  the same way on the same scene graph and draw calls, with the rasteriser's work taken away
-  (64x36 pixels and a 16-segment Earth: 512 instead of 147,000 Earth triangles). This is the
-  number the 4 ms target applies to. ``update_ms``: the Python side of one frame
-  (``SceneRenderer.prepare``: matrices and uniforms from the snapshot through the boundary).
+- ``cpu_ms`` (= ``cpu_cull_ms`` + ``cpu_draw_ms``): the CPU side alone, the number the 4 ms target
+  applies to: the same traversals timed the same way, on the same scene graph, draw calls and
+  picture size, in a child process whose OpenGL is Mesa's no-op driver (``GALLIUM_NOOP=1``):
+  Panda3D's cull and draw and Mesa's OpenGL front end (state validation, buffer and uniform
+  uploads) run as usual, but the vertex processing and rasterisation that a GPU would do are
+  dropped instead of being done on this CPU by llvmpipe. ``cpu_gl`` names the driver that was
+  measured (``NOOP``; on a machine with a GPU and no Mesa the variable does nothing and the
+  number is the real driver's). ``cpu_ms_software_gl``: the same at 64x36 with a 16-segment
+  Earth on llvmpipe, where Mesa's software vertex processing of the spacecraft (60,000
+  triangles) is inside the draw calls: an upper bound, kept for comparison.
+  ``update_ms``: the Python side of one frame (``SceneRenderer.prepare``: matrices and uniforms
+  from the snapshot through the boundary).
 - ``draw_calls`` / ``triangles``: Geoms and triangles of everything not hidden in the three
   passes, from the scene graph (``SceneGraphAnalyzer``); an upper bound of what is drawn, since
   frustum culling can only remove some.
@@ -136,6 +143,39 @@ def _measure_views(r, timer, snap, frames, out) -> None:
         }
 
 
+def _probe_cpu(size, frames: int, flatten: bool) -> dict:
+    """Cull and draw times per view in a child process on Mesa's no-op driver (see the module
+    docstring); {} when the child fails (then only the software-GL probe is reported)."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, GALLIUM_NOOP="1")
+    cmd = [sys.executable, "-m", "bench.render", "probe", f"{size[0]}x{size[1]}", str(frames), str(int(flatten))]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        return json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return {}
+
+
+def _probe_main(argv) -> None:
+    import json
+
+    from experience.mission.clock import parse_utc
+    from experience.scene.config import RenderConfig
+    from experience.simulation.ephemeris import Ephemeris
+    from experience.simulation.snapshot import snapshot
+
+    w, h = (int(v) for v in argv[0].split("x"))
+    frames, flatten = int(argv[1]), bool(int(argv[2]))
+    eph = Ephemeris()
+    snap = snapshot(eph, eph.clock.t_s(parse_utc(MOMENT)))
+    out = _measure(RenderConfig(size=(w, h), flatten=flatten), snap, frames)
+    print(json.dumps({"gl": out["_gl"]} | {v: {"cull_ms": out[v]["cull_ms"], "draw_ms": out[v]["draw_ms"],
+                                            "draw_ms_by_pass": out[v]["draw_ms_by_pass"]} for v in VIEWS}))
+
+
 def run(quick: bool = False) -> dict:
     from experience.mission.clock import parse_utc
     from experience.scene.config import RenderConfig
@@ -148,8 +188,10 @@ def run(quick: bool = False) -> dict:
     snap = snapshot(eph, eph.clock.t_s(parse_utc(MOMENT)))
     ours = _measure(RenderConfig(size=size), snap, frames)
     base = _measure(RenderConfig(size=size, flatten=False), snap, frames)
-    # CPU-side traversal cost: the same scene graph and draw calls, with the rasteriser's work
-    # removed (64x36 pixels, a 16-segment Earth): what Panda3D's cull and draw cost the CPU
+    # CPU-side cost: the same scene graph, draw calls and size on Mesa's no-op driver (child
+    # processes), and, for comparison, on llvmpipe with the rasteriser's work mostly removed
+    noop = _probe_cpu(size, max(frames, 10), True)
+    noop_base = _probe_cpu(size, max(frames, 10), False)
     probe = _measure(RenderConfig(size=PROBE_SIZE, earth_segments=16), snap, max(frames, 10))
     probe_base = _measure(RenderConfig(size=PROBE_SIZE, earth_segments=16, flatten=False), snap, max(frames, 10))
     gl = ours.pop("_gl")
@@ -157,12 +199,15 @@ def run(quick: bool = False) -> dict:
     for d in (base, probe, probe_base):
         d.pop("_gl")
         d.pop("_config")
-    for full, pr in ((ours, probe), (base, probe_base)):
+    for full, pr, nop in ((ours, probe, noop), (base, probe_base, noop_base)):
         for v in VIEWS:
-            full[v]["cpu_cull_ms"] = pr[v]["cull_ms"]
-            full[v]["cpu_draw_ms"] = pr[v]["draw_ms"]
-            full[v]["cpu_ms"] = pr[v]["cull_ms"] + pr[v]["draw_ms"]
-            full[v]["cpu_draw_ms_by_pass"] = pr[v]["draw_ms_by_pass"]
+            full[v]["cpu_ms_software_gl"] = pr[v]["cull_ms"] + pr[v]["draw_ms"]
+            src = nop.get(v) or pr[v]
+            full[v]["cpu_gl"] = nop.get("gl", gl) if nop.get(v) else f"{gl} (64x36, 16-segment Earth)"
+            full[v]["cpu_cull_ms"] = src["cull_ms"]
+            full[v]["cpu_draw_ms"] = src["draw_ms"]
+            full[v]["cpu_ms"] = src["cull_ms"] + src["draw_ms"]
+            full[v]["cpu_draw_ms_by_pass"] = src["draw_ms_by_pass"]
     ours_fps = statistics.fmean(ours[v]["fps"] for v in VIEWS)
     base_fps = statistics.fmean(base[v]["fps"] for v in VIEWS)
     worst_cpu = max(ours[v]["cpu_ms"] for v in VIEWS)
@@ -197,8 +242,17 @@ def run(quick: bool = False) -> dict:
             "cull_ms/draw_ms: time of Panda3D's cull and draw traversals from display-region "
             "callbacks around the default traversal (no PStats; gl-finish off); on llvmpipe "
             "draw_ms includes Mesa's vertex processing and the wait for the offscreen passes. "
-            "cpu_ms: the same traversals with the rasteriser's work removed (64x36, 16-segment "
-            "Earth), i.e. Panda3D's CPU cost. draw_calls: visible Geoms from the scene graph "
+            "cpu_ms: the same traversals on Mesa's no-op driver (GALLIUM_NOOP=1, child process): "
+            "Panda3D's cull and draw plus Mesa's GL front end, without the vertex and pixel work "
+            "a GPU would do (cpu_gl names the driver); cpu_ms_software_gl: the same on llvmpipe at "
+            "64x36 with a 16-segment Earth, Mesa's software vertex processing included. draw_calls: visible Geoms from the scene graph "
             "(upper bound)." % frames
         ),
     }
+
+
+if __name__ == "__main__":  # python -m bench.render probe WxH FRAMES FLATTEN (a child of run())
+    import sys
+
+    if sys.argv[1:2] == ["probe"]:
+        _probe_main(sys.argv[2:])
