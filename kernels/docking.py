@@ -51,6 +51,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from array_api_compat import device as _device
+
 from kernels._xp import namespace
 from kernels.contact import (TINY, cross, mat_t_vec, mat_tn, mat_vec, matmul_tn, penalty_forces, rotate_rows,
                              rotate_rows_t, rows, segment_closest, torus_distance, transform, transform_t, vadd,
@@ -673,26 +675,79 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
     d_gp, n_gp = torus_distance(q, p.ring_radius_m, p.ring_torus_z_m, xp)
     n_gp = transform(m1, n_gp)  # back to body-2 axes; the force on the ring is along -n_gp
     m = p1[0].shape[0]
-    pen = xp.concat((p.edge_sum_m - dist, p.face_z_m - latch[2], pen_catch, p.ring_tube_m - d_ga,
-                     p.ring_tube_m - d_gp), axis=0)  # (36, M)
-
-    def full(a, k):
-        return xp.broadcast_to(a, (k, m))
-
-    face_n = rows(p.face_normal_c)
-    normal = tuple(xp.concat((n_flank[i], full(face_n[i], 3), full(-n_ring[i], 3), n_ga[i], -n_gp[i]),
-                             axis=0) for i in range(3))
-    point = tuple(xp.concat((mid[i], latch[i], full(catch[i], 3), guide_a[i], full(guide_p[i], 12)), axis=0)
-                  for i in range(3))
-    u = vadd(acc1, vcross(wd1, point))
-    fc, fn = penalty_forces(pen, normal, u, p.contact_stiffness_n_m, p.contact_damping_n_s_m,
-                            p.contact_damping_depth_m, p.friction_coefficient, p.friction_slope_n_s_m, xp)
+    pens = (p.edge_sum_m - dist, p.face_z_m - latch[2], pen_catch, p.ring_tube_m - d_ga, p.ring_tube_m - d_gp)
+    pen = xp.concat(pens, axis=0)  # (36, M)
     potential = None
     if energy:
         pos = xp.maximum(pen, 0.0)
         potential = 0.5 * p.contact_stiffness_n_m * xp.sum(pos * pos, axis=0)
-    return (vsum0(fc, xp), vsum0(vcross(point, fc), xp), xp.any(fn > 0.0, axis=0), potential,
-            -xp.max(pen, axis=0))
+    clearance = -xp.max(pen, axis=0)
+    # Only the overlapping (contact, case) pairs can carry a force (the law gives exactly zero
+    # otherwise): gather them, apply the law to them alone, and sum them back per case in the
+    # same order as a sum over all 36 contacts would.
+    face_n = rows(p.face_normal_c)
+    groups = (  # (penetration, normal, point), each part (K, M) per case, (K, 1) constant or (M,) per case
+        (pens[0], n_flank, mid),
+        (pens[1], face_n, latch),
+        (pens[2], (-n_ring[0], -n_ring[1], -n_ring[2]), catch),
+        (pens[3], n_ga, guide_a),
+        (pens[4], (-n_gp[0], -n_gp[1], -n_gp[2]), guide_p),
+    )
+    parts, off = [], 0
+    for g_pen, g_normal, g_point in groups:
+        kg = g_pen.shape[0]
+        kk, cc = xp.nonzero(g_pen > 0.0)
+        if kk.shape[0]:
+            flat = kk * m + cc
+
+            def pick(a):
+                if a.ndim == 1:  # per case
+                    return xp.take(a, cc)
+                if a.shape[-1] == 1:  # constant per point
+                    return xp.take(xp.reshape(xp.broadcast_to(a, (kg, 1)), (-1,)), kk)
+                return xp.take(xp.reshape(a, (-1,)), flat)
+
+            parts.append((kk + off, cc, xp.take(xp.reshape(g_pen, (-1,)), flat),
+                          tuple(pick(c) for c in g_normal),
+                          tuple(pick(c) for c in g_point)))
+        off += kg
+    if not parts:
+        zero = p1[0] * 0.0
+        return (zero, zero, zero), (zero, zero, zero), zero > 0.0, potential, clearance
+    kk = xp.concat([q[0] for q in parts])
+    cc = xp.concat([q[1] for q in parts])
+    order = xp.argsort(cc * 36 + kk, stable=True)  # by case, then contact
+
+    def cat(i, j=None):
+        a = xp.concat([q[i] if j is None else q[i][j] for q in parts])
+        return xp.take(a, order)
+
+    cc, pen_p = xp.take(cc, order), cat(2)
+    normal = (cat(3, 0), cat(3, 1), cat(3, 2))
+    point = (cat(4, 0), cat(4, 1), cat(4, 2))
+    u = vadd(tuple(xp.take(a, cc) for a in acc1), vcross(tuple(xp.take(a, cc) for a in wd1), point))
+    fc, fn = penalty_forces(pen_p, normal, u, p.contact_stiffness_n_m, p.contact_damping_n_s_m,
+                            p.contact_damping_depth_m, p.friction_coefficient, p.friction_slope_n_s_m, xp)
+    vals = xp.stack(fc + vcross(point, fc) + (xp.astype(fn > 0.0, xp.float64),), axis=0)  # (7, P)
+    # segments of equal case: (pairs per segment, segments) table, summed down its columns
+    n_p = cc.shape[0]
+    first = xp.concat((cc[0:1] >= 0, cc[1:] != cc[:-1]))
+    starts = xp.nonzero(first)[0]
+    n_seg = starts.shape[0]
+    ends = xp.concat((starts[1:], xp.asarray([n_p], dtype=starts.dtype, device=_device(starts))))
+    width = int(xp.max(ends - starts))
+    j = xp.arange(width, dtype=starts.dtype, device=_device(starts))[:, None]
+    at = starts[None, :] + j
+    at = xp.where(at < ends[None, :], at, xp.zeros_like(at) + n_p)
+    vals = xp.concat((vals, xp.zeros_like(vals[:, 0:1])), axis=1)
+    seg = xp.sum(xp.reshape(xp.take(vals, xp.reshape(at, (-1,)), axis=1), (7, width, n_seg)), axis=1)  # (7, S)
+    # back to the M cases (the segment of each case, or a zero column)
+    has = xp.any(pen > 0.0, axis=0)
+    hi = xp.astype(has, starts.dtype)
+    sel = hi * (xp.cumulative_sum(hi) - 1) + (1 - hi) * n_seg
+    got = xp.take(xp.concat((seg, xp.zeros_like(seg[:, 0:1])), axis=1), sel, axis=1)
+    return ((got[0, ...], got[1, ...], got[2, ...]), (got[3, ...], got[4, ...], got[5, ...]), got[6, ...] > 0.0,
+            potential, clearance)
 
 
 # The broad phase skips a case's narrow phase while no contact can have closed since the last one:
