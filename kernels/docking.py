@@ -764,6 +764,14 @@ def _broad_reference(p, m1s, p1, clearance, xp):
     return xp.concat((m1s, xp.stack(p1, axis=0), clearance[None, ...], reach[None, ...]), axis=0)
 
 
+def _scatter(vals, mask, k, xp):
+    """Columns ``vals`` (R, K) of the K cases where ``mask`` (N,) holds, back to (R, N) with
+    zeros elsewhere (a gather: the array API has no scatter)."""
+    packed = xp.concat((vals, xp.zeros_like(vals[:, 0:1, ...])), axis=1)
+    mi = xp.astype(mask, xp.int64)
+    return xp.take(packed, mi * (xp.cumulative_sum(mi) - 1) + (1 - mi) * k, axis=1)
+
+
 def _lanes(s: DockingState):
     """The state's body arrays with the case axis last: positions, velocities and angular momenta
     (component, body, case), attitudes (row, column, body, case). Views of the arrays a step
@@ -801,7 +809,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     p0, p1, acc0, acc1, wd0, wd1 = _col(dx, 0), _col(dx, 1), _col(acc, 0), _col(acc, 1), _col(wd, 0), _col(wd, 1)
 
     ring = transform(m1, rows(p.ring_ls_c), p1)  # latch and strut points of the ring, (9, N)
-    act = transform(m0, rows(p.act_c), p0)  # struts 0:6, port 6, pins 7:9, hooks 9:13
+    act = transform(m0, rows(p.act_c if p.post_capture else p.act_c[:, 0:7, ...]), p0)  # struts 0:6, port 6, pins 7:9, hooks 9:13
 
     # --- contacts between the ring and body 2: broad phase, then the narrow phase ---------------
     m1s = xp.stack([m1[i][j] for i in range(3) for j in range(3)], axis=0)  # (9, N)
@@ -846,18 +854,36 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     latch_len = xp.sqrt(vdot(dl, dl))
     latch_ok = xp.all((dl[2] <= p.latch_gap_m) & (dl[0] * dl[0] + dl[1] * dl[1] <= p.latch_lateral_m ** 2), axis=0)
     if p.capture:
+        # only latched cases carry latch forces (the rest add exact zeros): gather them
         latched = s.phase >= CAPTURED
-        dhat = vscale(dl, 1.0 / xp.maximum(latch_len, TINY))
-        stretch = latch_len - xp.permute_dims(s.latch_rest_m, (1, 0))
-        u_l = vadd(acc1, vcross(wd1, latch))
-        tension = p.latch_stiffness_n_m * stretch + p.latch_damping_n_s_m * vdot(u_l, dhat)
-        tension = xp.where(latched, tension, 0.0)
-        fl = vscale(dhat, -tension)
-        f_ring = vadd(f_ring, vsum0(fl, xp))
-        t_ring = vadd(t_ring, vsum0(vcross(latch, fl), xp))
-        if energy:
-            potential = potential + xp.sum(xp.where(latched, (0.5 * p.latch_stiffness_n_m) * stretch * stretch, 0.0),
-                                           axis=0)
+        rest = xp.permute_dims(s.latch_rest_m, (1, 0))
+        li = None if energy else xp.nonzero(latched)[0]
+        kl = n if li is None else int(li.shape[0])
+        if kl == n:
+            sub = (dl, latch_len, rest, latch, acc1, wd1)
+        elif kl:
+            g = xp.take(xp.concat(dl + (latch_len, rest) + latch + (xp.stack(acc1 + wd1, axis=0),), axis=0), li, axis=1)
+            sub = ((g[0:3, ...], g[3:6, ...], g[6:9, ...]), g[9:12, ...], g[12:15, ...],
+                   (g[15:18, ...], g[18:21, ...], g[21:24, ...]), (g[24, ...], g[25, ...], g[26, ...]),
+                   (g[27, ...], g[28, ...], g[29, ...]))
+        if kl:
+            s_dl, s_len, s_rest, s_latch, s_acc, s_wd = sub
+            dhat = vscale(s_dl, 1.0 / xp.maximum(s_len, TINY))
+            stretch = s_len - s_rest
+            u_l = vadd(s_acc, vcross(s_wd, s_latch))
+            tension = p.latch_stiffness_n_m * stretch + p.latch_damping_n_s_m * vdot(u_l, dhat)
+            if kl == n:
+                tension = xp.where(latched, tension, 0.0)
+            fl = vscale(dhat, -tension)
+            f_l, t_l = vsum0(fl, xp), vsum0(vcross(s_latch, fl), xp)
+            if kl < n:
+                got = _scatter(xp.stack(f_l + t_l, axis=0), latched, kl, xp)
+                f_l, t_l = (got[0, ...], got[1, ...], got[2, ...]), (got[3, ...], got[4, ...], got[5, ...])
+            f_ring = vadd(f_ring, f_l)
+            t_ring = vadd(t_ring, t_l)
+            if energy:
+                potential = potential + xp.sum(xp.where(latched, (0.5 * p.latch_stiffness_n_m) * stretch * stretch,
+                                                        0.0), axis=0)
 
     # --- attenuator struts (body 0 <-> ring) -----------------------------------------------------
     a_pt = vslice0(ring, 3, 9)
