@@ -198,8 +198,7 @@ class DockingParams(NamedTuple):
     aim_xyz: tuple
     target_f: tuple  # nested 3x3 floats
     ring_reach_m: float  # largest distance of a ring contact feature from the ring's centre of mass
-    pass_centre: tuple  # body 2's interface centre, body 2 frame (host floats)
-    pass_reach_m: float  # largest distance of a body-2 contact point (catches, petal points) from it
+    pass_pts_c: object  # (3, 15, 1) body 2's contact points: catches and petal points
     act_local_t: object  # (3, 13)
     pass_flank_p_t: object  # (3, 6) transposed copies of the passive constants
     pass_flank_d_t: object
@@ -470,15 +469,12 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         lmin.append(math.sqrt(h2 + dz0 * dz0) - spec.stroke_back_margin_m)
         lmax.append(math.sqrt(h2 + (dz0 + spec.ring_extension_m) ** 2) + spec.stroke_out_margin_m)
 
-    # reach of the contact features for the broad phase: ring flank ends, latches, petal points and
-    # its torus circle from the ring's centre of mass; catches and passive petal points from body 2's
-    # interface centre
+    # reach of the ring's contact features for the broad phase: flank ends, latches, petal points
+    # and its torus circle, from the ring's centre of mass
     ring_feats = (ring_local[:9] + ring_local[15:_R_NPOS]
                   + [tuple(a + b for a, b in zip(ring_local[i], ring_local[_R_NPOS + i])) for i in range(6)])
     ring_reach = max([math.sqrt(sum(c * c for c in f)) for f in ring_feats]
                      + [math.hypot(spec.ring_radius_m, zc + spec.ring_tube_radius_m)])
-    pass_reach = max(math.sqrt(q[0] ** 2 + q[1] ** 2 + (q[2] - zp) ** 2)
-                     for q in catches + [pas_body(g) for g in geo["guide"]])
 
     masses = (spec.mass_active_kg, spec.mass_ring_kg, spec.mass_passive_kg)
     inertia = (tuple(spec.inertia_active_kg_m2), tuple(spec.inertia_ring_kg_m2), tuple(spec.inertia_passive_kg_m2))
@@ -504,7 +500,7 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         mass_f=tuple(float(m) for m in masses),
         accel_f=(spec.accel_lateral_m_s2, spec.accel_lateral_m_s2, spec.accel_axial_m_s2),
         aim_xyz=(float(spec.aim_offset_m[0]), float(spec.aim_offset_m[1]), 0.0), target_f=target,
-        ring_reach_m=ring_reach, pass_centre=(0.0, 0.0, float(zp)), pass_reach_m=pass_reach,
+        ring_reach_m=ring_reach, pass_pts_c=lane_pts(catches + [pas_body(g) for g in geo["guide"]]),
         act_local_t=arr(_t(act_local)), pass_flank_p_t=arr(_t(pf_p)), pass_flank_d_t=arr(_t(pf_d)),
         catch_t=arr(_t(catches)), pin_socket_t=arr(_t([pas_body(q) for q in pins_p])),
         hook_pass_t=arr(_t([pas_body(q) for q in hooks_p])), pass_guide_t=arr(_t([pas_body(q) for q in geo["guide"]])),
@@ -750,17 +746,21 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
             potential, clearance)
 
 
-# The broad phase skips a case's narrow phase while no contact can have closed since the last one:
-# every contact distance is a distance between a ring feature and a body-2 feature, so it changes by
-# at most the largest displacement of a ring point (in body-2 axes) within the reach of the features,
-# |p1 - p1_ref| + ||m1 - m1_ref||_F * reach. The margin covers rounding.
+# The broad phase skips a case's narrow phase while no contact can have closed since the last one.
+# Every contact distance is a distance between a ring feature and a body-2 feature; in the ring's
+# frame a ring feature stays put and a body-2 point q moves by at most |p1 - p1_ref| +
+# ||m1 - m1_ref|| |q - p1_ref| (and in body 2's frame a ring point by |p1 - p1_ref| +
+# ||m1 - m1_ref|| |L|), so each distance changes by at most |p1 - p1_ref| + ||m1 - m1_ref|| * reach,
+# reach the largest of those lever arms at the last narrow phase. For two rotations the spectral norm
+# is ||m1 - m1_ref||_F / sqrt(2) (both are 2 sin(angle / 2) times 2 or sqrt(8)). The margin covers
+# rounding.
 BROAD_MARGIN_M = 1e-9
 
 
 def _broad_reference(p, m1s, p1, clearance, xp):
     """(14, M) reference of the broad phase: m1 (9, row-major), p1 (3), clearance, reach."""
-    dc = vsub(p1, p.pass_centre)
-    reach = xp.maximum(p.pass_reach_m + xp.sqrt(vdot(dc, dc)), p.ring_reach_m)
+    dq = vsub(rows(p.pass_pts_c), p1)  # body-2 contact points from the ring's centre of mass (15, M)
+    reach = xp.maximum(xp.sqrt(xp.max(vdot(dq, dq), axis=0)), p.ring_reach_m)
     return xp.concat((m1s, xp.stack(p1, axis=0), clearance[None, ...], reach[None, ...]), axis=0)
 
 
@@ -818,7 +818,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     if ref is not None and not energy:
         dm = m1s - ref[0:9, ...]
         dp = vsub(p1, (ref[9, ...], ref[10, ...], ref[11, ...]))
-        move = xp.sqrt(vdot(dp, dp)) + xp.sqrt(xp.sum(dm * dm, axis=0)) * ref[13, ...]
+        move = xp.sqrt(vdot(dp, dp)) + xp.sqrt(0.5 * xp.sum(dm * dm, axis=0)) * ref[13, ...]
         cand = ref[12, ...] - move <= BROAD_MARGIN_M
     idx = None if cand is None else xp.nonzero(cand)[0]
     k = n if idx is None else int(idx.shape[0])
@@ -890,19 +890,22 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     b_pt = vslice0(act, 0, 6)
     leg = vsub(a_pt, b_pt)
     length = xp.sqrt(vdot(leg, leg))
-    uhat = vscale(leg, 1.0 / length)
+    inv_len = 1.0 / length
+    uhat = vscale(leg, inv_len)
+    # moment arm of a unit pull along the strut: b x uhat = a x uhat = (b x a) / length, which gives
+    # both the strut's rate (u_A - u_B) . uhat = (acc1 - acc0) . uhat + (wd1 - wd0) . arm and its moment
+    arm = vscale(vcross(b_pt, a_pt), inv_len)
     reach = p.strut_dz0_m + s.ring_ext_m
     neutral = xp.sqrt(p.strut_rho2_c + reach * reach)
-    rel = vadd(vsub(acc1, acc0), vsub(vcross(wd1, a_pt), vcross(wd0, b_pt)))
-    rate = vdot(uhat, rel)
+    rate = vdot(uhat, vsub(acc1, acc0)) + vdot(arm, vsub(wd1, wd0))
     stretch = length - neutral
     over = xp.maximum(length - p.strut_len_max_c, 0.0) + xp.minimum(length - p.strut_len_min_c, 0.0)
     tension = p.strut_stiffness_n_m * stretch + p.strut_damping_n_s_m * rate + p.stop_stiffness_n_m * over
     if p.brake_force_n > 0.0:
         tension = tension + xp.minimum(xp.maximum(p.brake_slope_n_s_m * rate, -p.brake_force_n), p.brake_force_n)
-    fs = vscale(uhat, tension)  # on body 0 at B; the ring gets -fs at A (same line)
-    f_struts = vsum0(fs, xp)
-    t_struts = vsum0(vcross(b_pt, fs), xp)
+    # on body 0 at B; the ring gets the opposite at A (same line, so the same moment about the origin)
+    f_struts = vsum0(vscale(uhat, tension), xp)
+    t_struts = vsum0(vscale(arm, tension), xp)
     stroke = xp.max(xp.abs(stretch), axis=0)
     if energy:
         potential = potential + 0.5 * xp.sum(p.strut_stiffness_n_m * stretch * stretch
