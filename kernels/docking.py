@@ -1020,7 +1020,8 @@ def _free_rotation(rm, h, p: DockingParams, xp):
         mj, mk = mc[j], mc[k]
         mc[j] = c * mj + sn * mk
         mc[k] = c * mk - sn * mj
-    return xp.stack([xp.stack([cols[jj][ii] for jj in range(3)], axis=0) for ii in range(3)], axis=0)
+    n = mc[0].shape[-1]
+    return xp.reshape(xp.stack([cols[jj][ii] for ii in range(3) for jj in range(3)], axis=0), (3, 3, 3, n))
 
 
 def step(params: DockingParams, state: DockingState) -> DockingState:
