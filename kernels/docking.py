@@ -171,8 +171,6 @@ class DockingParams(NamedTuple):
     inv_inertia: object  # (3, 3)
     ring_local_m: object  # (34, 3) ring body frame: 27 points, then 6 flank directions and the face normal
     act_local_m: object  # (13, 3) active body frame
-    ring_pos_t: object  # (3, 27) the ring points, transposed (rows x, y, z)
-    ring_dir_t: object  # (3, 7) the ring directions, transposed
     # constants for the case-last layout of step(): (3, K, 1) point sets (rows x, y, z), (K, 1) per point
     ring_cp_c: object  # (3, 21, 1) ring contact points: flank roots, latches, petal points (ring body frame)
     ring_fdir_c: object  # (3, 6, 1) ring flank directions
@@ -199,31 +197,16 @@ class DockingParams(NamedTuple):
     target_f: tuple  # nested 3x3 floats
     ring_reach_m: float  # largest distance of a ring contact feature from the ring's centre of mass
     pass_pts_c: object  # (3, 15, 1) body 2's contact points: catches and petal points
-    act_local_t: object  # (3, 13)
-    pass_flank_p_t: object  # (3, 6) transposed copies of the passive constants
-    pass_flank_d_t: object
-    catch_t: object
-    pin_socket_t: object
-    hook_pass_t: object
-    pass_guide_t: object
     pass_flank_p_m: object  # (6, 3) passive flank roots (paired with the ring's), body 2 frame
     pass_flank_d_m: object  # (6, 3)
-    flank_aa: object  # (6,) |d|^2 of the ring flanks
-    flank_ee: object  # (6,) |d|^2 of the passive flanks
     catch_m: object  # (3, 3) passive catches, paired with the ring latches
-    pin_socket_m: object  # (2, 3)
-    hook_pass_m: object  # (4, 3)
     face_z_m: float  # passive interface plane: z = face_z_m in body 2
     ez: object  # (3,) unit z
-    lat_mask: object  # (3,) (1, 1, 0)
     strut_rho2_m2: object  # (6,) squared horizontal reach of each strut
     strut_dz0_m: float  # axial reach of every strut with the ring retracted
-    strut_len_min_m: object  # (6,)
-    strut_len_max_m: object  # (6,)
     ring_home_m: object  # (3,) ring centre of mass in body 0 with the ring retracted
     ring_extension_m: float
     mirror: object  # (3, 3) active port axes in passive port axes when docked
-    target_rot: object  # (3, 3) mirror with the pilot's aim error, for the attitude hold
     passive_rot: object  # (3, 3)
     edge_sum_m: float
     ring_radius_m: float
@@ -257,7 +240,6 @@ class DockingParams(NamedTuple):
     hook_close_rate_m_s: float
     mean_motion_rad_s: float
     thrusters: bool
-    accel_m_s2: object  # (3,) lateral, lateral, axial (active body axes)
     torque_max_n_m: float
     deadband_m_s: float
     approach_final_m_s: float
@@ -268,7 +250,6 @@ class DockingParams(NamedTuple):
     lateral_max_m_s: float
     attitude_kp_n_m_rad: float
     attitude_kd_n_m_s_rad: float
-    aim_offset_m: object  # (3,) x, y, 0 in the passive port frame
     capture: bool
     post_capture: bool
     track_external: bool
@@ -486,7 +467,6 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         mass_kg=arr(masses), inv_mass_kg=arr([1.0 / m for m in masses]),
         inertia_kg_m2=arr(inertia), inv_inertia=arr([[1.0 / i for i in row] for row in inertia]),
         ring_local_m=arr(ring_local), act_local_m=arr(act_local),
-        ring_pos_t=arr(_t(ring_local[:_R_NPOS])), ring_dir_t=arr(_t(ring_local[_R_NPOS:])),
         ring_cp_c=lane_pts(ring_local[0:9] + ring_local[15:_R_NPOS]), ring_fdir_c=lane_pts(ring_local[27:33]),
         ring_ls_c=lane_pts(ring_local[6:15]), act_c=lane_pts(act_local[0:6] + act_local[12:13] + act_local[6:12]),
         pass_flank_p_c=lane_pts(pf_p), pass_flank_d_c=lane_pts(pf_d), catch_c=lane_pts(catches),
@@ -501,18 +481,10 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         accel_f=(spec.accel_lateral_m_s2, spec.accel_lateral_m_s2, spec.accel_axial_m_s2),
         aim_xyz=(float(spec.aim_offset_m[0]), float(spec.aim_offset_m[1]), 0.0), target_f=target,
         ring_reach_m=ring_reach, pass_pts_c=lane_pts(catches + [pas_body(g) for g in geo["guide"]]),
-        act_local_t=arr(_t(act_local)), pass_flank_p_t=arr(_t(pf_p)), pass_flank_d_t=arr(_t(pf_d)),
-        catch_t=arr(_t(catches)), pin_socket_t=arr(_t([pas_body(q) for q in pins_p])),
-        hook_pass_t=arr(_t([pas_body(q) for q in hooks_p])), pass_guide_t=arr(_t([pas_body(q) for q in geo["guide"]])),
-        pass_flank_p_m=arr(pf_p), pass_flank_d_m=arr(pf_d),
-        flank_aa=arr([sum(c * c for c in d) for d in geo["flank_dirs"]]),
-        flank_ee=arr([sum(c * c for c in d) for d in pf_d]),
-        catch_m=arr(catches), pin_socket_m=arr([pas_body(p) for p in pins_p]),
-        hook_pass_m=arr([pas_body(p) for p in hooks_p]), face_z_m=float(zp),
-        ez=arr((0.0, 0.0, 1.0)), lat_mask=arr((1.0, 1.0, 0.0)),
-        strut_rho2_m2=arr(rho2), strut_dz0_m=float(dz0), strut_len_min_m=arr(lmin), strut_len_max_m=arr(lmax),
+        pass_flank_p_m=arr(pf_p), pass_flank_d_m=arr(pf_d), catch_m=arr(catches), face_z_m=float(zp),
+        ez=arr((0.0, 0.0, 1.0)), strut_rho2_m2=arr(rho2), strut_dz0_m=float(dz0),
         ring_home_m=arr((0.0, 0.0, za + zc)), ring_extension_m=float(spec.ring_extension_m),
-        mirror=arr(MIRROR), target_rot=arr(target), passive_rot=arr(prot),
+        mirror=arr(MIRROR), passive_rot=arr(prot),
         edge_sum_m=2.0 * spec.edge_radius_m, ring_radius_m=float(spec.ring_radius_m),
         ring_tube_m=spec.ring_tube_radius_m + spec.edge_radius_m,
         ring_torus_z_m=-float(zc) - spec.ring_tube_radius_m,
@@ -533,13 +505,11 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         hook_gap_m=spec.hook_gap_m, hook_stiffness_n_m=spec.hook_stiffness_n_m,
         hook_damping_n_s_m=spec.hook_damping_n_s_m, hook_close_rate_m_s=spec.hook_close_rate_m_s,
         mean_motion_rad_s=float(spec.mean_motion_rad_s), thrusters=bool(spec.thrusters),
-        accel_m_s2=arr((spec.accel_lateral_m_s2, spec.accel_lateral_m_s2, spec.accel_axial_m_s2)),
         torque_max_n_m=spec.torque_max_n_m, deadband_m_s=spec.deadband_m_s,
         approach_final_m_s=spec.approach_final_m_s, approach_max_m_s=spec.approach_max_m_s,
         approach_gain_1_s=spec.approach_gain_1_s, approach_switch_m=spec.approach_switch_m,
         lateral_gain_1_s=spec.lateral_gain_1_s, lateral_max_m_s=spec.lateral_max_m_s,
         attitude_kp_n_m_rad=spec.attitude_kp_n_m_rad, attitude_kd_n_m_s_rad=spec.attitude_kd_n_m_s_rad,
-        aim_offset_m=arr((spec.aim_offset_m[0], spec.aim_offset_m[1], 0.0)),
         capture=bool(spec.capture), post_capture=bool(spec.post_capture), track_external=bool(spec.track_external),
     )
 
