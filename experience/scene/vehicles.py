@@ -22,6 +22,15 @@ cone and a sphere at the true dimensions (CSM 3.91 m x 10.1 m, DM 1.4 m x 3.15 m
 7.48 m with an 8.37 m solar span), in the same frame.
 
 Draw calls: each model is flattened (``flattenStrong``) into one node with one Geom per material.
+
+The crews (``models/crew.gltf``, docs/models.md "The crews") are drawn only in interior views of
+the docked stack: from the hatch opening (timeline event ``handshake``) until the first undocking
+in the handshake arrangement, before and after it in ``hatch_closed`` (each crew in its own ship,
+the hatches between the Docking Module and Soyuz closed). The file holds the handshake; other
+arrangements are posed here by setting the figures' joint-node transforms from the pose table
+(:func:`pose_crew`), then each arrangement is flattened into one node (a Geom per material).
+Brand, in the Command Module behind the closed Apollo-end hatches, cannot be seen from any view
+and is left out of the scene.
 """
 
 from __future__ import annotations
@@ -197,6 +206,14 @@ class Vehicles:
         for kind in ("stack", "stack_open", "apollo", "apollo_dm", "soyuz"):
             self.nodes[kind] = self._build(kind)
             self.nodes[kind].hide()
+        self.crew: dict[str, NodePath] = {}
+        for arrangement in CREW_ARRANGEMENTS:
+            node = self._build_crew(arrangement)
+            if node is not None:
+                node.hide()
+                self.crew[arrangement] = node
+                self.geom_counts[f"crew_{arrangement}"] = sum(g.node().getNumGeoms() for g in node.findAllMatches("**/+GeomNode"))
+        self.crew_shown: str | None = None
 
     def _defaults(self) -> None:
         r = self.root
@@ -241,14 +258,49 @@ class Vehicles:
         self.geom_counts[kind] = sum(g.node().getNumGeoms() for g in holder.findAllMatches("**/+GeomNode"))
         return holder
 
+    def _build_crew(self, arrangement: str) -> NodePath | None:
+        """The crew figures in one arrangement, flattened into one node, or None without the file."""
+        loaded = _load_gltf(CREW_FILE)
+        if loaded is None:
+            return None
+        holder = self.root.attachNewNode(f"crew_{arrangement}")
+        body = holder.attachNewNode("model_frame")
+        model = loaded.copyTo(body)
+        pose_crew(model, arrangement)
+        for pid in CREW_NOT_SHOWN:
+            from experience.scene.modelgen.panda import find_named
+
+            find_named(model, pid).removeNode()
+        if self.config.flatten:
+            model.flattenStrong()
+        holder.node().setBounds(OmniBoundingVolume())
+        holder.node().setFinal(True)
+        return holder
+
     # -------------------------------------------------------------------------------------
+    @staticmethod
+    def crew_arrangement(snapshot, interior: bool) -> str | None:
+        """Which crew arrangement an interior view of the docked stack shows (None: no crew)."""
+        if not interior or not any(v.phase == "docked" for v in snapshot.vehicles.values()):
+            return None
+        from experience.mission import data
+
+        try:
+            opened, closed = data.event("handshake").utc, data.event("undocking_1").utc
+        except KeyError:
+            return "handshake"
+        return "handshake" if opened <= snapshot.utc < closed else "hatch_closed"
+
     def configuration(self, snapshot, interior: bool = False) -> list[tuple[str, object]]:
-        """[(node kind, VehicleState)] to draw for this snapshot."""
+        """[(node kind, VehicleState)] to draw for this snapshot. Inside the docked stack the
+        hatches between the Docking Module and Soyuz are open while the handshake arrangement is
+        shown (from the hatch opening to the first undocking) and closed otherwise."""
         vs = snapshot.vehicles
         docked = [v for v in vs.values() if v.phase == "docked"]
         if docked:
             state = vs.get("apollo") or docked[0]
-            return [("stack_open" if interior else "stack", state)]
+            is_open = interior and self.crew_arrangement(snapshot, interior) == "handshake"
+            return [("stack_open" if is_open else "stack", state)]
         out = []
         if "apollo" in vs:
             from experience.mission import data
@@ -271,6 +323,14 @@ class Vehicles:
             rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
             np_.setMat(frame.model_matrix(state.pos_km, rot))
             np_.show()
+        for np_ in self.crew.values():
+            np_.hide()
+        self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None
+        if self.crew_shown in self.crew:
+            state = shown[0][1]
+            rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
+            self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, rot))
+            self.crew[self.crew_shown].show()
         ref = shown[0][1] if shown else None
         self._lighting(snapshot, ref, placement)
 
@@ -337,6 +397,57 @@ def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: i
     nrm = pts / np.linalg.norm(pts, axis=-1, keepdims=True)
     cs = np.maximum(np.einsum("...i,i->...", nrm, sun), 0.0)
     return float(cs.mean())
+
+
+CREW_FILE = "crew"
+CREW_ARRANGEMENTS = ("handshake", "hatch_closed")
+CREW_NOT_SHOWN = ("brand",)  # in the CM, behind the closed Apollo-end hatches: never visible
+
+
+def _file_axes(model: NodePath, name: str, file_translation) -> np.ndarray:
+    """3x3 C with Panda local = C . glTF local for the nodes under a loaded model: identity when
+    the loader kept the file's axes, (x, y, z) -> (x, -z, y) when it converted Y-up to Z-up."""
+    from experience.scene.modelgen.panda import find_named
+
+    p = find_named(model, name).getPos()
+    t = np.asarray(file_translation, dtype=float)
+    if np.allclose([p[0], p[1], p[2]], t, atol=1e-4):
+        return np.eye(3)
+    return np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+
+
+def _panda_mat(m: np.ndarray, conv: np.ndarray) -> LMatrix4f:
+    c = np.eye(4)
+    c[:3, :3] = conv
+    mp = c @ m @ c.T
+    return LMatrix4f(*(float(v) for v in mp.T.ravel()))  # Panda3D: row vectors
+
+
+def pose_crew(model: NodePath, arrangement: str) -> None:
+    """Put the crew figures of a loaded ``crew.gltf`` into an arrangement of the pose table by
+    setting each figure's root (placement in the stack frame) and joint-node transforms (rest
+    offset + pose rotation). This is how a front end poses the figures (any pose: build the
+    rotations with ``crew.joint_rotations``)."""
+    from experience.scene.modelgen import crew
+    from experience.scene.modelgen.panda import find_named
+
+    table = crew.load_table()
+    stored = crew.arrangement("handshake", table)
+    wanted = stored if arrangement == "handshake" else crew.arrangement(arrangement, table)
+    ppl = crew.people(table)
+    conv = _file_axes(model, crew.ORDER[0], stored[crew.ORDER[0]][0][:3, 3])
+    for pid, (root, rotations) in wanted.items():
+        node = find_named(model, pid)
+        if node.isEmpty():
+            continue
+        node.setMat(_panda_mat(root, conv))
+        for joint, _parent, offset in crew.skeleton(ppl[pid].height):
+            local = np.eye(4)
+            local[:3, :3] = rotations[joint]
+            local[:3, 3] = offset
+            j = find_named(node, f"{pid}/{joint}")
+            if not j.isEmpty():
+                j.setMat(_panda_mat(local, conv))
 
 
 def _open_hatches(model: NodePath) -> None:

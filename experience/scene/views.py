@@ -14,9 +14,12 @@ hatch side) and carried into ECI with the vehicle's attitude (experience.scene.v
 - ``window``: from just outside the round window in the CM side hatch (the hatch side faces the
   Earth in the documented attitude) along the window's outward normal, tilted 25 deg up toward
   the horizon; the tone-map pass draws an illustrative window frame around it.
-- ``handshake``: inside the Docking Module near its Apollo end, looking along the tunnel axis
-  through the open hatches into the Soyuz orbital module; lit by a floodlight at the camera and a
-  lamp in the orbital module (illustrative cabin lighting; no sunlight inside).
+- ``handshake``: inside the Docking Module, up against its wall beside the opened Soyuz-end
+  hatch (the 1.32 m cabin is full of people: from its Apollo end the view is Stafford's and
+  Slayton's backs), looking obliquely across the cabin through the hatchway into the Soyuz
+  orbital module, at the two right hands meeting in the hatchway (the crews: vehicles.py,
+  docs/models.md); lit by a floodlight at the camera and a lamp in the orbital module
+  (illustrative cabin lighting; no sunlight inside).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ TWILIGHT_STOPS = 2.0          # extra exposure when the ground below is in twili
 STACK_CENTRE_MODEL_M = (0.0, 0.4, 0.0)  # middle of the docked stack (SPS nozzle -10.1 m .. Soyuz aft +10.6 m)
 APOLLO_CENTRE_MODEL_M = (0.0, -3.0, 0.0)
 SOYUZ_CENTRE_MODEL_M = (0.0, 3.7, 0.0)
+HANDSHAKE_EYE_MODEL_M = (-0.42, 1.75, 0.25)   # DM cabin: radius 0.66, y 0.60-2.75; the open hatch lies at -X, y 1.87-2.75
+HANDSHAKE_LOOK_MODEL_M = (0.08, 3.0, 0.0)     # the handshake point (data/mission/crew_figures.toml)
+HANDSHAKE_FOV_DEG = 75.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,13 +178,13 @@ def window(snapshot, fov_deg: float | None = None) -> Placement:
 def handshake(snapshot, fov_deg: float | None = None) -> Placement:
     state, _ = _subject(snapshot)
     rot = model_to_eci(state)
-    eye = np.array([0.0, 0.75, 0.12])         # in the DM, near its Apollo end, on the tunnel axis
-    look = np.array([0.0, 4.45, 0.0])         # the middle of the Soyuz orbital module
+    eye = np.array(HANDSHAKE_EYE_MODEL_M)     # in the DM, at its wall beside the opened hatch
+    look = np.array(HANDSHAKE_LOOK_MODEL_M)   # the handshake, in the hatchway
     cam = model_point_km(state, eye)
     fwd = rot @ (look - eye)
     up = rot @ np.array([0.0, 0.0, 1.0])
     basis = boundary.look_basis(fwd, up)
-    return Placement("handshake", cam, basis, fov_deg or 70.0, 0.02, True, False, model_point_km(state, look),
+    return Placement("handshake", cam, basis, fov_deg or HANDSHAKE_FOV_DEG, 0.02, True, False, model_point_km(state, look),
                      1.0, model_point_km(state, np.array([0.0, 4.0, 0.3])))
 
 

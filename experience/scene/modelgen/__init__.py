@@ -1,7 +1,9 @@
 """Spacecraft models built by project code from published dimensions, written as glTF 2.0.
 
 ``build_all(folder)`` writes ``apollo_csm``, ``docking_module``, ``soyuz`` (each a .gltf with its
-.bin) and ``stack.gltf`` (the docked stack, which reuses the three .bin buffers by reference).
+.bin), ``stack.gltf`` (the docked stack, which reuses the three .bin buffers by reference) and
+``crew`` (.gltf + .bin: the five crew members as articulated figures, posed for the handshake in
+the stack frame; see crew.py and data/mission/crew_figures.toml).
 Only NumPy is needed; see docs/models.md for frames, node names and sources.
 """
 
@@ -14,7 +16,8 @@ from experience.scene.modelgen.params import Dimensions, load
 
 VEHICLES = ("apollo_csm", "docking_module", "soyuz")
 STACK = "stack"
-FILES = tuple(f"{v}.{ext}" for v in VEHICLES for ext in ("gltf", "bin")) + (f"{STACK}.gltf",)
+CREW = "crew"
+FILES = tuple(f"{v}.{ext}" for v in VEHICLES for ext in ("gltf", "bin")) + (f"{STACK}.gltf", f"{CREW}.gltf", f"{CREW}.bin")
 
 
 def vehicle_nodes(dims: Dimensions | None = None) -> dict[str, gltf.Node]:
@@ -56,4 +59,11 @@ def build_all(folder: Path) -> dict[str, int]:
     stack = gltf.assemble("astp_stack", [(docs[n], places[n]) for n in VEHICLES])
     gltf.write(stack, folder / f"{STACK}.gltf")
     counts[STACK] = sum(counts[n] for n in VEHICLES)
+    # the crews: five articulated figures in the handshake arrangement, in the stack frame
+    from experience.scene.modelgen import crew
+
+    figures = crew.build()
+    doc, blob = gltf.build(figures, f"{CREW}.bin")
+    gltf.write(doc, folder / f"{CREW}.gltf", blob)
+    counts[CREW] = figures.triangle_count()
     return counts
