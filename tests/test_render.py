@@ -183,6 +183,46 @@ def test_other_views_are_real_pictures(eph, renderer, view):
         assert lum(img).mean() > 30.0, "the cabin is lit"
 
 
+def test_handshake_view_shows_the_crews(eph, renderer):
+    """The handshake view: the figures are drawn where the pose table puts them (the two right
+    hands in the hatchway, Leonov's head beyond them), in their coverall colours."""
+    from experience.scene import views
+    from experience.scene.boundary import RenderFrame, project
+    from experience.scene.modelgen import crew
+
+    snap = snap_at(eph, HANDSHAKE)
+    img = renderer.render(snap, "handshake")
+    pl = renderer.placement
+    assert renderer.vehicles.crew_shown == "handshake"
+    figures, renderer.vehicles.crew = renderer.vehicles.crew, {}
+    for node in figures.values():
+        node.hide()
+    try:
+        bare = renderer.render(snap, "handshake")
+    finally:
+        renderer.vehicles.crew = figures
+    f = img.astype(float)
+    people = np.abs(f - bare.astype(float)).sum(-1) > 12
+    assert 0.1 < people.mean() < 0.8, f"crew pixels: {people.mean():.2f} of the frame"
+    state = snap.vehicles["apollo"]
+    frame = RenderFrame(pl.camera_km)
+    joints = crew.world_joints("handshake")
+    hands = 0.5 * (joints["stafford"]["hand_r"][:3, 3] + joints["leonov"]["hand_r"][:3, 3])
+    for what, p_model in (("the handshake", hands), ("Leonov's head", joints["leonov"]["head"][:3, 3]),
+                          ("Stafford's head", joints["stafford"]["head"][:3, 3])):
+        px = project(pl.basis, pl.fov_deg, SIZE, frame.to_m(views.model_point_km(state, p_model)))
+        assert px is not None, what
+        x, y = int(px[0]), int(px[1])
+        assert people[max(0, y - 3):y + 4, max(0, x - 3):x + 4].mean() > 0.5, f"no figure at {what} ({x}, {y})"
+    # coveralls (blue against the grey cabin) and skin (faces, hands) where the figures are
+    blue = people & (f[..., 2] > f[..., 0] + 30)
+    skin = people & (f[..., 0] > f[..., 2] + 25)
+    assert blue.sum() > 0.05 * people.size, "no coverall-blue pixels"
+    assert skin.sum() > 50, "no skin-coloured pixels (faces and hands)"
+    light, dark = blue & (f.mean(-1) > 110), blue & (f.mean(-1) < 70)
+    assert light.sum() > 300 and dark.sum() > 100, "both crews' coveralls (light blue Apollo, dark blue Soyuz)"
+
+
 def test_same_arguments_same_picture(eph, renderer):
     from experience.scene.config import RenderConfig
     from experience.scene.renderer import SceneRenderer
