@@ -752,9 +752,18 @@ def _cache_key(until: str, start: float | None, backend: str) -> str:
 def historical_docking_to(folder: str | Path, *, backend: Backend | None = None, until: str = "hard_dock",
                           start_distance_m: float | None = None, rebuild: bool = False,
                           progress: Callable[[float, str], None] | None = None) -> tuple[DockingRun, Path, bool]:
-    """:func:`historical_docking` with a disk cache (experience.paths.cache_dir, rebuilt when the
-    data, the kernels or this file change), writing the time series into ``folder``.
+    """:func:`historical_docking_cached`, writing the time series into ``folder``.
     Returns (run, time-series path, whether it came from the cache)."""
+    run, cached = historical_docking_cached(backend=backend, until=until, start_distance_m=start_distance_m,
+                                            rebuild=rebuild, progress=progress)
+    return run, write_timeseries(run, folder), cached
+
+
+def historical_docking_cached(*, backend: Backend | None = None, until: str = "hard_dock",
+                              start_distance_m: float | None = None, rebuild: bool = False,
+                              progress: Callable[[float, str], None] | None = None) -> tuple[DockingRun, bool]:
+    """:func:`historical_docking` with a disk cache (experience.paths.cache_dir, rebuilt when the
+    data, the kernels or this file change). Returns (run, whether it came from the cache)."""
     import json
 
     from experience.paths import cache_dir
@@ -783,4 +792,4 @@ def historical_docking_to(folder: str | Path, *, backend: Backend | None = None,
             pass  # a cache that cannot be written only costs time
     elif progress:
         progress(1.0, "cached")
-    return run, write_timeseries(run, folder), cached
+    return run, cached

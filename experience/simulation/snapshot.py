@@ -7,11 +7,16 @@ float32 metres happens at the render boundary, in the scene.
 
 Attitude: while the two spacecraft fly together (formation and docked) the stack holds a local
 vertical / local horizontal (LVLH) attitude with its docking axis along the flight direction,
-Apollo leading and Soyuz trailing, and the Apollo hatch side toward the Earth. ``body_to_eci``
+Soyuz leading and Apollo trailing with its docking port forward (Apollo closed on Soyuz from
+behind, and the reconstruction keeps it behind whenever the two are apart), and the Apollo hatch
+side toward the Earth. ``body_to_eci``
 has as columns the body axes in ECI: x = along-track (flight direction), y = orbit normal,
 z = radial (up, away from the Earth). The models' own axes are mapped onto these body axes by the
 scene (docs/models.md). This attitude is a documented choice: the flown attitudes were not found in
-the sources; the docking dynamics (issue #4) will supply the attitudes around contact.
+the sources. Around the first docking (16:06:06-16:11:37 UTC, the span of the simulated contact
+dynamics) Soyuz is placed relative to Apollo from the docking simulation, both vehicles are in
+phase ``docking`` and :attr:`Snapshot.docking` carries the ring's pose for the scene
+(experience/simulation/docking_replay.py).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 
 from experience.backend import to_host
 from experience.simulation import regions
+from experience.simulation.docking_replay import DockingPose, approximate_span_utc, historical_replay
 from experience.simulation.ephemeris import Ephemeris
 from experience.simulation.trajectory import lvlh_basis
 from kernels import earth, sun_moon
@@ -54,14 +60,38 @@ class Snapshot:
     ecef_to_eci: np.ndarray  # (3, 3): rotates Earth-fixed vectors (texture frame) into ECI
     j2000_to_eci: np.ndarray  # (3, 3): star catalogue (J2000) directions into ECI
     gast_rad: float
+    docking: DockingPose | None = None  # during the replayed docking (docking_replay.py), else None
 
     @property
     def docked(self) -> bool:
         return all(v.phase == "docked" for v in self.vehicles.values())
 
 
-def snapshot(eph: Ephemeris, t_s: float) -> Snapshot:
-    """The state of the world at one mission elapsed time (seconds)."""
+def _in_docking_replay(eph: Ephemeris, t_s: float, vehicles: dict) -> DockingPose | None:
+    if not ("apollo" in vehicles and "soyuz" in vehicles):
+        return None
+    lo, hi = approximate_span_utc()
+    if not (eph.clock.t_s(lo) <= t_s <= eph.clock.t_s(hi)):
+        return None
+    replay = historical_replay(eph.clock)
+    return replay.at(t_s) if replay.covers(t_s) else None
+
+
+def _docking_states(vehicles: dict, pose: DockingPose) -> dict:
+    """Apollo as it flies; Soyuz placed relative to it by the docking simulation."""
+    apollo, soyuz = vehicles["apollo"], vehicles["soyuz"]
+    b = apollo.body_to_eci
+    return {
+        "apollo": dataclasses.replace(apollo, phase="docking"),
+        "soyuz": dataclasses.replace(
+            soyuz, phase="docking", pos_km=apollo.pos_km + b @ pose.soyuz_offset_m / 1000.0,
+            vel_km_s=apollo.vel_km_s, body_to_eci=b @ pose.soyuz_rot_in_apollo),
+    }
+
+
+def snapshot(eph: Ephemeris, t_s: float, *, docking: bool = True) -> Snapshot:
+    """The state of the world at one mission elapsed time (seconds). ``docking=False`` leaves the
+    docking simulation out (Soyuz from the orbit reconstruction even during the docking)."""
     clock = eph.clock
     t = np.asarray([t_s], dtype=np.float64)
     vehicles = {}
@@ -78,6 +108,9 @@ def snapshot(eph: Ephemeris, t_s: float) -> Snapshot:
             lat_deg=float(s.lat_deg[0]), lon_deg=float(s.lon_deg[0]), alt_km=float(s.alt_km[0]),
             region=regions.region_names(s.lat_deg, s.lon_deg)[0],
         )
+    pose = _in_docking_replay(eph, t_s, vehicles) if docking else None
+    if pose is not None:
+        vehicles = vehicles | _docking_states(vehicles, pose)
     tt = clock.tt_s(t)
     _, _, dist, sun_unit = (to_host(a) for a in sun_moon.sun_apparent(tt))
     moon = sun_moon.moon_pos_tod_km(tt)
@@ -91,5 +124,5 @@ def snapshot(eph: Ephemeris, t_s: float) -> Snapshot:
         moon_pos_km=np.asarray(to_host(moon)[0], dtype=np.float64),
         moon_illuminated_fraction=float(to_host(illum)[0]),
         ecef_to_eci=ecef_to_eci, j2000_to_eci=np.asarray(to_host(earth.j2000_to_tod_matrix(tt))[0]),
-        gast_rad=gast,
+        gast_rad=gast, docking=pose,
     )

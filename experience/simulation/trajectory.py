@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experience.errors import AstpError
+from experience.errors import AstpError, DataFileError
 from experience.mission import data
 from experience.mission.clock import MissionClock, format_utc, parse_utc
 from experience.paths import cache_dir, repo_root
@@ -593,13 +593,22 @@ class _Builder:
         return np.asarray([math.remainder(float(x) - u_target, 2 * math.pi) for x in u])
 
     def _formation_knots(self, t_tpf, t_dock, sk_m):
+        """Apollo's LVLH offset from Soyuz: from the station-keeping point at TPF it holds station
+        until the final approach (orbits.toml final_approach_utc, where the docking simulation
+        starts, 30 m port to port: the Docking Module's length more between the two vehicles'
+        reference points), then closes to zero at capture; the docking simulation replaces the
+        last stretch in the scene (experience/simulation/docking_replay.py)."""
         f, d = self.orb["formation"], self.orb["docked"]
         t_u1, t_d2 = self.t_of(d["first_undocking_utc"]), self.t_of(d["second_docking_utc"])
         t_u2, t_dep = self.t_of(d["final_undocking_utc"]), self.t_of(d["apollo_departs_utc"])
-        zero, sk = [0.0, 0.0, 0.0], [0.0, -sk_m, 0.0]
+        t_fa = self.t_of(self.orb["apollo"]["rendezvous"]["final_approach_utc"])
+        if not (t_tpf < t_fa < t_dock):
+            raise DataFileError("data/mission/orbits.toml: [apollo.rendezvous] final_approach_utc must lie between TPF and the docking")
+        dm_m = float(data.vehicles()["docking_module"]["length_m"])
+        zero, sk, sk_fa = [0.0, 0.0, 0.0], [0.0, -sk_m, 0.0], [0.0, -(sk_m + dm_m), 0.0]
         t_mid = 0.5 * (t_u1 + t_d2)
-        knots = [t_tpf, t_dock, t_u1, t_mid, t_d2, t_u2, t_dep]
-        offsets = [sk, zero, zero, f["undocking_1_backoff_m"], zero, zero, f["after_final_undocking_m"]]
+        knots = [t_tpf, t_fa, t_dock, t_u1, t_mid, t_d2, t_u2, t_dep]
+        offsets = [sk, sk_fa, zero, zero, f["undocking_1_backoff_m"], zero, zero, f["after_final_undocking_m"]]
         labels = [(t_tpf, t_dock, "formation"), (t_dock, t_u1, "docked"), (t_u1, t_d2, "formation"),
                   (t_d2, t_u2, "docked"), (t_u2, t_dep, "formation")]
         return knots, offsets, labels

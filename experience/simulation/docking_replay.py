@@ -1,0 +1,176 @@
+"""The docking of 17 July 1975 as the scene sees it: the simulated contact dynamics, replayed.
+
+``astp dock`` (experience/simulation/docking.py, kernels/docking.py) simulates Apollo's approach
+from 30 m to hard dock and records, at 50 Hz, the pose of Apollo's docking port relative to
+Soyuz's and the pose of Apollo's APAS-75 guide ring relative to its port. Between the first and
+the last record (16:06:06 to 16:11:37 UTC), :func:`experience.simulation.snapshot.snapshot`
+places Soyuz relative to Apollo from this record instead of from the orbit reconstruction, and
+hands the ring's pose to the scene (:class:`DockingPose`); outside it, nothing changes.
+
+The time series is what `astp dock` writes (same cache: experience.paths.cache_dir); the first use
+on a machine simulates it (about a minute on one CPU core), later ones read it.
+
+Frames. The docking model's port frames (kernels/docking.py) have +z out of each port along the
+docking axis. In the snapshot's body axes (x along-track, y orbit normal, z radial up; Soyuz
+leads, Apollo trails with its docking port forward, Apollo's hatch side toward the Earth) they
+are:
+
+    Apollo port:  x -> +y_body,  y -> +z_body,  z -> +x_body (forward, toward Soyuz)
+    Soyuz port:   x -> -y_body,  y -> +z_body,  z -> -x_body (backward, toward Apollo)
+
+so that docked (port rotation = diag(-1, 1, -1), no offset) Soyuz's body axes equal Apollo's.
+Apollo's vehicle position is its CM docking-ring face; its APAS-75 interface lies the Docking
+Module's length ahead of it (vehicles.toml), and Soyuz's position is its APAS-75 interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+
+import numpy as np
+
+from experience.errors import AstpError
+
+# Columns: the port's x, y, z written in the vehicle's body axes.
+APOLLO_PORT_TO_BODY = np.array([[0.0, 0.0, 1.0],
+                                [1.0, 0.0, 0.0],
+                                [0.0, 1.0, 0.0]])
+SOYUZ_PORT_TO_BODY = np.array([[0.0, 0.0, -1.0],
+                               [-1.0, 0.0, 0.0],
+                               [0.0, 1.0, 0.0]])
+
+
+@dataclasses.dataclass(frozen=True)
+class DockingPose:
+    """One instant of the docking, for the scene (host float64 arrays, metres)."""
+
+    phase: str                     # approach / contact / captured / retraction / alignment / hooks / hard_dock
+    soyuz_rot_in_apollo: np.ndarray   # (3, 3) Soyuz body axes written in Apollo body axes
+    soyuz_offset_m: np.ndarray     # (3,) Soyuz position (its APAS interface) from Apollo's, Apollo body axes
+    ring_offset_m: np.ndarray      # (3,) Apollo's guide ring face from its retracted place, Apollo port axes
+    ring_rot: np.ndarray           # (3, 3) guide ring axes in Apollo port axes
+    contact_force_n: float
+    stroke_m: float
+
+
+def _nlerp_rot(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    """Blend two nearby rotation matrices and re-orthonormalise (records are 20 ms apart)."""
+    m = (1.0 - w) * a + w * b
+    u, _, vt = np.linalg.svd(m)
+    r = u @ vt
+    if np.linalg.det(r) < 0.0:
+        u[:, -1] *= -1.0
+        r = u @ vt
+    return r
+
+
+@dataclasses.dataclass(frozen=True)
+class DockingReplay:
+    """The recorded docking on the mission clock (elapsed seconds)."""
+
+    t_s: np.ndarray            # (n,) mission elapsed seconds of the records
+    phase: np.ndarray          # (n,) phase codes
+    phase_names: tuple[str, ...]
+    port_offset_m: np.ndarray  # (n, 3) Apollo port from Soyuz port, Soyuz port axes
+    port_rot: np.ndarray       # (n, 3, 3) Apollo port axes in Soyuz port axes
+    ring_offset_m: np.ndarray  # (n, 3)
+    ring_rot: np.ndarray       # (n, 3, 3)
+    contact_force_n: np.ndarray
+    stroke_m: np.ndarray
+    dm_length_m: float
+
+    @property
+    def span_s(self) -> tuple[float, float]:
+        return float(self.t_s[0]), float(self.t_s[-1])
+
+    def covers(self, t_s: float) -> bool:
+        t0, t1 = self.span_s
+        return t0 <= t_s <= t1
+
+    def at(self, t_s: float) -> DockingPose:
+        """The pose at ``t_s`` (linear between records; rotations blended and re-orthonormalised)."""
+        if not self.covers(t_s):
+            t0, t1 = self.span_s
+            raise AstpError(f"the docking replay covers mission seconds {t0:.1f}-{t1:.1f}, not {t_s:.1f}")
+        i = int(np.clip(np.searchsorted(self.t_s, t_s, side="right") - 1, 0, len(self.t_s) - 2))
+        dt = self.t_s[i + 1] - self.t_s[i]
+        w = float(np.clip((t_s - self.t_s[i]) / dt, 0.0, 1.0)) if dt > 0 else 0.0
+
+        def lerp(a):
+            return (1.0 - w) * a[i] + w * a[i + 1]
+
+        port_rot = _nlerp_rot(self.port_rot[i], self.port_rot[i + 1], w)
+        offset = lerp(self.port_offset_m)
+        a, s = APOLLO_PORT_TO_BODY, SOYUZ_PORT_TO_BODY
+        # Soyuz port axes in Apollo port axes: port_rot^T; a Soyuz-body vector v -> Soyuz port
+        # s^T v -> Apollo port port_rot^T (.) -> Apollo body a (.)
+        rot = a @ port_rot.T @ s.T
+        interface = np.array([self.dm_length_m, 0.0, 0.0])  # Apollo's APAS interface, Apollo body
+        soyuz_offset = interface - a @ (port_rot.T @ offset)
+        code = int(self.phase[i + 1] if w > 0.5 else self.phase[i])
+        return DockingPose(
+            phase=self.phase_names[code], soyuz_rot_in_apollo=rot, soyuz_offset_m=soyuz_offset,
+            ring_offset_m=lerp(self.ring_offset_m), ring_rot=_nlerp_rot(self.ring_rot[i], self.ring_rot[i + 1], w),
+            contact_force_n=float(lerp(self.contact_force_n)), stroke_m=float(lerp(self.stroke_m)),
+        )
+
+
+def replay_from_run(run, clock) -> DockingReplay:
+    """A :class:`DockingReplay` from a :class:`experience.simulation.docking.DockingRun` on ``clock``."""
+    from experience.mission import data
+    from experience.mission.clock import parse_utc
+    from kernels import docking as dk
+
+    s = run.series
+    capture = parse_utc(run.result["capture_utc"], what="capture time") if run.result.get("capture_utc") else None
+    if capture is None:
+        raise AstpError("the simulated docking did not capture; run 'astp dock' to see why")
+    t_capture = clock.t_s(capture)
+    try:
+        dm_length = float(data.vehicles()["docking_module"]["length_m"])
+    except (KeyError, TypeError, ValueError):
+        from experience.errors import DataFileError
+
+        raise DataFileError("data/mission/vehicles.toml lacks [docking_module] length_m; add it") from None
+    return DockingReplay(
+        t_s=t_capture + np.asarray(s["utc_s_from_capture"], dtype=np.float64),
+        phase=np.asarray(s["phase"]).astype(np.int64), phase_names=tuple(dk.PHASES),
+        port_offset_m=np.asarray(s["port_offset_m"], dtype=np.float64),
+        port_rot=np.asarray(s["port_rot"], dtype=np.float64),
+        ring_offset_m=np.asarray(s["ring_offset_m"], dtype=np.float64),
+        ring_rot=np.asarray(s["ring_rot"], dtype=np.float64),
+        contact_force_n=np.asarray(s["contact_force_n"], dtype=np.float64),
+        stroke_m=np.asarray(s["stroke_m"], dtype=np.float64),
+        dm_length_m=dm_length,
+    )
+
+
+def approximate_span_utc() -> tuple[_dt.datetime, _dt.datetime]:
+    """The replay's window without simulating anything: from the docking data's start distance
+    and closing speed before capture (generously) to two and a half minutes after it (hard dock
+    came at 16:11:37). Used to decide whether a snapshot needs the replay at all."""
+    from experience.mission import data
+
+    capture = data.event("docking_1").utc
+    return capture - _dt.timedelta(minutes=5), capture + _dt.timedelta(minutes=4)
+
+
+@functools.lru_cache(maxsize=2)
+def historical_replay(clock) -> DockingReplay:
+    """The historical docking on ``clock``, simulated once per machine (cached on disk) and once
+    per process (cached here)."""
+    import sys
+
+    from experience.simulation import docking as sd
+
+    announced = []
+
+    def progress(frac, what):
+        if what != "cached" and not announced:
+            announced.append(True)
+            print("astp: simulating the docking of 16:09 UTC for the scene (once; about a minute)", file=sys.stderr)
+
+    run, _ = sd.historical_docking_cached(progress=progress)
+    return replay_from_run(run, clock)
