@@ -99,6 +99,34 @@ def test_momentum_conserved_through_contact_every_namespace(xp):
     assert np.allclose(eye, np.eye(3), atol=1e-12)
 
 
+def test_broad_phase_changes_nothing(xp):
+    """The broad phase (a case's contact narrow phase skipped while its ring cannot have closed a
+    contact) gives exactly the state that running the narrow phase for every case on every step
+    gives (no contact_ref: no broad phase), through first contacts and a capture."""
+    spec = _spec(capture=True)
+    params = dk.build_params(spec, xp.asarray([0.0]))
+    ext = spec.ring_extension_m
+    off = np.array([[0.0, 0.0, ext + 0.003], [0.02, -0.01, ext + 0.01], [0.0, 0.05, ext + 0.04],
+                    [0.06, 0.03, ext + 0.1], [-0.08, 0.0, ext + 0.2], [0.01, 0.0, ext + 0.3]])
+    vel = np.array([[0.0, 0.0, -0.1], [0.01, 0.0, -0.2], [0.0, -0.01, -0.15], [0.0, 0.0, -0.3],
+                    [0.005, 0.0, -0.25], [0.0, 0.0, -0.05]])
+    mis = np.array([[0.0, 0.0, 0.0], [0.01, -0.005, 0.02], [0.0, 0.03, 0.0], [0.02, 0.0, -0.01],
+                    [0.0, 0.05, 0.0], [0.0, 0.0, 0.01]])
+    rate = np.zeros((6, 3))
+    fast = _state(xp, params, off, vel, mis, rate)
+    full = fast
+    skipped = 0
+    for _ in range(300):
+        nxt = dk.step(params, fast)
+        skipped += int(np.sum(np.all(_host(nxt.contact_ref)[:, 9:12] == _host(fast.contact_ref)[:, 9:12], axis=1)))
+        fast = nxt
+        full = dk.step(params, full._replace(contact_ref=None))
+    assert skipped > 0, "the broad phase must have skipped some narrow phases"
+    assert np.any(_host(fast.phase) >= dk.CAPTURED) and np.any(_host(fast.phase) == dk.CONTACT)
+    for name in ("pos_m", "vel_m_s", "rot", "angmom_kg_m2_s", "phase", "latch_rest_m", "peak_force_n"):
+        assert np.array_equal(_host(getattr(fast, name)), _host(getattr(full, name))), name
+
+
 @pytest.mark.parametrize("attenuator", ["us", "soviet"])
 def test_energy_never_rises_and_momentum_holds_through_a_whole_capture(attenuator):
     """Five cases from first petal contact to latching (flanks, petal points on the rings, ring
