@@ -342,9 +342,10 @@ def segment_meshes(person: Person) -> dict[str, dict[Material, list[g.Mesh]]]:
         (rel(0.770), 0.0, 0.006, 0.103, 0.066, 2.5),
         (rel(0.800), 0.0, 0.000, 0.110, 0.060, 2.8),
         (rel(0.818), 0.0, -0.004, 0.098, 0.052, 2.6),
-        (rel(0.832), 0.0, -0.006, 0.060, 0.044, 2.2),
-        (rel(0.842), 0.0, -0.004, 0.034, 0.036, 2.0),
-    )], 18, cap0=0.02 * H, cap1=0.006 * H)
+        (rel(0.832), 0.0, -0.006, 0.062, 0.046, 2.2),
+        (rel(0.842), 0.0, -0.003, 0.040, 0.040, 2.0),
+        (rel(0.852), 0.0, 0.000, 0.036, 0.037, 2.0),  # the coverall's collar round the neck
+    )], 18, cap0=0.02 * H, cap1=0.004 * H)
     out["pelvis"] = {cov: [pelvis]}
     out["spine"] = {cov: [spine]}
     out["chest"] = {cov: [chest]}
@@ -374,7 +375,8 @@ def segment_meshes(person: Person) -> dict[str, dict[Material, list[g.Mesh]]]:
             for s in (-1, 1)]
     brows = [ellipsoid((s * 0.032 * k, (0.158 + chin) * k, 0.098 * k), (0.018 * k, 0.004 * k, 0.006 * k), 6, 3)
              for s in (-1, 1)]
-    out["head"][EYES] = eyes
+    mouth = ellipsoid((0.0, (0.050 + chin) * k, 0.086 * k), (0.019 * k, 0.0035 * k, 0.008 * k), 8, 3)
+    out["head"][EYES] = [*eyes, mouth]
     # hair: a shell a few millimetres outside the skull above a hairline that is lower at the back
     shell = loft([((y + chin) * k, 0.0, cz * k, (rx + 0.006) * k * b ** 0.3, (rz + 0.007) * k) for y, cz, rx, rz in head_rows[3:]]
                  + [((0.236 + chin) * k, 0.0, -0.016 * k, 0.03 * k, 0.04 * k)], 20, cap0=0.002, cap1=0.008 * k)
