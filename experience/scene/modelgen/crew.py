@@ -30,7 +30,6 @@ import numpy as np
 from experience.errors import DataFileError
 from experience.mission import data
 from experience.scene.modelgen import geometry as g
-from experience.scene.modelgen import materials as mat
 from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
 DATA_FILE = "mission/crew_figures.toml"
