@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the spacecraft models in models/ (glTF 2.0) from data/mission/*.toml.
+"""Regenerate the spacecraft and crew models in models/ (glTF 2.0) from data/mission/*.toml.
 
     python tools/build_models.py [--out DIR]
 
