@@ -167,9 +167,10 @@ def torus_distance(pts, radius, z0, xp):
 # The penalty law
 # ---------------------------------------------------------------------------------------------
 def penalty_forces(pen, normal, u, stiffness, damping, depth, mu, slope, xp):
-    """Contact forces on body A (SoA of (N, K)) and the normal force magnitudes (N, K).
+    """Contact forces on body A (SoA) and the normal force magnitudes, for contacts of any one
+    array shape (the docking kernel passes the overlapping pairs as flat (P,) arrays).
 
-    ``pen`` (N, K) penetration, ``normal`` SoA unit normal from B to A, ``u`` SoA velocity of A's
+    ``pen`` penetration, ``normal`` SoA unit normal from B to A, ``u`` SoA velocity of A's
     material point minus B's at the contact point; the law is in the module docstring.
     """
     vn = vdot(u, normal)

@@ -44,6 +44,13 @@ Phases (``state.phase``, float codes): 0 approach, 1 contact, 2 captured (latche
 Static configuration (Python bools and floats in :class:`DockingParams`, like static arguments
 of a jitted function) switches whole blocks off: ``capture``, ``post_capture``, ``thrusters``,
 ``track_external`` and a zero ``mean_motion_rad_s``.
+
+Layout for speed (same physics): inside :func:`step` the case axis is last (contiguous lanes of N
+cases; a vector is a tuple of component arrays), the state's arrays are views of those results
+with the case axis first. An exact broad phase (``DockingState.contact_ref``) skips a case's
+contact narrow phase while its ring cannot have closed any contact since its last one; the contact
+law runs only on overlapping (contact, case) pairs and the latch forces only on latched cases;
+skipped work would have added exact zeros (docs/docking.md, "How the step is laid out").
 """
 
 from __future__ import annotations
