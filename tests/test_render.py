@@ -339,3 +339,21 @@ def test_cli_render_at_and_events(tmp_path):
     names = {p.stem for p in (tmp_path / "events").glob("*.png")}
     assert {"docking_1", "handshake", "undocking_2"} <= names
     assert "soyuz_launch" not in names and "apollo_splashdown" not in names  # on the ground
+
+
+def test_the_docking_is_replayed_with_the_guide_ring_extended(eph, renderer):
+    """Just before capture (16:09:08) Apollo with its Docking Module and Soyuz are drawn apart,
+    Soyuz where the docking simulation puts it, and the DM's guide ring stands extended ~0.3 m
+    along the docking axis (model +Y); once hard docked the stack is one model again."""
+    snap = snap_at(eph, "1975-07-17T16:09:08Z")
+    assert snap.docking is not None
+    img = renderer.render(snap, "exterior")
+    check_not_degenerate(img)
+    v = renderer.vehicles
+    assert [k for k, _ in v.configuration(snap)] == ["apollo_dm", "soyuz"]
+    assert v.ring is not None
+    moved = v.ring_matrix(snap.docking)[:3, 3] - v.ring_rest[:3, 3]
+    assert moved[1] == pytest.approx(0.3, abs=0.02)
+    assert np.hypot(moved[0], moved[2]) < 0.03
+    later = snap_at(eph, "1975-07-17T16:12:00Z")
+    assert later.docking is None and [k for k, _ in v.configuration(later)] == ["stack"]

@@ -46,8 +46,9 @@ def test_metered_point_is_on_the_ground_along_the_line_of_sight(eph):
 
 
 def test_exposure_follows_the_light_where_the_camera_looks(eph):
-    """At 19:19 the ground below had just seen sunset (the exterior opens up by ~2 stops); the
-    window looks west toward ground still in sunlight, which is exposed for."""
+    """At 19:19 the ground below had just seen sunset and the stack flies toward the night: the
+    exterior, whose subject is the sunlit stack, opens up by at most 2 stops; the window, whose
+    subject is the twilit ground ahead, opens up further with the Sun's depression there."""
     from experience.scene import views
 
     snap = snap_at(eph, "1975-07-17T19:19:00Z")
@@ -55,12 +56,14 @@ def test_exposure_follows_the_light_where_the_camera_looks(eph):
     assert sun_elevation_deg(state.pos_km, snap) < 0.0
     win = views.place("window", snap)
     ext = views.place("exterior", snap)
-    for p in (win, ext):
+    for p, dusk in ((win, views.DUSK_STOPS), (ext, 0.0)):
         point = views.metered_point_km(p.camera_km, p.basis[:, 1], state)
         elev = sun_elevation_deg(point, snap)
-        expected = 2.0 ** (views.TWILIGHT_STOPS * float(np.clip((25.0 - elev) / 25.0, 0.0, 1.0)))
-        assert p.exposure == pytest.approx(expected)
-    assert win.exposure < ext.exposure
+        stops = views.TWILIGHT_STOPS * float(np.clip((25.0 - elev) / 25.0, 0.0, 1.0))
+        stops += dusk * float(np.clip(-elev / 6.0, 0.0, 1.0))
+        assert p.exposure == pytest.approx(2.0 ** stops)
+    assert ext.exposure <= 2.0 ** views.TWILIGHT_STOPS
+    assert win.exposure > ext.exposure
     # in full daylight nothing opens up
     day = views.place("exterior", snap_at(eph, "1975-07-17T19:00:00Z"))
     assert day.exposure == pytest.approx(1.0)

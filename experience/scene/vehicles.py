@@ -7,15 +7,21 @@ the CM docking-ring face, +Z the CM side-hatch side (Soyuz shares the frame with
 APAS-75 interface).
 
 Attitude (documented choice, snapshot.py): the snapshot's ``body_to_eci`` columns are the LVLH
-axes x = along-track, y = orbit normal, z = radial up. Apollo leads and Soyuz trails with the
-docking axis along the flight direction, and Apollo's hatch side faces the Earth, so
+axes x = along-track, y = orbit normal, z = radial up. Soyuz leads and Apollo trails with its
+docking port forward (the docking axis along the flight direction), and Apollo's hatch side faces
+the Earth, so
 
-    model +Y -> body -x   (Soyuz behind, Apollo ahead)
+    model +Y -> body +x   (Soyuz ahead, Apollo behind)
     model +Z -> body -z   (hatch side toward the Earth)
-    model +X -> body -y   (right-handed: X = Y x Z)
+    model +X -> body +y   (right-handed: X = Y x Z)
 
 ``model_to_eci = body_to_eci @ MODEL_TO_BODY``. The model origin sits at ``pos_km`` (the stack's
 position is the CM docking-ring face).
+
+During the docking (snapshot phase ``docking``) Apollo with its Docking Module and Soyuz are drawn
+apart, each where the snapshot puts it (Soyuz from the docking simulation), and the Docking
+Module's APAS-75 guide ring with its petals is its own node (``apas_dm_ring``, not flattened into
+the rest), moved by ``snapshot.docking``: extended 0.3 m for the capture, then retracting.
 
 When the model files are missing, a PLACEHOLDER is drawn and announced on stderr: cylinders, a
 cone and a sphere at the true dimensions (CSM 3.91 m x 10.1 m, DM 1.4 m x 3.15 m, Soyuz 2.72 m x
@@ -46,9 +52,15 @@ from experience.paths import repo_root
 from experience.scene import boundary
 from experience.scene.config import shader_path
 
-MODEL_TO_BODY = np.array([[0.0, -1.0, 0.0],
-                          [-1.0, 0.0, 0.0],
+MODEL_TO_BODY = np.array([[0.0, 1.0, 0.0],
+                          [1.0, 0.0, 0.0],
                           [0.0, 0.0, -1.0]])  # columns: model X, Y, Z written in body axes
+# The docking simulation's active port frame (kernels/docking.py; x -> body +y, y -> body +z,
+# z -> body +x, experience/simulation/docking_replay.py) in model axes: columns port x, y, z.
+PORT_TO_MODEL = MODEL_TO_BODY.T @ np.array([[0.0, 0.0, 1.0],
+                                            [1.0, 0.0, 0.0],
+                                            [0.0, 1.0, 0.0]])
+RING_NODE = "apas_dm/ring"
 
 EARTH_RADIUS_KM = 6371.0
 EARTH_ALBEDO = 0.30
@@ -202,6 +214,8 @@ class Vehicles:
         self._defaults()
         self.placeholder_used: set[str] = set()
         self.nodes: dict[str, NodePath] = {}
+        self.ring: NodePath | None = None
+        self.ring_rest = np.eye(4)
         self.geom_counts: dict[str, int] = {}
         for kind in ("stack", "stack_open", "apollo", "apollo_dm", "soyuz"):
             self.nodes[kind] = self._build(kind)
@@ -251,12 +265,44 @@ class Vehicles:
         holder = self.root.attachNewNode(f"vehicle_{kind}")
         body = holder.attachNewNode("model_frame")
         model.reparentTo(body)
+        if kind == "apollo_dm":
+            self._separate_ring(model, body)
         if self.config.flatten:
             model.flattenStrong()
         holder.node().setBounds(OmniBoundingVolume())
         holder.node().setFinal(True)
         self.geom_counts[kind] = sum(g.node().getNumGeoms() for g in holder.findAllMatches("**/+GeomNode"))
         return holder
+
+    def _separate_ring(self, model: NodePath, body: NodePath) -> None:
+        """Take the Docking Module's guide ring (with its petals) out of the model into its own
+        node under the model frame, at its rest (retracted) place, so the docking can move it."""
+        from experience.scene.modelgen.panda import find_named
+
+        self.ring = None
+        ring = find_named(model, RING_NODE)
+        if ring.isEmpty():
+            return
+        rest = ring.getMat(body)
+        anim = body.attachNewNode("apas_dm_ring")
+        anim.setMat(rest)
+        ring.reparentTo(anim)
+        ring.setMat(LMatrix4f.identMat())
+        if self.config.flatten:
+            ring.flattenStrong()
+        self.ring = anim
+        self.ring_rest = np.array([[rest.getCell(r, c) for c in range(4)] for r in range(4)]).T  # column vectors
+
+    def ring_matrix(self, docking) -> np.ndarray:
+        """The ring node's 4x4 (column vectors, model axes) for a docking pose (None: at rest)."""
+        if docking is None:
+            return self.ring_rest.copy()
+        rot = PORT_TO_MODEL @ np.asarray(docking.ring_rot, dtype=np.float64) @ PORT_TO_MODEL.T
+        centre = self.ring_rest[:3, 3]
+        move = np.eye(4)
+        move[:3, :3] = rot
+        move[:3, 3] = centre + PORT_TO_MODEL @ np.asarray(docking.ring_offset_m, dtype=np.float64) - rot @ centre
+        return move @ self.ring_rest
 
     def _build_crew(self, arrangement: str) -> NodePath | None:
         """The crew figures in one arrangement, flattened into one node, or None without the file."""
@@ -323,6 +369,9 @@ class Vehicles:
             rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
             np_.setMat(frame.model_matrix(state.pos_km, rot))
             np_.show()
+            if kind == "apollo_dm" and self.ring is not None:
+                m = self.ring_matrix(snapshot.docking)
+                self.ring.setMat(LMatrix4f(*(float(v) for v in m.T.ravel())))
         for np_ in self.crew.values():
             np_.hide()
         self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None

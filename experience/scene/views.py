@@ -39,6 +39,7 @@ EXTERIOR_ELEVATION_DEG = 20.0
 EXTERIOR_FOV_DEG = 55.0
 VIEW_FROM_SUN_DEG = 100.0
 TWILIGHT_STOPS = 2.0          # extra exposure when the ground below is in twilight (see auto_exposure)
+DUSK_STOPS = 2.0              # more, for a view of the ground alone, as the metered ground's Sun sets (to -6 deg)
 STACK_CENTRE_MODEL_M = (0.0, 0.4, 0.0)  # middle of the docked stack (SPS nozzle -10.1 m .. Soyuz aft +10.6 m)
 APOLLO_CENTRE_MODEL_M = (0.0, -3.0, 0.0)
 SOYUZ_CENTRE_MODEL_M = (0.0, 3.7, 0.0)
@@ -99,13 +100,15 @@ def metered_point_km(cam_km, fwd, state) -> np.ndarray:
     return below
 
 
-def auto_exposure(snapshot, state, cam_km=None, fwd=None) -> float:
+def auto_exposure(snapshot, state, cam_km=None, fwd=None, dusk_stops: float = 0.0) -> float:
     """The camera's exposure, a pure function of the geometry (deterministic, no metering of
     pixels): 1.0 (sunny-16 for a sunlit subject) while the ground the camera looks at (where its
     line of sight meets the Earth; the ground below when it looks past it) is in full daylight,
     opening up to +2 stops as the Sun there sinks to the horizon and the picture is mostly twilit
     Earth (and in the Earth's shadow, where the picture stays dark: the night side is only the
-    faint illustrative floor)."""
+    faint illustrative floor). ``dusk_stops``: for a view whose subject is the ground itself (the
+    window), up to that many stops more as the Sun at the metered ground goes from 0 to 6 deg
+    below the horizon (civil twilight), as a photographer at the window would open up."""
     if cam_km is None or fwd is None:
         point = np.asarray(state.pos_km, dtype=np.float64)
     else:
@@ -113,7 +116,8 @@ def auto_exposure(snapshot, state, cam_km=None, fwd=None) -> float:
     up = point / np.linalg.norm(point)
     sun_elev_deg = math.degrees(math.asin(float(np.clip(up @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64), -1, 1))))
     twilight = float(np.clip((25.0 - sun_elev_deg) / 25.0, 0.0, 1.0))
-    return float(2.0 ** (TWILIGHT_STOPS * twilight))
+    dusk = float(np.clip(-sun_elev_deg / 6.0, 0.0, 1.0))
+    return float(2.0 ** (TWILIGHT_STOPS * twilight + dusk_stops * dusk))
 
 
 def exterior(snapshot, fov_deg: float | None = None) -> Placement:
@@ -172,7 +176,7 @@ def window(snapshot, fov_deg: float | None = None) -> Placement:
     fwd = normal * math.cos(ang) + np.cross(axis, normal) * math.sin(ang)
     basis = boundary.look_basis(fwd, up_radial)
     return Placement("window", cam, basis, fov_deg or 62.0, 0.05, False, True,
-                     cam + fwd * 100.0, auto_exposure(snapshot, state, cam, fwd))
+                     cam + fwd * 100.0, auto_exposure(snapshot, state, cam, fwd, DUSK_STOPS))
 
 
 def handshake(snapshot, fov_deg: float | None = None) -> Placement:
