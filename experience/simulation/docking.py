@@ -10,8 +10,9 @@ it into the kernel's :class:`kernels.docking.DockingSpec`, and runs the kernels:
   state (tiled on the CPU to stay in cache), returning the samples and which ones captured.
 
 Frames: the Hill frame of the Soyuz orbit (x radial, y along-track, z orbit normal). Soyuz's
-port faces along-track and Apollo approaches from ahead, so that the docked stack flies Apollo
-leading, as experience/simulation/snapshot.py assumes.
+port faces backward (against the flight direction) and Apollo approaches from behind, as the
+orbit reconstruction brings it in, so that the docked stack flies Soyuz leading, as
+experience/simulation/snapshot.py assumes.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from kernels.constants import GM_EARTH_KM3_S2, R_EARTH_EQ_KM
 DOCKING_FILE = "mission/docking.toml"
 DEG = math.pi / 180.0
 ROLES = ("apollo", "soyuz")
-# Passive (Soyuz) body axes in the Hill frame: x radial, y against the orbit normal, z (the
-# docking axis, out of the port) along-track. Rows of the body -> Hill matrix.
-PASSIVE_ROT = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0)
+# Passive (Soyuz) body axes in the Hill frame: x radial, y along the orbit normal, z (the
+# docking axis, out of the port) against the flight direction. Rows of the body -> Hill matrix.
+PASSIVE_ROT = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 1.0, 0.0)
 DOCKING_ALTITUDE_KM = 222.0  # CSC, timeline/facts: altitude at docking
 ENVELOPE_AXES = ("closing_speed_m_s", "lateral_offset_m", "lateral_rate_m_s", "misalign_deg", "angular_rate_deg_s")
 ENVELOPE_LABELS = {

@@ -3,7 +3,7 @@
 ``astp dock`` (experience/simulation/docking.py, kernels/docking.py) simulates Apollo's approach
 from 30 m to hard dock and records, at 50 Hz, the pose of Apollo's docking port relative to
 Soyuz's and the pose of Apollo's APAS-75 guide ring relative to its port. Between the first and
-the last record (16:06:06 to 16:11:37 UTC), :func:`experience.simulation.snapshot.snapshot`
+the last record (16:06:05 to 16:11:49 UTC), :func:`experience.simulation.snapshot.snapshot`
 places Soyuz relative to Apollo from this record instead of from the orbit reconstruction, and
 hands the ring's pose to the scene (:class:`DockingPose`); outside it, nothing changes.
 
@@ -150,7 +150,7 @@ def replay_from_run(run, clock) -> DockingReplay:
 def approximate_span_utc() -> tuple[_dt.datetime, _dt.datetime]:
     """The replay's window without simulating anything: from the docking data's start distance
     and closing speed before capture (generously) to two and a half minutes after it (hard dock
-    came at 16:11:37). Used to decide whether a snapshot needs the replay at all."""
+    came at 16:11:49). Used to decide whether a snapshot needs the replay at all."""
     from experience.mission import data
 
     capture = data.event("docking_1").utc

@@ -13,7 +13,7 @@ side toward the Earth. ``body_to_eci``
 has as columns the body axes in ECI: x = along-track (flight direction), y = orbit normal,
 z = radial (up, away from the Earth). The models' own axes are mapped onto these body axes by the
 scene (docs/models.md). This attitude is a documented choice: the flown attitudes were not found in
-the sources. Around the first docking (16:06:06-16:11:37 UTC, the span of the simulated contact
+the sources. Around the first docking (16:06:05-16:11:49 UTC, the span of the simulated contact
 dynamics) Soyuz is placed relative to Apollo from the docking simulation, both vehicles are in
 phase ``docking`` and :attr:`Snapshot.docking` carries the ring's pose for the scene
 (experience/simulation/docking_replay.py).
