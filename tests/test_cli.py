@@ -97,6 +97,8 @@ def test_map_and_main_job(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "handshake" in proc.stdout.lower()
     assert (tmp_path / "out" / "handshake_groundtrack.png").exists()
+    for name in ("handshake.png", "handshake_interior.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 
 def test_trajectory_report_json():

@@ -245,6 +245,7 @@ def cmd_handshake(args) -> int:
     from experience.frontends import render as _render
 
     print(f"  picture of the docked stack at that second: {_render.handshake_still(eph, out)}")
+    print(f"  the handshake in the hatchway, inside: {_render.handshake_still(eph, out, 'handshake')}")
     # --- end rendered still ---
     return 0
 

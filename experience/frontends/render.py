@@ -115,9 +115,12 @@ def render_events(eph, out: Path, view: str, size, config: RenderConfig | None =
     return written
 
 
-def handshake_still(eph, out_dir: Path) -> Path:
-    """The main job's picture: the exterior view at the handshake, 1920x1080, out_dir/handshake.png."""
+def handshake_still(eph, out_dir: Path, view: str = "exterior") -> Path:
+    """The main job's pictures at the handshake, 1920x1080: the exterior view
+    (out_dir/handshake.png) or the handshake itself inside the stack (view="handshake":
+    out_dir/handshake_interior.png)."""
     from experience.mission import data
 
     snap = _snapshot(eph, data.event("handshake").utc)
-    return render_one(snap, "exterior", HANDSHAKE_SIZE, Path(out_dir) / "handshake.png")
+    name = "handshake.png" if view == "exterior" else f"handshake_{'interior' if view == 'handshake' else view}.png"
+    return render_one(snap, view, HANDSHAKE_SIZE, Path(out_dir) / name)
