@@ -119,6 +119,14 @@ def transform(m, local, shift=None):
     return out if shift is None else vadd(out, shift)
 
 
+def transform_flat(m, xy, z, shift):
+    """``m @ (x, y, z) + shift`` for constant points that share one z: m a nested 3x3 tuple of (N,)
+    arrays, xy the (K, 1) constant x and y, z a float, shift SoA of (N,) -> SoA of (K, N). The z
+    term joins the shift on the (N,) lanes, so the (K, N) work is two products and two sums."""
+    x, y = xy[0, ...], xy[1, ...]
+    return tuple(m[i][0] * x + m[i][1] * y + (m[i][2] * z + shift[i]) for i in range(3))
+
+
 def transform_t(m, vec):
     """``m.T @ vec``: m a nested 3x3 tuple of (N,) arrays, vec SoA of (K, N)."""
     return mat_t_vec(m, vec)
@@ -153,14 +161,28 @@ def segment_closest(p1, d1, p2, d2, aa, ee, xp):
 def torus_distance(pts, radius, z0, xp):
     """Distance of points (SoA) from the centre-line of a torus (a circle of ``radius`` about
     the z axis in the plane z = z0), and the unit vector from the circle to the point."""
+    rho, d = torus_rho_distance(pts, radius, z0, xp)
+    return d, torus_normal(pts, rho, d, radius, z0, xp)
+
+
+def torus_rho_distance(pts, radius, z0, xp):
+    """The distance ``rho`` of points (SoA) from the z axis and ``d`` from the centre-line of the
+    torus of :func:`torus_distance` (what a penetration needs; the normal comes separately)."""
     px, py = pts[0], pts[1]
     rho = xp.sqrt(px * px + py * py)
     drho = rho - radius
     dz = pts[2] - z0
-    d = xp.sqrt(drho * drho + dz * dz)
+    return rho, xp.sqrt(drho * drho + dz * dz)
+
+
+def torus_normal(pts, rho, d, radius, z0, xp):
+    """The unit vector from the torus centre-line to the points, from ``rho`` and ``d`` of
+    :func:`torus_rho_distance` (the same arithmetic as computing it all at once)."""
+    drho = rho - radius
+    dz = pts[2] - z0
     inv_d = 1.0 / xp.maximum(d, TINY)
     radial = drho * inv_d / xp.maximum(rho, TINY)
-    return d, (radial * px, radial * py, dz * inv_d)
+    return (radial * pts[0], radial * pts[1], dz * inv_d)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,7 +62,8 @@ from array_api_compat import device as _device
 
 from kernels._xp import namespace
 from kernels.contact import (TINY, cross, mat_t_vec, mat_tn, mat_vec, matmul_tn, penalty_forces, rotate_rows,
-                             rotate_rows_t, rows, segment_closest, torus_distance, transform, transform_t, vadd,
+                             rotate_rows_t, rows, segment_closest, torus_normal, torus_rho_distance, transform,
+                             transform_flat, transform_t, vadd,
                              vcross, vdot, vscale, vslice0, vsub, vsum0)
 
 ACTIVE, RING, PASSIVE = 0, 1, 2
@@ -260,6 +261,17 @@ class DockingParams(NamedTuple):
     capture: bool
     post_capture: bool
     track_external: bool
+    # constant point sets that share one z in their body frame: (2, K, 1) x, y rows and the z
+    ring_ls_xy_c: object = None  # ring latch and strut points (ring_ls_c)
+    ring_ls_z_m: float = 0.0
+    ring_fl_xy_c: object = None  # ring flank roots and latches (ring_cp_c 0:9)
+    ring_fl_z_m: float = 0.0
+    ring_guide_c: object = None  # (3, 12, 1) ring petal points (ring_cp_c 9:21)
+    act_strut_xy_c: object = None  # strut bases on body 0 (act_c 0:6)
+    act_strut_z_m: float = 0.0
+    act_ph_xy_c: object = None  # pins and hooks on body 0 (act_c 7:13)
+    act_ph_z_m: float = 0.0
+    act_port_z_m: float = 0.0  # body 0's port (act_c 6) is (0, 0, act_port_z_m)
 
 
 class DockingState(NamedTuple):
@@ -416,6 +428,11 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
     def lane_pts(points):  # (3, K, 1)
         return arr([[[float(c)] for c in row] for row in _t(points)])
 
+    def flat_pts(points):  # (2, K, 1) x, y and the z they share
+        zs = {float(q[2]) for q in points}
+        assert len(zs) == 1, zs
+        return arr([[[float(c)] for c in row] for row in _t(points)[0:2]]), zs.pop()
+
     geo = unit_geometry(spec)
     base, ring_pts = strut_geometry(spec)
     zc = spec.ring_cm_offset_m  # ring body frame = ring-face frame shifted by zc along +z
@@ -469,6 +486,11 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
     target = _matmul3(_rotvec_matrix(spec.aim_misalign_rad), MIRROR)
     prot = tuple(tuple(spec.passive_rot[3 * i:3 * i + 3]) for i in range(3))
     m_ring, dt = spec.mass_ring_kg, spec.dt_s
+    ls_xy, ls_z = flat_pts(ring_local[6:15])
+    fl_xy, fl_z = flat_pts(ring_local[0:9])
+    st_xy, st_z = flat_pts(act_local[0:6])
+    ph_xy, ph_z = flat_pts(act_local[6:12])
+    assert tuple(act_local[12][0:2]) == (0.0, 0.0)
     return DockingParams(
         dt_s=float(dt),
         mass_kg=arr(masses), inv_mass_kg=arr([1.0 / m for m in masses]),
@@ -518,6 +540,9 @@ def build_params(spec: DockingSpec, like) -> DockingParams:
         lateral_gain_1_s=spec.lateral_gain_1_s, lateral_max_m_s=spec.lateral_max_m_s,
         attitude_kp_n_m_rad=spec.attitude_kp_n_m_rad, attitude_kd_n_m_s_rad=spec.attitude_kd_n_m_s_rad,
         capture=bool(spec.capture), post_capture=bool(spec.post_capture), track_external=bool(spec.track_external),
+        ring_ls_xy_c=ls_xy, ring_ls_z_m=ls_z, ring_fl_xy_c=fl_xy, ring_fl_z_m=fl_z,
+        ring_guide_c=lane_pts(ring_local[15:_R_NPOS]), act_strut_xy_c=st_xy, act_strut_z_m=st_z,
+        act_ph_xy_c=ph_xy, act_ph_z_m=ph_z, act_port_z_m=float(act_local[12][2]),
     )
 
 
@@ -627,26 +652,23 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
     lanes), whether any contact carries a normal force (M,), the contact potential (M,) or None,
     and the clearance (M,): the smallest distance by which any contact is apart (negative =
     overlap). Every per-point array is (K, M): points first, cases last (contiguous)."""
-    ring = transform(m1, rows(p.ring_cp_c), p1)  # flank roots 0:6, latches 6:9, petal points 9:21
+    ring_fl = transform_flat(m1, p.ring_fl_xy_c, p.ring_fl_z_m, p1)  # flank roots 0:6, latches 6:9
     fdir = transform(m1, rows(p.ring_fdir_c))
     n_ring = (m1[0][2], m1[1][2], m1[2][2])  # ring +z axis in body-2 axes
     # flank capsules: closest points of the two segments
-    c2, delta = segment_closest(vslice0(ring, 0, 6), fdir, rows(p.pass_flank_p_c), rows(p.pass_flank_d_c),
+    c2, delta = segment_closest(vslice0(ring_fl, 0, 6), fdir, rows(p.pass_flank_p_c), rows(p.pass_flank_d_c),
                                 p.flank_aa_c, p.flank_ee_c, xp)
     dist = xp.sqrt(vdot(delta, delta))
-    n_flank = vscale(delta, 1.0 / xp.maximum(dist, TINY))
-    mid = vadd(c2, vscale(delta, 0.5))
     # ring face: latch points on the passive face (z = face_z), catches on the ring face
-    latch = vslice0(ring, 6, 9)
+    latch = vslice0(ring_fl, 6, 9)
     catch = rows(p.catch_c)
     pen_catch = vdot(vsub(vslice0(latch, 0, 1), catch), n_ring)
     # petal points against the other unit's guide ring (a torus one tube radius behind its face)
-    guide_a = vslice0(ring, 9, 21)
-    d_ga, n_ga = torus_distance(guide_a, p.ring_radius_m, p.pass_torus_z_m, xp)  # normal: passive ring -> point
+    guide_a = transform(m1, rows(p.ring_guide_c), p1)  # petal points
+    rho_ga, d_ga = torus_rho_distance(guide_a, p.ring_radius_m, p.pass_torus_z_m, xp)
     guide_p = rows(p.pass_guide_c)
     q = transform_t(m1, vsub(guide_p, p1))  # passive petal points in the ring frame
-    d_gp, n_gp = torus_distance(q, p.ring_radius_m, p.ring_torus_z_m, xp)
-    n_gp = transform(m1, n_gp)  # back to body-2 axes; the force on the ring is along -n_gp
+    rho_gp, d_gp = torus_rho_distance(q, p.ring_radius_m, p.ring_torus_z_m, xp)
     m = p1[0].shape[0]
     pens = (p.edge_sum_m - dist, p.face_z_m - latch[2], pen_catch, p.ring_tube_m - d_ga, p.ring_tube_m - d_gp)
     pen = xp.concat(pens, axis=0)  # (36, M)
@@ -656,18 +678,39 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
         potential = 0.5 * p.contact_stiffness_n_m * xp.sum(pos * pos, axis=0)
     clearance = -xp.max(pen, axis=0)
     # Only the overlapping (contact, case) pairs can carry a force (the law gives exactly zero
-    # otherwise): gather them, apply the law to them alone, and sum them back per case in the
-    # same order as a sum over all 36 contacts would.
+    # otherwise): gather them, finish their normals and points (the same arithmetic as for all
+    # of them), apply the law to them alone, and sum them back per case in the same order as a
+    # sum over all 36 contacts would.
     face_n = rows(p.face_normal_c)
-    groups = (  # (penetration, normal, point), each part (K, M) per case, (K, 1) constant or (M,) per case
-        (pens[0], n_flank, mid),
-        (pens[1], face_n, latch),
-        (pens[2], (-n_ring[0], -n_ring[1], -n_ring[2]), catch),
-        (pens[3], n_ga, guide_a),
-        (pens[4], (-n_gp[0], -n_gp[1], -n_gp[2]), guide_p),
+
+    def flank(d, c, r):  # picked delta, closest point on the passive flank, distance
+        return vscale(d, 1.0 / xp.maximum(r[0], TINY)), vadd(c, vscale(d, 0.5))
+
+    def face(n, pt, _):
+        return n, pt
+
+    def catch_f(n, pt, _):
+        return (-n[0], -n[1], -n[2]), pt
+
+    def guide_act(pt, _, r):  # petal point of the ring, its rho and d from the passive torus
+        return torus_normal(pt, r[0], r[1], p.ring_radius_m, p.pass_torus_z_m, xp), pt
+
+    def guide_pas(qq, pt, r):  # passive petal point in the ring frame, its rho, d; then m1 (9)
+        n_q = torus_normal(qq, r[0], r[1], p.ring_radius_m, p.ring_torus_z_m, xp)
+        mm = (r[2:5], r[5:8], r[8:11])
+        n_gp = mat_vec(mm, n_q)  # back to body-2 axes; the force on the ring is along -n_gp
+        return (-n_gp[0], -n_gp[1], -n_gp[2]), pt
+
+    m1f = tuple(m1[i][j] for i in range(3) for j in range(3))
+    groups = (  # (penetration, vector a, vector b, scalars, finish): parts (K, M), (K, 1) or (M,)
+        (pens[0], delta, c2, (dist,), flank),
+        (pens[1], face_n, latch, (), face),
+        (pens[2], n_ring, catch, (), catch_f),
+        (pens[3], guide_a, guide_a, (rho_ga, d_ga), guide_act),
+        (pens[4], q, guide_p, (rho_gp, d_gp) + m1f, guide_pas),
     )
     parts, off = [], 0
-    for g_pen, g_normal, g_point in groups:
+    for g_pen, g_a, g_b, g_s, finish in groups:
         kg = g_pen.shape[0]
         kk, cc = xp.nonzero(g_pen > 0.0)
         if kk.shape[0]:
@@ -680,9 +723,10 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
                     return xp.take(xp.reshape(xp.broadcast_to(a, (kg, 1)), (-1,)), kk)
                 return xp.take(xp.reshape(a, (-1,)), flat)
 
-            parts.append((kk + off, cc, xp.take(xp.reshape(g_pen, (-1,)), flat),
-                          tuple(pick(c) for c in g_normal),
-                          tuple(pick(c) for c in g_point)))
+            va = tuple(pick(c) for c in g_a)
+            vb = va if g_b is g_a else tuple(pick(c) for c in g_b)
+            g_normal, g_point = finish(va, vb, tuple(pick(c) for c in g_s))
+            parts.append((kk + off, cc, xp.take(xp.reshape(g_pen, (-1,)), flat), g_normal, g_point))
         off += kg
     if not parts:
         zero = p1[0] * 0.0
@@ -734,11 +778,13 @@ def _contacts(p: DockingParams, m1, p1, acc1, wd1, energy, xp):
 BROAD_MARGIN_M = 1e-9
 
 
-def _broad_reference(p, m1s, p1, clearance, xp):
-    """(14, M) reference of the broad phase: m1 (9, row-major), p1 (3), clearance, reach."""
+def _broad_reference(p, pose, clearance, xp):
+    """(14, M) reference of the broad phase from the ring pose (12, M): m1 (9, row-major) and p1
+    (3); then the clearance and the reach."""
+    p1 = (pose[9, ...], pose[10, ...], pose[11, ...])
     dq = vsub(rows(p.pass_pts_c), p1)  # body-2 contact points from the ring's centre of mass (15, M)
     reach = xp.maximum(xp.sqrt(xp.max(vdot(dq, dq), axis=0)), p.ring_reach_m)
-    return xp.concat((m1s, xp.stack(p1, axis=0), clearance[None, ...], reach[None, ...]), axis=0)
+    return xp.concat((pose, clearance[None, ...], reach[None, ...]), axis=0)
 
 
 def _scatter(vals, mask, k, xp):
@@ -785,37 +831,39 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     m1 = tuple(tuple(mrel[i][j][1, ...] for j in range(3)) for i in range(3))
     p0, p1, acc0, acc1, wd0, wd1 = _col(dx, 0), _col(dx, 1), _col(acc, 0), _col(acc, 1), _col(wd, 0), _col(wd, 1)
 
-    ring = transform(m1, rows(p.ring_ls_c), p1)  # latch and strut points of the ring, (9, N)
-    act = transform(m0, rows(p.act_c if p.post_capture else p.act_c[:, 0:7, ...]), p0)  # struts 0:6, port 6, pins 7:9, hooks 9:13
+    ring = transform_flat(m1, p.ring_ls_xy_c, p.ring_ls_z_m, p1)  # latch and strut points of the ring, (9, N)
+    b_pt = transform_flat(m0, p.act_strut_xy_c, p.act_strut_z_m, p0)  # strut bases on body 0, (6, N)
+    port = tuple(m0[i][2] * p.act_port_z_m + p0[i] for i in range(3))  # body 0's port
 
     # --- contacts between the ring and body 2: broad phase, then the narrow phase ---------------
-    m1s = xp.stack([m1[i][j] for i in range(3) for j in range(3)], axis=0)  # (9, N)
+    pose = xp.stack([m1[i][j] for i in range(3) for j in range(3)] + list(p1), axis=0)  # (12, N): m1, p1
     ref = None if s.contact_ref is None else xp.permute_dims(s.contact_ref, (1, 0))
     cand = None
     if ref is not None and not energy:
-        dm = m1s - ref[0:9, ...]
-        dp = vsub(p1, (ref[9, ...], ref[10, ...], ref[11, ...]))
-        move = xp.sqrt(vdot(dp, dp)) + xp.sqrt(0.5 * xp.sum(dm * dm, axis=0)) * ref[13, ...]
+        dd = pose - ref[0:12, ...]
+        dd = dd * dd
+        move = xp.sqrt(xp.sum(dd[9:12, ...], axis=0)) + xp.sqrt(0.5 * xp.sum(dd[0:9, ...], axis=0)) * ref[13, ...]
         cand = ref[12, ...] - move <= BROAD_MARGIN_M
     idx = None if cand is None else xp.nonzero(cand)[0]
     k = n if idx is None else int(idx.shape[0])
     potential = None
     if k == n:
         f_ring, t_ring, touching, potential, clear = _contacts(p, m1, p1, acc1, wd1, energy, xp)
-        new_ref = _broad_reference(p, m1s, p1, clear, xp)
+        new_ref = _broad_reference(p, pose, clear, xp)
     elif k == 0:
         zero = p1[0] * 0.0
         f_ring = t_ring = (zero, zero, zero)
         touching = cand & False
         new_ref = ref
     else:
-        g = xp.take(xp.concat((m1s, xp.stack(p1 + acc1 + wd1, axis=0)), axis=0), idx, axis=1)  # (18, K)
+        g = xp.take(pose, idx, axis=1)  # (12, K)
+        gv = xp.take(xp.stack(acc1 + wd1, axis=0), idx, axis=1)  # (6, K)
         m1c = tuple(tuple(g[3 * i + j, ...] for j in range(3)) for i in range(3))
         p1c = (g[9, ...], g[10, ...], g[11, ...])
-        fc, tc, touch_c, _, clear = _contacts(p, m1c, p1c, (g[12, ...], g[13, ...], g[14, ...]),
-                                              (g[15, ...], g[16, ...], g[17, ...]), False, xp)
+        fc, tc, touch_c, _, clear = _contacts(p, m1c, p1c, (gv[0, ...], gv[1, ...], gv[2, ...]),
+                                              (gv[3, ...], gv[4, ...], gv[5, ...]), False, xp)
         packed = xp.concat((xp.stack(fc + tc + (xp.astype(touch_c, xp.float64),), axis=0),
-                            _broad_reference(p, g[0:9, ...], p1c, clear, xp)), axis=0)  # (21, K)
+                            _broad_reference(p, g, clear, xp)), axis=0)  # (21, K)
         packed = xp.concat((packed, xp.zeros_like(packed[:, 0:1, ...])), axis=1)  # column K: the cases skipped
         ci = xp.astype(cand, idx.dtype)
         sel = ci * (xp.cumulative_sum(ci) - 1) + (1 - ci) * k
@@ -864,25 +912,26 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
 
     # --- attenuator struts (body 0 <-> ring) -----------------------------------------------------
     a_pt = vslice0(ring, 3, 9)
-    b_pt = vslice0(act, 0, 6)
     leg = vsub(a_pt, b_pt)
     length = xp.sqrt(vdot(leg, leg))
     inv_len = 1.0 / length
-    uhat = vscale(leg, inv_len)
     # moment arm of a unit pull along the strut: b x uhat = a x uhat = (b x a) / length, which gives
-    # both the strut's rate (u_A - u_B) . uhat = (acc1 - acc0) . uhat + (wd1 - wd0) . arm and its moment
-    arm = vscale(vcross(b_pt, a_pt), inv_len)
+    # both the strut's rate (u_A - u_B) . uhat = (acc1 - acc0) . uhat + (wd1 - wd0) . arm and its
+    # moment; uhat = leg / length and arm are never formed: the 1 / length goes on the sums
+    ba = vcross(b_pt, a_pt)
     reach = p.strut_dz0_m + s.ring_ext_m
     neutral = xp.sqrt(p.strut_rho2_c + reach * reach)
-    rate = vdot(uhat, vsub(acc1, acc0)) + vdot(arm, vsub(wd1, wd0))
+    rate = (vdot(leg, vsub(acc1, acc0)) + vdot(ba, vsub(wd1, wd0))) * inv_len
     stretch = length - neutral
-    over = xp.maximum(length - p.strut_len_max_c, 0.0) + xp.minimum(length - p.strut_len_min_c, 0.0)
+    # beyond the end stops: length - (length clamped to [min, max])
+    over = length - xp.maximum(xp.minimum(length, p.strut_len_max_c), p.strut_len_min_c)
     tension = p.strut_stiffness_n_m * stretch + p.strut_damping_n_s_m * rate + p.stop_stiffness_n_m * over
     if p.brake_force_n > 0.0:
         tension = tension + xp.minimum(xp.maximum(p.brake_slope_n_s_m * rate, -p.brake_force_n), p.brake_force_n)
     # on body 0 at B; the ring gets the opposite at A (same line, so the same moment about the origin)
-    f_struts = vsum0(vscale(uhat, tension), xp)
-    t_struts = vsum0(vscale(arm, tension), xp)
+    pull = tension * inv_len  # tension per metre of leg
+    f_struts = vsum0(vscale(leg, pull), xp)
+    t_struts = vsum0(vscale(ba, pull), xp)
     stroke = xp.max(xp.abs(stretch), axis=0)
     if energy:
         potential = potential + 0.5 * xp.sum(p.strut_stiffness_n_m * stretch * stretch
@@ -892,7 +941,7 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     hook_len = None
     # --- guide pins and structural hooks (body 0 <-> body 2) -----------------------------------
     if p.post_capture:
-        hp = vslice0(act, 7, 13)
+        hp = transform_flat(m0, p.act_ph_xy_c, p.act_ph_z_m, p0)  # pins 0:2, hooks 2:6
         uh = vadd(acc0, vcross(wd0, hp))
         pins_on = s.phase >= ALIGNMENT
         sock = rows(p.pin_socket_c)
@@ -927,7 +976,6 @@ def _evaluate(p: DockingParams, s: DockingState, energy: bool = False, lanes=Non
     torque_pas = vscale(t_ring, -1.0) if t_hp is None else vscale(vadd(t_ring, t_hp), -1.0)
     torque_act = vsub(t_act, vcross(p0, f_act))
 
-    port = _col(act, 6)
     u_port = vadd(acc0, vcross(wd0, port))
     thrust_f = thrust_t = None
     if p.thrusters:
@@ -984,19 +1032,21 @@ def _free_rotation(rm, h, p: DockingParams, xp):
     mc = list(mat_t_vec(rm, h))
     cols = [(rm[0][j], rm[1][j], rm[2][j]) for j in range(3)]
     dt = p.dt_s
-    for i, frac in ((0, 0.5), (1, 0.5), (2, 1.0), (1, 0.5), (0, 0.5)):
+    # the body-frame momentum components each later rotation still reads (the last two need fewer)
+    for i, frac, keep in ((0, 0.5, 2), (1, 0.5, 2), (2, 1.0, 2), (1, 0.5, 1), (0, 0.5, 0)):
         j, k = (i + 1) % 3, (i + 2) % 3
         tt = mc[i] * ((0.5 * frac * dt) * p.inv_inertia_c[i, ...])  # tan(angle / 2)
-        t2 = tt * tt
-        inv = 1.0 / (1.0 + t2)
-        c = (1.0 - t2) * inv
-        sn = (2.0 * tt) * inv
+        inv2 = 2.0 / (1.0 + tt * tt)
+        c = inv2 - 1.0  # (1 - tt^2) / (1 + tt^2)
+        sn = tt * inv2  # 2 tt / (1 + tt^2)
         cj, ck = cols[j], cols[k]
         cols[j] = vadd(vscale(cj, c), vscale(ck, sn))
         cols[k] = vsub(vscale(ck, c), vscale(cj, sn))
         mj, mk = mc[j], mc[k]
-        mc[j] = c * mj + sn * mk
-        mc[k] = c * mk - sn * mj
+        if keep == 2:
+            mc[j] = c * mj + sn * mk
+        if keep >= 1:
+            mc[k] = c * mk - sn * mj
     n = mc[0].shape[-1]
     return xp.reshape(xp.stack([cols[jj][ii] for ii in range(3) for jj in range(3)], axis=0), (3, 3, 3, n))
 
