@@ -158,16 +158,10 @@ def segment_closest(p1, d1, p2, d2, aa, ee, xp):
     return c2, vsub(vadd(p1, vscale(d1, s)), c2)
 
 
-def torus_distance(pts, radius, z0, xp):
-    """Distance of points (SoA) from the centre-line of a torus (a circle of ``radius`` about
-    the z axis in the plane z = z0), and the unit vector from the circle to the point."""
-    rho, d = torus_rho_distance(pts, radius, z0, xp)
-    return d, torus_normal(pts, rho, d, radius, z0, xp)
-
-
 def torus_rho_distance(pts, radius, z0, xp):
-    """The distance ``rho`` of points (SoA) from the z axis and ``d`` from the centre-line of the
-    torus of :func:`torus_distance` (what a penetration needs; the normal comes separately)."""
+    """The distance ``rho`` of points (SoA) from the z axis and ``d`` from the centre-line of a
+    torus (a circle of ``radius`` about the z axis in the plane z = z0): what a penetration needs;
+    the unit normal comes separately (:func:`torus_normal`), only for the points that touch."""
     px, py = pts[0], pts[1]
     rho = xp.sqrt(px * px + py * py)
     drho = rho - radius

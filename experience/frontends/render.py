@@ -122,5 +122,5 @@ def handshake_still(eph, out_dir: Path, view: str = "exterior") -> Path:
     from experience.mission import data
 
     snap = _snapshot(eph, data.event("handshake").utc)
-    name = "handshake.png" if view == "exterior" else f"handshake_{'interior' if view == 'handshake' else view}.png"
+    name = {"exterior": "handshake.png", "handshake": "handshake_interior.png"}.get(view, f"handshake_{view}.png")
     return render_one(snap, view, HANDSHAKE_SIZE, Path(out_dir) / name)

@@ -62,6 +62,11 @@ PORT_TO_MODEL = MODEL_TO_BODY.T @ np.array([[0.0, 0.0, 1.0],
                                             [0.0, 1.0, 0.0]])
 RING_NODE = "apas_dm/ring"
 
+
+def model_to_eci(state) -> np.ndarray:
+    """The vehicle's model axes written in ECI (3x3, float64) for a snapshot VehicleState."""
+    return np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
+
 EARTH_RADIUS_KM = 6371.0
 EARTH_ALBEDO = 0.30
 EARTHSHINE_TINT = np.array([0.80, 0.92, 1.15])
@@ -279,7 +284,6 @@ class Vehicles:
         node under the model frame, at its rest (retracted) place, so the docking can move it."""
         from experience.scene.modelgen.panda import find_named
 
-        self.ring = None
         ring = find_named(model, RING_NODE)
         if ring.isEmpty():
             return
@@ -366,19 +370,16 @@ class Vehicles:
         shown = self.configuration(snapshot, interior=placement.interior)
         for kind, state in shown:
             np_ = self.nodes[kind]
-            rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
-            np_.setMat(frame.model_matrix(state.pos_km, rot))
+            np_.setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))
             np_.show()
             if kind == "apollo_dm" and self.ring is not None:
-                m = self.ring_matrix(snapshot.docking)
-                self.ring.setMat(LMatrix4f(*(float(v) for v in m.T.ravel())))
+                self.ring.setMat(_panda_mat(self.ring_matrix(snapshot.docking), np.eye(3)))
         for np_ in self.crew.values():
             np_.hide()
         self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None
         if self.crew_shown in self.crew:
             state = shown[0][1]
-            rot = np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
-            self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, rot))
+            self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))
             self.crew[self.crew_shown].show()
         ref = shown[0][1] if shown else None
         self._lighting(snapshot, ref, placement)

@@ -32,7 +32,7 @@ import numpy as np
 from experience.errors import AstpError
 from experience.scene import boundary
 from experience.scene.config import VIEWS, check_view
-from experience.scene.vehicles import MODEL_TO_BODY
+from experience.scene.vehicles import model_to_eci
 
 EXTERIOR_DISTANCE_M = 44.0
 EXTERIOR_ELEVATION_DEG = 20.0
@@ -60,10 +60,6 @@ class Placement:
     target_km: np.ndarray | None = None   # what the camera looks at (tests, overlays)
     exposure: float = 1.0      # the camera's own exposure (auto_exposure); RenderConfig.exposure multiplies it
     lamp_km: np.ndarray | None = None     # a cabin lamp (interior views)
-
-
-def model_to_eci(state) -> np.ndarray:
-    return np.asarray(state.body_to_eci, dtype=np.float64) @ MODEL_TO_BODY
 
 
 def model_point_km(state, p_model_m) -> np.ndarray:

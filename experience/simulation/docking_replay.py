@@ -31,7 +31,7 @@ import functools
 
 import numpy as np
 
-from experience.errors import AstpError
+from experience.errors import AstpError, DataFileError
 
 # Columns: the port's x, y, z written in the vehicle's body axes.
 APOLLO_PORT_TO_BODY = np.array([[0.0, 0.0, 1.0],
@@ -131,8 +131,6 @@ def replay_from_run(run, clock) -> DockingReplay:
     try:
         dm_length = float(data.vehicles()["docking_module"]["length_m"])
     except (KeyError, TypeError, ValueError):
-        from experience.errors import DataFileError
-
         raise DataFileError("data/mission/vehicles.toml lacks [docking_module] length_m; add it") from None
     return DockingReplay(
         t_s=t_capture + np.asarray(s["utc_s_from_capture"], dtype=np.float64),
