@@ -79,8 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     _render.add_parser(sub, _add_backend)
     # --- end astp render ---
 
-    p = sub.add_parser("handshake", help="the main job: the handshake moment (default command)")
+    # --- astp viewer (issue #9; experience/frontends/desktop.py) ---
+    from experience.frontends import desktop as _desktop
+
+    _desktop.add_parser(sub, _add_backend)
+    # --- end astp viewer ---
+
+    p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
+    p.add_argument("--stills", action="store_true", help="render the stills even where a display could show the viewer")
     _add_backend(p)
     return parser
 
@@ -216,8 +223,17 @@ def cmd_trajectory(args) -> int:
 
 
 def cmd_handshake(args) -> int:
-    """The main job. Until the scene renderer lands (issue #3), it answers for the handshake
-    moment in numbers and draws the ground track of the joint flight."""
+    """The main job. With a display: the desktop viewer at the handshake. Without one (or with
+    --stills): the handshake in numbers, its stills and the ground track of the joint flight,
+    saying in one line why there is no window."""
+    from experience.frontends import desktop as _desktop
+
+    problem = None if args.stills else _desktop.display_problem()
+    if not args.stills and problem is None:
+        return _desktop.cmd_viewer(_desktop.main_job_args(args))
+    if problem:
+        print(f"astp: no window: {problem}; rendering the handshake stills into {args.output_dir}/ instead",
+              file=sys.stderr)
     from experience.mission import data
     from experience.mission.clock import parse_utc
     from experience.simulation.ephemeris import Ephemeris
@@ -256,6 +272,12 @@ def cmd_doctor(args) -> int:
     return doctor.run(args)
 
 
+def cmd_viewer(args) -> int:
+    from experience.frontends import desktop as _desktop
+
+    return _desktop.cmd_viewer(args)
+
+
 def cmd_render(args) -> int:
     from experience.frontends import render as _render
 
@@ -276,7 +298,7 @@ def cmd_dock_envelope(args) -> int:
 
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
-            "dock-envelope": cmd_dock_envelope}
+            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer}
 
 
 def main(argv: list[str] | None = None) -> int:

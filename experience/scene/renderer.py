@@ -35,20 +35,23 @@ from experience.scene.config import RenderConfig, check_size, check_view, shader
 
 _PIPE = []
 _PRC_DONE = [False]
+WINDOW_SORT = 5  # the tone-map region in a window: over ShowBase's 3D region (0), under its 2D overlay (10)
 
 
 def headless() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def configure_panda() -> None:
-    """PRC settings for rendering (once per process, before the first pipe is made)."""
+def configure_panda(*, onscreen: bool = False) -> None:
+    """PRC settings for rendering (once per process, before the first pipe is made).
+    ``onscreen``: for a front end that opens a window (the desktop viewer, the kiosk) instead of
+    the offscreen stills."""
     if _PRC_DONE[0]:
         return
     from panda3d.core import loadPrcFileData
 
     lines = [
-        "window-type offscreen",
+        "window-type none" if onscreen else "window-type offscreen",
         "audio-library-name null",
         "textures-power-2 none",
         "sync-video false",
@@ -65,7 +68,7 @@ def configure_panda() -> None:
         "driver-generate-mipmaps true",
         "default-antialias-enable false",
     ]
-    if headless():
+    if headless() and not onscreen:
         lines.insert(0, "load-display p3headlessgl")
     loadPrcFileData("handshake-in-orbit renderer", "\n".join(lines))
     _PRC_DONE[0] = True
@@ -100,12 +103,18 @@ def _sky_class():
 class SceneRenderer:
     """Reusable renderer for one picture size; ``render(snapshot, view)`` -> (H, W, 3) uint8."""
 
-    def __init__(self, config: RenderConfig | None = None, **changes):
+    def __init__(self, config: RenderConfig | None = None, *, window=None, **changes):
+        """``window``: a Panda3D window (``GraphicsWindow``, e.g. ShowBase's ``base.win``) to draw
+        into instead of the 8-bit offscreen buffer that :meth:`read` reads back: the interactive
+        front ends' form. The tone-map pass then draws into a display region of that window
+        (sort :data:`WINDOW_SORT`, below a 2D overlay at ShowBase's usual sort 10) and the HDR
+        buffers follow its size (:meth:`resize`)."""
         cfg = config or RenderConfig()
         if changes:
             cfg = cfg.replace(**changes)
         self.config = cfg
-        self.pipe = shared_pipe()
+        self.window = window
+        self.pipe = window.getPipe() if window is not None else shared_pipe()
         from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsOutput,
                                   GraphicsPipe, NodePath, OmniBoundingVolume, OrthographicLens, PerspectiveLens,
                                   Shader, Texture, WindowProperties)
@@ -119,12 +128,15 @@ class SceneRenderer:
         fb.setDepthBits(0)
         wp = WindowProperties.size(w, h)
         flags = GraphicsPipe.BF_refuse_window
-        self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
-        if self.ldr is None:
-            raise AstpError(f"could not create a {w}x{h} offscreen buffer; try a smaller --size "
-                            "('astp doctor' shows the OpenGL limits)")
-        self.ldr_tex = Texture("ldr")
-        self.ldr.addRenderTexture(self.ldr_tex, GraphicsOutput.RTM_copy_ram, GraphicsOutput.RTP_color)
+        if window is not None:
+            self.ldr, self.ldr_tex = window, None
+        else:
+            self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
+            if self.ldr is None:
+                raise AstpError(f"could not create a {w}x{h} offscreen buffer; try a smaller --size "
+                                "('astp doctor' shows the OpenGL limits)")
+            self.ldr_tex = Texture("ldr")
+            self.ldr.addRenderTexture(self.ldr_tex, GraphicsOutput.RTM_copy_ram, GraphicsOutput.RTP_color)
         # linear HDR buffers: FAR at the picture size, NEAR supersampled (spacecraft edges)
         ss = cfg.supersample
         self.far_buf, self.far_tex = self._hdr_buffer("far", w, h, -10)
@@ -168,6 +180,8 @@ class SceneRenderer:
         self.tonemap_card = card
         post_cam = self.post_root.attachNewNode(Camera("post_cam", OrthographicLens()))
         dr = self.ldr.makeDisplayRegion()
+        if window is not None:
+            dr.setSort(WINDOW_SORT)
         dr.setCamera(post_cam)
         dr.setClearColorActive(True)
         dr.setClearColor((0, 0, 0, 1))
@@ -222,15 +236,31 @@ class SceneRenderer:
 
     # -------------------------------------------------------------------------------------
     def _set_active(self, on: bool) -> None:
+        if self.window is not None:
+            return  # a window's buffers render every frame the engine renders
         for out in (self.ldr, self.far_buf, self.near_buf):
             out.setActive(on)
 
-    def prepare(self, snapshot, view: str | None = None):
-        """Set every node, lens and uniform for one snapshot and view; returns the Placement."""
+    def resize(self, size) -> None:
+        """Follow a window's new size (pixels): the HDR buffers and the lenses' aspect."""
+        w, h = check_size(size)
+        if (w, h) == tuple(self.config.size):
+            return
+        ss = self.config.supersample
+        self.far_buf.setSize(w, h)
+        self.near_buf.setSize(w * ss, h * ss)
+        self.config = self.config.replace(size=(w, h))
+        self.tonemap_card.setShaderInput("u_frame", (0.0, w / h, 0.06, 0.004))
+
+    def prepare(self, snapshot, view: str | None = None, placement=None):
+        """Set every node, lens and uniform for one snapshot and view (or an explicit
+        :class:`~experience.scene.views.Placement` from an interactive camera); returns the
+        Placement."""
         from experience.scene import boundary, views
 
-        view = check_view(view or self.config.view)
-        placement = views.place(view, snapshot, self.config.fov_deg)
+        if placement is None:
+            view = check_view(view or self.config.view)
+            placement = views.place(view, snapshot, self.config.fov_deg)
         w, h = self.config.size
         fov_x = float(placement.fov_deg)
         tan_x = math.tan(math.radians(fov_x) / 2.0)
@@ -255,7 +285,8 @@ class SceneRenderer:
         return placement
 
     def render_frame(self) -> None:
-        """Draw what :meth:`prepare` set up (no read-back)."""
+        """Draw what :meth:`prepare` set up (no read-back). In a window the front end's own
+        frame loop renders instead (ShowBase's ``igLoop``), and this is not called."""
         self._set_active(True)
         try:
             self.engine.renderFrame()
@@ -298,9 +329,12 @@ class SceneRenderer:
         return {"far": self.far_dr, "near": self.near_dr, "post": self.post_dr}
 
     def close(self) -> None:
+        if self.window is not None and getattr(self, "post_dr", None) is not None:
+            self.window.removeDisplayRegion(self.post_dr)
+            self.post_dr = None
         for name in ("near_buf", "far_buf", "ldr"):
             out = getattr(self, name, None)
-            if out is not None:
+            if out is not None and out is not self.window:
                 self.engine.removeWindow(out)
             setattr(self, name, None)
         if self.sky is not None and hasattr(self.sky, "remove"):

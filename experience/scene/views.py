@@ -109,11 +109,7 @@ def auto_exposure(snapshot, state, cam_km=None, fwd=None, dusk_stops: float = 0.
         point = np.asarray(state.pos_km, dtype=np.float64)
     else:
         point = metered_point_km(cam_km, fwd, state)
-    up = point / np.linalg.norm(point)
-    sun_elev_deg = math.degrees(math.asin(float(np.clip(up @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64), -1, 1))))
-    twilight = float(np.clip((25.0 - sun_elev_deg) / 25.0, 0.0, 1.0))
-    dusk = float(np.clip(-sun_elev_deg / 6.0, 0.0, 1.0))
-    return float(2.0 ** (TWILIGHT_STOPS * twilight + dusk_stops * dusk))
+    return auto_exposure_at(snapshot, point, dusk_stops)
 
 
 def exterior(snapshot, fov_deg: float | None = None) -> Placement:
@@ -186,6 +182,62 @@ def handshake(snapshot, fov_deg: float | None = None) -> Placement:
     basis = boundary.look_basis(fwd, up)
     return Placement("handshake", cam, basis, fov_deg or HANDSHAKE_FOV_DEG, 0.02, True, False, model_point_km(state, look),
                      1.0, model_point_km(state, np.array([0.0, 4.0, 0.3])))
+
+
+def soyuz_porthole(snapshot, fov_deg: float | None = None, exposure_stops: float = 0.0) -> Placement:
+    """Out of the Soyuz orbital module's porthole on the +X side (just outside its glass, along
+    its outward normal, tilted 20 deg toward the Earth)."""
+    from experience.scene.modelgen import params, soyuz
+
+    state = snapshot.vehicles["soyuz"]
+    frames = soyuz.porthole_frames(params.load())
+    p, n = max(frames, key=lambda f: f[1][0])  # the porthole on the +X side
+    if snapshot.docked and "apollo" in snapshot.vehicles:  # the stack's frame: Soyuz sits one DM length along +Y
+        state = snapshot.vehicles["apollo"]
+        p = p + np.array([0.0, params.load().fact("docking_module", "length_m"), 0.0])
+    rot = model_to_eci(state)
+    cam = model_point_km(state, p + n * 0.08)
+    normal = rot @ n
+    down = -np.asarray(state.pos_km, dtype=np.float64) / np.linalg.norm(state.pos_km)
+    fwd = normal * math.cos(math.radians(20.0)) + down * math.sin(math.radians(20.0))
+    up = -down
+    basis = boundary.look_basis(fwd, up)
+    return Placement("soyuz_porthole", cam, basis, fov_deg or 62.0, 0.05, False, True, cam + fwd * 100.0,
+                     auto_exposure(snapshot, state, cam, fwd, DUSK_STOPS) * 2.0 ** exposure_stops)
+
+
+EMPTY_SKY_ALTITUDE_KM = 1500.0
+
+
+def empty_sky(snapshot, fov_deg: float | None = None, site_unit_ecef=None) -> Placement:
+    """No spacecraft in orbit (before the Soyuz insertion, after the splashdown): the Earth from
+    1,500 km above ``site_unit_ecef`` (a unit vector in the Earth-fixed frame: the launch or the
+    landing site; default the point below the Sun), looking at the horizon."""
+    if site_unit_ecef is None:
+        up = np.asarray(snapshot.sun_unit_eci, dtype=np.float64)
+    else:
+        up = np.asarray(snapshot.ecef_to_eci, dtype=np.float64) @ np.asarray(site_unit_ecef, dtype=np.float64)
+    up = up / np.linalg.norm(up)
+    cam = up * (6371.0 + EMPTY_SKY_ALTITUDE_KM)
+    side = np.cross(up, [0.0, 0.0, 1.0])
+    if np.linalg.norm(side) < 1e-6:
+        side = np.array([1.0, 0.0, 0.0])
+    side = side / np.linalg.norm(side)
+    horizon = np.cross(side, up)
+    fwd = horizon * math.cos(math.radians(40.0)) - up * math.sin(math.radians(40.0))
+    basis = boundary.look_basis(fwd, up)
+    return Placement("empty", cam, basis, fov_deg or EXTERIOR_FOV_DEG, 0.5, False, False, None,
+                     auto_exposure_at(snapshot, cam + fwd * 1000.0))
+
+
+def auto_exposure_at(snapshot, point_km, dusk_stops: float = 0.0) -> float:
+    """:func:`auto_exposure` metered at a ground point given directly."""
+    up = np.asarray(point_km, dtype=np.float64)
+    up = up / np.linalg.norm(up)
+    sun_elev_deg = math.degrees(math.asin(float(np.clip(up @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64), -1, 1))))
+    twilight = float(np.clip((25.0 - sun_elev_deg) / 25.0, 0.0, 1.0))
+    dusk = float(np.clip(-sun_elev_deg / 6.0, 0.0, 1.0))
+    return float(2.0 ** (TWILIGHT_STOPS * twilight + dusk_stops * dusk))
 
 
 _PLACERS = {"exterior": exterior, "window": window, "handshake": handshake}

@@ -29,6 +29,28 @@ def _sphere_station(center_y: float, radius: float, r: float, front: bool) -> fl
     return center_y - dy if front else center_y + dy
 
 
+PORTHOLES = ((-60.0, -0.1), (60.0, 0.25))  # (azimuth deg, height above the sphere's centre m)
+
+
+def orbital_module_sphere(d: Dimensions) -> tuple[float, float]:
+    """(centre y, radius) of the orbital module's sphere in the Soyuz model frame (metres)."""
+    r_om = d.dim("soyuz", "orbital_module_diameter_m") / 2
+    r_front = d.dim("apas75", "body_radius_m") - 0.07  # where the APAS body's back ledge meets the sphere
+    return d.dim("soyuz", "apas_base_depth_m") + math.sqrt(r_om**2 - r_front**2), r_om
+
+
+def porthole_frames(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(centre on the outer hull, outward unit normal) of each orbital-module porthole, Soyuz
+    model frame: what the model draws and where the porthole camera looks out."""
+    om_c, r_om = orbital_module_sphere(d)
+    out = []
+    for az, dy in PORTHOLES:
+        s = dy / r_om
+        n = g.azimuth_dir(az) * math.cos(math.asin(s)) + np.array([0.0, s, 0.0])
+        out.append((np.array([0.0, om_c, 0.0]) + n * r_om, n))
+    return out
+
+
 def build(d: Dimensions) -> Node:
     length = d.fact("soyuz", "length_m")
     r_max = d.fact("soyuz", "max_diameter_m") / 2
@@ -51,8 +73,7 @@ def build(d: Dimensions) -> Node:
     root.child(unit)
 
     # ------------------------------------------------------------------ orbital module
-    r_front = body_r - 0.07  # where the APAS body's back ledge meets the sphere
-    om_c = depth + math.sqrt(r_om**2 - r_front**2)
+    om_c, _ = orbital_module_sphere(d)
     r_neck = r_hatch_aft + 0.15
     om_aft = _sphere_station(om_c, r_om, r_neck, front=False)
     dm_top = om_aft + 0.065
@@ -64,9 +85,7 @@ def build(d: Dimensions) -> Node:
     om_hull.add(mat.SOYUZ_BLANKET, g.lathe(g.polyline((r_neck, om_aft), (r_neck, dm_top)), SEGMENTS))
     details = []
     windows = []
-    for az, y in ((-60.0, om_c - 0.1), (60.0, om_c + 0.25)):
-        n = g.azimuth_dir(az) * math.cos(math.asin((y - om_c) / r_om)) + np.array([0, (y - om_c) / r_om, 0])
-        p = np.array([0.0, om_c, 0.0]) + n * r_om
+    for p, n in porthole_frames(d):
         windows.append(g.extrude(g.disc_outline(0.1, 20), 0.03, g.on_surface(p + n * 0.005, n)))
         details.append(g.extrude(g.disc_outline(0.14, 20), 0.02, g.on_surface(p, n)))
     # docking target for the partner's optical sight, on the -Z side, and whip antennas
@@ -108,10 +127,8 @@ def build(d: Dimensions) -> Node:
     interior.add(mat.HANDRAIL, g.torus(math.sqrt(r_in**2 - 0.62**2) - 0.07, 0.014, 48, 6).transformed(g.translate(0.0, om_c - 0.62, 0.0)))
     interior.add(mat.HATCH_PAINT, g.cylinder(r_hatch_aft + 0.02, dm_top - 0.04, dm_top, 40))
     inner_windows = []
-    for az, y in ((-60.0, om_c - 0.1), (60.0, om_c + 0.25)):
-        s = (y - om_c) / r_om
-        n = g.azimuth_dir(az) * math.cos(math.asin(s)) + np.array([0, s, 0])
-        p = np.array([0.0, om_c, 0.0]) + n * r_in
+    for p, n in porthole_frames(d):
+        p = p - n * wall
         inner_windows.append(g.extrude(g.disc_outline(0.1, 20), 0.01, g.on_surface(p - n * 0.006, -n)))
     interior.add(mat.WINDOW, *inner_windows)
     interior.add(mat.CABIN_LIGHT, *(g.box((0.12, 0.12, 0.03), g.on_surface(np.array([0, om_c, 0]) + n * (r_in - 0.02), -n)) for n in (np.array([0.0, 0.6, 0.8]), np.array([0.0, 0.6, -0.8]))))
