@@ -192,6 +192,8 @@ class DesktopViewer:
             p = self.win.getPointer(0)
             over_gui = mw.getOverRegion() is not None
             dragging = mw.isButtonDown(MouseButton.one()) and not over_gui and not self.overlay.scrubbing
+            self._pointer_state = {"x": p.getX(), "y": p.getY(), "button1": mw.isButtonDown(MouseButton.one()),
+                                   "over_gui": over_gui, "region": str(mw.getOverRegion())}
             c.pointer(p.getX(), p.getY(), dragging)
         touches = [(self.win.getPointer(i).getX(), self.win.getPointer(i).getY())
                    for i in range(1, self.win.getNumInputDevices()) if self.win.getPointer(i).getInWindow()]
@@ -318,7 +320,7 @@ class DesktopViewer:
             "help_visible": exp.ui.help_visible, "screenshots": [str(p) for p in self.screenshots],
             "window": {"width": self.win.getXSize(), "height": self.win.getYSize(),
                        "fullscreen": bool(self.win.getProperties().getFullscreen())},
-            "events_seen": exp.controls.events_seen,
+            "events_seen": exp.controls.events_seen, "pointer": getattr(self, "_pointer_state", None),
             "timings_ms": {"clock_snapshot": round(self.loop.timings.clock_snapshot_ms, 3),
                            "scene_update": round(self.loop.timings.scene_update_ms, 3),
                            "overlays": round(self.loop.timings.overlays_ms, 3)},
