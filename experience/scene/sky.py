@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from experience.paths import repo_root
+from experience.vec import cross3
 
 STAR_FILE = repo_root() / "data" / "stars" / "hipparcos_v7.npz"
 SHADER_DIR = repo_root() / "shaders"
@@ -181,11 +182,11 @@ def _frame_from_forward(forward, up) -> np.ndarray:
     along ``forward``."""
     y = _unit(forward)
     u = np.asarray(up, dtype=np.float64).reshape(3)
-    x = np.cross(y, u)
+    x = cross3(y, u)
     if np.linalg.norm(x) < 1e-9:
-        x = np.cross(y, [1.0, 0.0, 0.0] if abs(y[0]) < 0.9 else [0.0, 1.0, 0.0])
+        x = cross3(y, [1.0, 0.0, 0.0] if abs(y[0]) < 0.9 else [0.0, 1.0, 0.0])
     x /= np.linalg.norm(x)
-    z = np.cross(x, y)
+    z = cross3(x, y)
     return np.stack([x, y, z])
 
 

@@ -41,6 +41,7 @@ and is left out of the scene.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 
@@ -49,6 +50,7 @@ from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, Material, 
                           Shader)
 
 from experience.paths import repo_root
+from experience.vec import cross3
 from experience.scene import boundary
 from experience.scene.config import shader_path
 
@@ -396,7 +398,7 @@ class Vehicles:
         earth_cos = math.sqrt(max(0.0, 1.0 - (EARTH_RADIUS_KM / dist) ** 2))
         lit = float(state.sunlit_fraction)
         e_sun = math.pi  # white card facing the Sun: radiance 1 (atmosphere.SUN_IRRADIANCE)
-        mean_cos = visible_earth_mean_cos(up, sun, dist)
+        mean_cos = _mean_cos_memo(round(float(up @ sun), 4), round(dist, 1))
         earth_rad = EARTH_ALBEDO * e_sun * mean_cos / math.pi * EARTHSHINE_TINT + 0.004 * EARTHSHINE_TINT
         limb = np.array([0.25, 0.45, 0.9]) * e_sun / math.pi * 0.35 * max(0.0, min(1.0, mean_cos * 4.0))
         interior = placement.interior
@@ -418,6 +420,15 @@ class Vehicles:
         return self.geom_counts.get(kind, 0)
 
 
+@functools.lru_cache(maxsize=4096)
+def _mean_cos_memo(up_dot_sun: float, dist_km: float) -> float:
+    """:func:`visible_earth_mean_cos` depends on the Sun's angle from the zenith and the distance
+    alone: per frame it is looked up with those rounded (1e-4, 0.1 km; the change is far below a
+    grey level), computed once per key for a canonical pair of directions."""
+    s = math.sqrt(max(0.0, 1.0 - up_dot_sun * up_dot_sun))
+    return visible_earth_mean_cos(np.array([0.0, 0.0, 1.0]), np.array([s, 0.0, up_dot_sun]), dist_km)
+
+
 def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: int = 24) -> float:
     """Mean of max(0, cos(sun zenith)) over the Earth cap visible from ``dist_km`` (geocentric),
     weighted by the solid angle seen from the vehicle (cheap quadrature: n x 2n directions)."""
@@ -431,11 +442,11 @@ def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: i
     sa = np.sqrt(1.0 - ca * ca)
     # local frame around the nadir
     nadir = -up
-    e1 = np.cross(nadir, [0.0, 0.0, 1.0])
+    e1 = cross3(nadir, [0.0, 0.0, 1.0])
     if np.linalg.norm(e1) < 1e-6:
-        e1 = np.cross(nadir, [1.0, 0.0, 0.0])
+        e1 = cross3(nadir, [1.0, 0.0, 0.0])
     e1 /= np.linalg.norm(e1)
-    e2 = np.cross(nadir, e1)
+    e2 = cross3(nadir, e1)
     d = ca[..., None] * nadir + sa[..., None] * (np.cos(ph)[..., None] * e1 + np.sin(ph)[..., None] * e2)
     # ground point of each direction (ray from the vehicle), its normal, and its sun cosine
     p0 = up * dist_km

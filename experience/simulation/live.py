@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from experience.backend import to_host
+from experience.mission.clock import datetime_of_utc_s, utc_s_of_tt_s
 from experience.simulation import regions
 from experience.simulation.docking_replay import approximate_span_utc
 from experience.simulation.ephemeris import Ephemeris
@@ -45,6 +46,8 @@ class _Block:
     moon_illum: np.ndarray
     j2000: np.ndarray       # (n, 3, 3)
     gast_unwrapped: np.ndarray
+    tt_minus_utc_s: float | None   # TT-UTC over the whole block, None if a leap second falls inside
+    sunlit: dict                    # vehicle -> sunlit fraction at the nodes (NaN where not flying)
 
 
 class LiveSimulation:
@@ -74,8 +77,20 @@ class LiveSimulation:
         illum = to_host(sun_moon.moon_illuminated_fraction(tt))
         j2000 = to_host(earth.j2000_to_tod_matrix(tt))
         gast = np.unwrap(to_host(earth.gast_rad(self.clock.ut1_s(t), tt)))
+        steps = tt - utc_s_of_tt_s(tt)
+        offset = float(steps[0]) if steps[0] == steps[-1] else None
+        sun_pos = np.asarray(unit) * np.asarray(dist)[:, None]
+        lit = {}
+        for name in VEHICLES:
+            a, z = self._spans[name]
+            inside = (t >= a) & (t <= z)
+            frac = np.full(t.shape, np.nan)
+            if inside.any():
+                pos, _ = self.eph.traj.state(name, t[inside])
+                frac[inside] = to_host(eclipse.sunlit_fraction(pos, sun_pos[inside]))
+            lit[name] = frac
         b = _Block(t0, np.asarray(unit), np.asarray(dist), np.asarray(moon), np.asarray(illum),
-                   np.asarray(j2000), gast)
+                   np.asarray(j2000), gast, offset, lit)
         self._blocks[k] = b
         return b
 
@@ -85,6 +100,7 @@ class LiveSimulation:
         x = (t_s - b.t0_s) / NODE_S
         i = min(max(int(math.floor(x)), 0), BLOCK_NODES - 2)
         w = x - i
+        self._node = (b, i)
 
         def lerp(a):
             return a[i] + w * (a[i + 1] - a[i])
@@ -112,12 +128,12 @@ class LiveSimulation:
         names = [n for n in VEHICLES if self._spans[n][0] <= t_s <= self._spans[n][1]]
         if not names:
             return {}
-        states = [self.eph.traj.state(n, t) for n in names]
-        pos = np.concatenate([p for p, _ in states])
-        vel = np.concatenate([v for _, v in states])
+        states = self.eph.traj.states(names, t)
+        pos = np.concatenate([states[n][0] for n in names])
+        vel = np.concatenate([states[n][1] for n in names])
         pos_f, _ = earth.eci_to_ecef(pos, vel, np.full(len(names), gast))
         lat, lon, alt = earth.geodetic_from_ecef(pos_f)
-        lit = eclipse.sunlit_fraction(pos, np.broadcast_to(sun_pos_km, pos.shape))
+        lit = self._sunlit(names, pos, sun_pos_km)
         basis = lvlh_basis(pos, vel)  # rows: radial, along-track, normal
         out = {}
         for k, name in enumerate(names):
@@ -125,9 +141,34 @@ class LiveSimulation:
             out[name] = VehicleState(
                 name=name, pos_km=pos[k], vel_km_s=vel[k],
                 body_to_eci=np.stack([basis[k, 1], basis[k, 2], basis[k, 0]], axis=1),
-                phase=self.eph.traj.segment_labels(name, t)[0], sunlit_fraction=float(lit[k]),
+                phase=self.eph.traj.segment_labels(name, t)[0], sunlit_fraction=lit[k],
                 lat_deg=lat_deg, lon_deg=lon_deg, alt_km=float(alt[k]), region=self._region(lat_deg, lon_deg))
         return out
+
+    def _sunlit(self, names, pos, sun_pos_km) -> list[float]:
+        """Sunlit fractions: exactly 1 (or 0) where the vehicle is in full sunlight (umbra) at
+        both bracketing nodes (a shadow crossing lasts half an hour, a node step one minute),
+        else the kernel on this frame's positions (the penumbra takes about 8 s)."""
+        b, i = self._node
+        out = [None] * len(names)
+        todo = []
+        for k, name in enumerate(names):
+            f0, f1 = b.sunlit[name][i], b.sunlit[name][i + 1]
+            if f0 == f1 and f0 in (0.0, 1.0):
+                out[k] = float(f0)
+            else:
+                todo.append(k)
+        if todo:
+            frac = eclipse.sunlit_fraction(pos[todo], np.broadcast_to(sun_pos_km, (len(todo), 3)))
+            for j, k in enumerate(todo):
+                out[k] = float(frac[j])
+        return out
+
+    def _utc(self, t_s: float):
+        b, _ = self._node
+        if b.tt_minus_utc_s is None:
+            return self.clock.utc(t_s)
+        return datetime_of_utc_s((t_s + self.clock.epoch_tt_s) - b.tt_minus_utc_s)
 
     # -- the snapshot ---------------------------------------------------------------------------
     def snapshot(self, t_s: float, *, docking: bool = True) -> Snapshot:
@@ -143,7 +184,7 @@ class LiveSimulation:
             vehicles = vehicles | _docking_states(vehicles, pose)
         c, s = math.cos(gast), math.sin(gast)
         return Snapshot(
-            utc=self.clock.utc(t_s), t_s=t_s, vehicles=vehicles, sun_unit_eci=sun, sun_dist_km=sun_dist,
+            utc=self._utc(t_s), t_s=t_s, vehicles=vehicles, sun_unit_eci=sun, sun_dist_km=sun_dist,
             moon_pos_km=moon, moon_illuminated_fraction=illum,
             ecef_to_eci=np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]),
             j2000_to_eci=j2000, gast_rad=gast, docking=pose)

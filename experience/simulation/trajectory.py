@@ -45,6 +45,7 @@ from experience.errors import AstpError, DataFileError
 from experience.mission import data
 from experience.mission.clock import MissionClock, format_utc, parse_utc
 from experience.paths import cache_dir, repo_root
+from experience.vec import cross3
 from kernels import earth, orbit
 from kernels.constants import GM_EARTH_KM3_S2 as MU, R_EARTH_EQ_KM as R_EQ
 
@@ -100,9 +101,9 @@ class Burn:
 def lvlh_basis(pos_km: np.ndarray, vel_km_s: np.ndarray) -> np.ndarray:
     """(n, 3, 3) rows: radial (up), along-track (completing the triad), orbit normal."""
     r_hat = pos_km / np.linalg.norm(pos_km, axis=-1, keepdims=True)
-    h = np.cross(pos_km, vel_km_s)
+    h = cross3(pos_km, vel_km_s)
     h_hat = h / np.linalg.norm(h, axis=-1, keepdims=True)
-    s_hat = np.cross(h_hat, r_hat)
+    s_hat = cross3(h_hat, r_hat)
     return np.stack((r_hat, s_hat, h_hat), axis=-2)
 
 
@@ -146,7 +147,16 @@ class MissionTrajectory:
                     labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
         return list(labels)
 
-    def state(self, vehicle: str, t_s) -> tuple[np.ndarray, np.ndarray]:
+    def states(self, vehicles, t_s) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """:meth:`state` of several vehicles at the same times, each evaluated once: a follower in
+        formation reuses its leader's state instead of evaluating it again (the per-frame path)."""
+        t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for v in vehicles:
+            known[v] = self.state(v, t, _known=known)
+        return known
+
+    def state(self, vehicle: str, t_s, *, _known=None) -> tuple[np.ndarray, np.ndarray]:
         """ECI position (km) and velocity (km/s), shapes (n, 3), at mission elapsed times."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
         self.check_span(vehicle, t)
@@ -158,13 +168,16 @@ class MissionTrajectory:
                 continue
             if isinstance(seg.piece, Table):
                 p, v = seg.piece.state(t[sel])
+            elif _known and seg.piece.leader in _known:
+                lp, lv = _known[seg.piece.leader]
+                p, v = self._formation_state(seg.piece, t[sel], (lp[sel], lv[sel]))
             else:
                 p, v = self._formation_state(seg.piece, t[sel])
             pos[sel], vel[sel] = p, v
         return pos, vel
 
-    def _formation_state(self, form: Formation, t: np.ndarray):
-        lp, lv = self.state(form.leader, t)
+    def _formation_state(self, form: Formation, t: np.ndarray, leader_state=None):
+        lp, lv = leader_state if leader_state is not None else self.state(form.leader, t)
         off = np.stack([np.interp(t, form.t_s, form.offset_m[:, k]) for k in range(3)], axis=-1)
         idx = np.clip(np.searchsorted(form.t_s, t, side="right") - 1, 0, len(form.t_s) - 2)
         rate = (form.offset_m[idx + 1] - form.offset_m[idx]) / (form.t_s[idx + 1] - form.t_s[idx])[:, None]
