@@ -239,8 +239,9 @@ def translation(lang: str | None, domain: str = DOMAIN, *,
             if found:
                 tail = f"using the {found[0][0]!r} catalog, English where it has nothing"
             else:
-                tail = f"showing English (catalogs: {', '.join(sorted(_codes_on_disk()))})"
-            (notice or _notice_default)(f"{why}; {tail}")
+                tail = f"showing English (languages: {', '.join(languages())})"
+            fix = "; fix it with a PO editor (docs/translating.md)" if problems else ""
+            (notice or _notice_default)(f"{why}; {tail}{fix}")
     out: gettext.NullTranslations = gettext.NullTranslations()
     for _code, tr in reversed(found):
         tr.add_fallback(out)

@@ -66,7 +66,14 @@ _DATE_HEADER = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date|Generated-By):
 
 # --------------------------------------------------------------------------- extraction
 def _rel(path: Path) -> str:
-    return path.resolve().relative_to(ROOT).as_posix()
+    """The path as messages show it: from the repository root (or the catalogs' folder)."""
+    path = path.resolve()
+    for base in (ROOT, LOCALE.resolve().parent):
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _code_messages():
