@@ -265,6 +265,24 @@ def served_language(lang: str | None) -> str:
     return found[0][0] if found else SOURCE_LANGUAGE
 
 
+def system_language() -> str:
+    """The language the desktop asks for ($LANGUAGE, $LC_ALL, $LC_MESSAGES, $LANG, the gettext
+    order) among those with a catalog: "ru" under ``LANG=ru_RU.UTF-8``; "en" where none fits.
+    For a settings default; the settings' own ``language`` wins."""
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        for part in value.split(":"):
+            code = normalize(part)
+            if not code or code.lower() in ("c", "posix"):
+                continue
+            served = served_language(code)
+            if served != SOURCE_LANGUAGE or code.split("_")[0] == SOURCE_LANGUAGE:
+                return served
+        if value:
+            break  # the first variable that is set decides, as in gettext
+    return SOURCE_LANGUAGE
+
+
 # --------------------------------------------------------------------------- the current language
 class _State:
     lock = threading.Lock()

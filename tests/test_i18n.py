@@ -237,6 +237,18 @@ def test_a_region_variant_uses_its_language(tmp_path, monkeypatch):
     assert i18n.language_name("pt") == "Português"
 
 
+def test_system_language(monkeypatch):
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    assert i18n.system_language() == "en"
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert i18n.system_language() == "ru"
+    monkeypatch.setenv("LANGUAGE", "de:ru")
+    assert i18n.system_language() == "ru"  # de has no catalog; the next one asked for
+    monkeypatch.setenv("LANGUAGE", "C")
+    assert i18n.system_language() == "en"
+
+
 def test_english_can_be_reworded_in_en_po(tmp_path, monkeypatch):
     folder = tmp_path / "en" / "LC_MESSAGES"
     folder.mkdir(parents=True)
@@ -375,6 +387,14 @@ def test_the_font_ships_in_matplotlib_and_covers_every_catalog():
         cmap = TTFont(path, lazy=True).getBestCmap()
         missing = sorted(ch for ch in chars if ord(ch) not in cmap)
         assert not missing, f"{path.name} lacks {missing}"
+
+
+def test_a_missing_font_is_one_line_with_the_fix(monkeypatch, tmp_path):
+    from experience.errors import AstpError
+
+    monkeypatch.setattr(i18n, "_mpl_font_dir", lambda: tmp_path)
+    with pytest.raises(AstpError, match="DejaVuSans-Bold.ttf is missing.*pip install --force-reinstall matplotlib"):
+        i18n.ui_font_path(bold=True)
 
 
 def test_a_russian_caption_renders_in_panda3d(tmp_path):
