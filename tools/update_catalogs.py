@@ -102,6 +102,9 @@ def _data_messages_astp():
     for key, table in _toml("mission/vehicles.toml").items():
         if isinstance(table, dict) and "name" in table:
             yield table["name"], None, veh, [f"Vehicle data table [{key}]."]
+    pre = "data/mission/presets.toml"
+    for pr in _toml("mission/presets.toml").get("preset", []):
+        yield pr["label"], None, pre, [f"Story preset {pr['id']}: a moment the visitor jumps to (a button or key)."]
     cap = "data/mission/captions.toml"
     events = {ev["id"]: ev for ev in _toml("mission/timeline.toml").get("event", [])}
     for c in _toml("mission/captions.toml").get("caption", []):

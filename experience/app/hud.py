@@ -13,33 +13,23 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gettext as _gettext
 import math
 
 import numpy as np
 
+from experience import i18n, labels
+from experience.i18n import N_
 from experience.mission import data
 from experience.mission.clock import format_elapsed
 
 
-def N_(text: str) -> str:
-    """Mark text for translation where it is defined; it is translated where it is shown."""
-    return text
+@functools.lru_cache(maxsize=16)
+def translator(lang: str, domain: str = i18n.DOMAIN):
+    """The gettext translations for ``lang`` (English, the source language, as it is), once per
+    language and domain: the HUD asks every frame."""
+    return i18n.translation(lang, domain)
 
 
-@functools.lru_cache(maxsize=8)
-def translator(lang: str):
-    """The gettext translations for ``lang`` (English, the source language, as it is)."""
-    try:
-        from experience.i18n import translation
-    except ImportError:  # the catalogs are not installed: English
-        return _gettext.NullTranslations()
-    return translation(lang)
-
-
-PHASES = {"coast": N_("Free flight"), "formation": N_("Flying in formation"),
-          "docking": N_("Docking"), "docked": N_("Docked")}
-VEHICLE_NAMES = {"apollo": N_("Apollo"), "soyuz": N_("Soyuz 19")}
 KM_PER_MI = 1.609344
 
 
@@ -55,17 +45,6 @@ CAMERA_NAMES = {"orbit": N_("Orbit"), "chase": N_("Chase"), "cm_window": N_("Com
                 "soyuz_porthole": N_("Soyuz porthole"), "free": N_("Free flight"), "cabin": N_("Cabins")}
 
 
-def _lat_lon(lat: float, lon: float, _) -> str:
-    ns = _("N") if lat >= 0 else _("S")
-    ew = _("E") if lon >= 0 else _("W")
-    return f"{abs(lat):.2f}° {ns}  {abs(lon):.2f}° {ew}"
-
-
-def place_name(region: str, _) -> str:
-    """The region's 1975 name, translated where the catalogs have it."""
-    return _(region)
-
-
 def hud_text(snapshot, playback, ui, camera_mode: str) -> HudText:
     tr = translator(ui.language)
     _ = tr.gettext
@@ -78,29 +57,40 @@ def hud_text(snapshot, playback, ui, camera_mode: str) -> HudText:
     state = vs.get("apollo") or vs.get("soyuz")
     if state is not None:
         imperial = ui.units == "imperial"
-        alt = f"{state.alt_km / KM_PER_MI:,.1f} mi" if imperial else f"{state.alt_km:,.1f} km"
         speed_km_s = math.sqrt(float(state.vel_km_s @ state.vel_km_s))
-        speed = f"{speed_km_s * 3600 / KM_PER_MI:,.0f} mph" if imperial else f"{speed_km_s:.3f} km/s"
-        lines.append(f"{_('Below')}: {place_name(state.region, _)}")
-        lines.append(_lat_lon(state.lat_deg, state.lon_deg, _))
-        lines.append(f"{_('Altitude')} {alt}    {_('Speed')} {speed}")
+        if imperial:
+            alt = labels.quantity(state.alt_km / KM_PER_MI, "mi", 1, tr)
+            speed = labels.quantity(speed_km_s * 3600 / KM_PER_MI, "mph", 0, tr)
+        else:
+            alt = labels.quantity(state.alt_km, "km", 1, tr)
+            speed = labels.quantity(speed_km_s, "km/s", 3, tr)
+        lines.append(f"{_(labels.HUD['below'])}: {i18n.place_name(state.region, tr, translator_regions(ui.language))}")
+        lines.append(labels.lat_lon_text(state.lat_deg, state.lon_deg, 2, tr))
+        lines.append(f"{_(labels.HUD['altitude'])} {alt}    {_(labels.HUD['speed'])} {speed}")
         lit = state.sunlit_fraction
-        light = _("In sunlight") if lit > 0.99 else _("In the Earth's shadow") if lit < 0.01 else _("Sunrise or sunset")
+        light = (_(labels.HUD["sunlit"]) if lit > 0.99 else _(labels.HUD["shadow"]) if lit < 0.01
+                 else _("Sunrise or sunset"))
         lines.append(light)
-        phase = _(PHASES.get(state.phase, state.phase))
-        if "apollo" in vs and "soyuz" in vs and state.phase not in ("docked",):
+        phase = labels.phase_name(state.phase, tr)
+        phase = phase[:1].upper() + phase[1:]
+        if "apollo" in vs and "soyuz" in vs and state.phase != "docked":
             rng_m = float(np.linalg.norm(vs["apollo"].pos_km - vs["soyuz"].pos_km)) * 1000.0
             if imperial:
-                rng = f"{rng_m * 3.28084:,.0f} ft" if rng_m < 3000 else f"{rng_m / 1609.344:,.1f} mi"
+                rng = (labels.quantity(rng_m * 3.28084, "ft", 0, tr) if rng_m < 3000
+                       else labels.quantity(rng_m / 1609.344, "mi", 1, tr))
             else:
-                rng = f"{rng_m:,.1f} m" if rng_m < 3000 else f"{rng_m / 1000:,.1f} km"
+                rng = labels.quantity(rng_m, "m", 1, tr) if rng_m < 3000 else labels.quantity(rng_m / 1000, "km", 1, tr)
             phase += f"    {_('Range')} {rng}"
         lines.append(phase)
     if playback.paused:
-        rate = "❚❚ " + _("paused")
+        rate = "❚❚ " + _(labels.HUD["paused"])
     else:
-        rate = ("◀ " if playback.rate < 0 else "▶ ") + f"{playback.warp:,.0f}×"
+        rate = ("◀ " if playback.rate < 0 else "▶ ") + _(labels.HUD["speedup"]).format(factor=labels.number(playback.warp, 0, tr))
     return HudText(tuple(lines), rate, story_status(snapshot, playback, _), _(CAMERA_NAMES.get(camera_mode, camera_mode)))
+
+
+def translator_regions(lang: str):
+    return translator(lang, i18n.REGIONS_DOMAIN)
 
 
 def story_status(snapshot, playback, _) -> str:
@@ -129,22 +119,12 @@ def story_status(snapshot, playback, _) -> str:
     return ""
 
 
-CAPTION_WINDOW_S = 600.0
-
-
 def caption_text(exp, _) -> str:
-    """The caption of the moment in the visitor's language, or "" (experience/mission/captions.py
-    where the captions are installed; else the name of a timeline event within 10 minutes)."""
-    t = exp.playback.t_s
-    try:
-        from experience.mission import captions
-    except ImportError:
-        captions = None
-    if captions is not None:
-        cap = captions.caption_at(t, exp.clock)
-        return _(cap.text) if cap is not None else ""
-    best = min(data.timeline(), key=lambda ev: abs(exp.clock.t_s(ev.utc) - t))
-    return _(best.name) if abs(exp.clock.t_s(best.utc) - t) <= CAPTION_WINDOW_S else ""
+    """The caption of the moment (data/mission/captions.toml) in the visitor's language, or ""."""
+    from experience.mission import captions
+
+    cap = captions.caption_at(exp.playback.t_s, exp.clock)
+    return _(cap.text) if cap is not None else ""
 
 
 def nearest_event_label(playback, _) -> str:
