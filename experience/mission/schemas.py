@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import copy
 
-from experience.tomlcheck import (MISSING, AnyOf, Array, Boolean, Choice, Number, Spec, String, Table,
-                                  TomlError, keyname)
+from experience.tomlcheck import MISSING, AnyOf, Array, Boolean, Choice, Number, Spec, String, Table, keyname
 
 TEXT = String(nonempty=True)
 SOURCES = Array(String(nonempty=True), min_len=1, doc="keys of sources.toml")
@@ -227,4 +226,4 @@ SCHEMAS: dict[str, Spec] = {
     "mission/crew_figures.toml": CREW_FIGURES,
 }
 
-__all__ = ["SCHEMAS", "TomlError", "entry", "optional", "sourced"]
+__all__ = ["SCHEMAS", "entry", "optional", "sourced"]
