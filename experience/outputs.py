@@ -23,6 +23,8 @@ job's pictures, and later the viewer's screenshots and ``astp record``):
   command under ``astp``), SIGTERM and SIGHUP are turned into :class:`Terminated` (a
   ``SystemExit``) so that ``finally`` blocks run; the signals are held back during the few
   steps that create, rename or remove a temporary file, so none is orphaned between them.
+  (SIGKILL and a power cut cannot be caught: the temporary files they leave are hidden names
+  containing ``.tmp``, never the target itself, and are safe to delete.)
 - **All or nothing.** Inside :func:`batch` (``astp`` runs every command inside one) outputs are
   staged and committed together when the block ends without an exception; when it fails,
   every staged output is discarded and the folders the batch created are removed again. A
@@ -361,9 +363,7 @@ def _remove(path: Path | None) -> None:
         return
     try:
         os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError:
+    except OSError:  # already gone (renamed into place, or removed by the writer)
         pass
 
 
