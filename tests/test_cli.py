@@ -67,6 +67,15 @@ def test_human_table_and_vehicle_filter():
     (("ephemeris", "--map", "track.jpg"), ".png"),
     (("ephemeris", "--at", "1975-07-17T19:19:00Z", "-o", "/nonexistent/dir/x.json", "--json"), "does not exist"),
     (("--backend", "tpu"), "invalid choice"),
+    # times at the edges of the calendar, and seconds = 60 (issue #8)
+    (("ephemeris", "--at", "0001-01-01T00:00:00+01:00"), "years 1 to 9999"),
+    (("ephemeris", "--at", "9999-12-31T23:59:59.9999999-01:00"), "years 1 to 9999"),
+    (("ephemeris", "--at", "9999-12-31T23:59:59.9999999Z"), "outside the simulated flight"),
+    (("ephemeris", "--at", "0001-01-01T00:00:00Z"), "before 1972"),
+    (("ephemeris", "--map", "x.png", "--from", "0001-01-01T00:00:00+01:00"), "years 1 to 9999"),
+    (("ephemeris", "--at", "1975-07-17T19:18:60Z"), "no leap second"),
+    (("ephemeris", "--at", "1975-12-31T23:59:60Z"), "outside the simulated flight"),  # a real one: read
+    (("ephemeris", "--at", "1975-07-17T19:19:00Z", "-o", "."), "folder"),
     (("ephemeris", "--events", "--backend", "cupy"), "--backend numpy"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle):
@@ -115,3 +124,58 @@ def test_doctor_json():
     assert {"python", "packages", "backend", "opengl", "openxr", "cache", "desktop_ok"} <= set(rep)
     assert rep["backend"]["name"] == "numpy"
     assert proc.returncode == (0 if rep["desktop_ok"] else 1)
+
+
+# ------------------------------------------------------------------------------ outputs (issue #8)
+def _one_error_line(proc):
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("astp: error:"), proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("redirect", [">&-", "> /dev/full"])
+def test_closed_or_full_standard_output_is_one_line_exit_2(redirect):
+    if "full" in redirect and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    for args in ("ephemeris --at 1975-07-17T19:19:00Z --backend numpy",
+                 "ephemeris --events --json --backend numpy"):  # small (flushed at exit) and large output
+        cmd = f"exec {sys.executable} -m experience.frontends.cli {args} {redirect}"
+        proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        assert proc.returncode == 2, proc.stderr
+        line = _one_error_line(proc)
+        assert "standard output" in line, line
+
+
+def test_a_failing_command_writes_nothing(tmp_path):
+    """The map used to be written before the table's --at was found outside the flight."""
+    out_png = tmp_path / "track.png"
+    proc = astp("ephemeris", "--map", str(out_png), "--at", "1975-08-01T00:00:00Z", "--backend", "numpy")
+    assert proc.returncode == 2
+    _one_error_line(proc)
+    assert list(tmp_path.iterdir()) == []
+    proc = astp("ephemeris", "--at", "1975-07-17T19:19:00Z", "--at", "1975-08-01T00:00:00Z", "--csv",
+                "-o", str(tmp_path / "rows.csv"), "--backend", "numpy")
+    assert proc.returncode == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_table_output_through_a_symlink_and_into_a_fifo(tmp_path):
+    import threading
+
+    real = tmp_path / "rows.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real.name)
+    proc = astp("ephemeris", "--at", "1975-07-17T19:19:00Z", "--csv", "-o", str(link), "--backend", "numpy")
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and real.read_text().startswith("utc,event,vehicle")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    proc = astp("ephemeris", "--at", "1975-07-17T19:19:00Z", "--csv", "-o", str(fifo), "--backend", "numpy")
+    reader.join(timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert got and got[0].startswith("utc,event,vehicle")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.csv", "pipe.csv", "rows.csv"]

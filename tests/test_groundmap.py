@@ -114,16 +114,19 @@ def test_antimeridian_split_has_no_streaks():
         assert abs(lat[i - 1]) <= 51.8
 
 
-def test_bad_paths_raise_value_error(tmp_path):
-    with pytest.raises(ValueError, match="PNG"):
+def test_bad_paths_are_one_line_errors_before_drawing(tmp_path):
+    from experience.errors import AstpError
+
+    with pytest.raises(AstpError, match=r"\.png file"):
         _render(tmp_path / "map.jpg")
-    with pytest.raises(ValueError, match="PNG"):
+    with pytest.raises(AstpError, match=r"\.png file"):
         _render(tmp_path / "map")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(AstpError, match="does not exist"):
         _render(tmp_path / "missing" / "map.png")
     (tmp_path / "dir.png").mkdir()
-    with pytest.raises(ValueError, match="cannot write"):
+    with pytest.raises(AstpError, match="is a folder"):
         _render(tmp_path / "dir.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.png"]  # nothing else written
 
 
 def test_bad_night_mask_raises(tmp_path):

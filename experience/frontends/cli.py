@@ -1,8 +1,10 @@
 """`astp`: the command line of Handshake in Orbit.
 
 Every user error is one line on stderr (``astp: error: ...``) naming the problem and the fix,
-exit code 2, no traceback. Output files are written atomically, so a failed run never leaves a
-half-written file behind.
+exit code 2, no traceback; a closed or full standard output is one of them. Output files go
+through experience.outputs: checked before the work starts, written atomically, and committed
+only when the command succeeds (a failed or interrupted run writes nothing, leaves no temporary
+file, and never replaces a link, device or FIFO at the target).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from experience import __version__
+from experience import __version__, outputs
 from experience.backend import CHOICES as BACKENDS, select_backend
 from experience.errors import AstpError
 
@@ -97,15 +99,7 @@ def _write_text(text: str, output: str | None) -> None:
     if not output:
         sys.stdout.write(text)
         return
-    path = Path(output)
-    if path.parent and not path.parent.exists():
-        raise AstpError(f"cannot write {output}: the folder {path.parent} does not exist; create it first")
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise AstpError(f"cannot write {output}: {exc.strerror or exc}; choose a writable path") from None
+    outputs.write_output(output, text, what="table")
 
 
 ROW_COLUMNS = ("utc", "event", "vehicle", "met_s", "lat_deg", "lon_deg", "alt_km", "speed_km_s",
@@ -141,19 +135,18 @@ def _format_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def _write_map(eph, path: str, start, end, moment, vehicles) -> Path:
+MAP_OUTPUT = dict(suffixes=(".png",), what="map", example="track.png")
+
+
+def _write_map(eph, path: str, start, end, moment, vehicles, *, make_folders: bool = False) -> Path:
     """Draw the ground-track map (computed by the simulation, drawn by the map front end)."""
     from experience.frontends import groundmap
     from experience.simulation import groundtrack
 
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise AstpError(f"the map must be a .png file, not {target.name!r}; name it e.g. track.png")
-    if not target.parent.exists():
-        raise AstpError(f"cannot write {path}: the folder {target.parent} does not exist; create it first")
+    target = outputs.check_output(path, make_folders=make_folders, **MAP_OUTPUT)
     kwargs = groundtrack.map_data(eph, start, end, moment, vehicles)
     try:
-        groundmap.render_ground_track_map(target, **kwargs)
+        groundmap.render_ground_track_map(target, make_folders=make_folders, **kwargs)
     except ValueError as exc:
         raise AstpError(str(exc)) from None
     return target
@@ -167,29 +160,36 @@ def cmd_ephemeris(args) -> int:
         raise AstpError("say when: give --at ISO8601 (repeatable), --events, or --map FILE.png")
     if args.events and args.at:
         raise AstpError("--events and --at ask for different rows; use one of them")
+    # Every check before any work, and all the work before anything is written (the map and the
+    # table are committed together by main()'s output batch, after the table is complete).
     instants = [parse_utc(a, what="--at time") for a in args.at]
-    eph = Ephemeris(backend=select_backend(args.backend))
-    vehicles = (args.vehicle,) if args.vehicle else VEHICLES
-
     if args.map:
         start = parse_utc(args.from_ or "1975-07-17T14:40:00Z", what="--from time")
         end = parse_utc(args.to or "1975-07-17T17:40:00Z", what="--to time")
-        moment = instants[0] if instants else end
-        path = _write_map(eph, args.map, start, end, moment, vehicles)
-        print(f"wrote {path}", file=sys.stderr)
-        if not (args.at or args.events):
-            return 0
+        outputs.check_output(args.map, **MAP_OUTPUT)
+    if args.output:
+        outputs.check_output(args.output, what="table")
+    eph = Ephemeris(backend=select_backend(args.backend))
+    vehicles = (args.vehicle,) if args.vehicle else VEHICLES
 
+    rows = None
     if args.events:
         rows = eph.event_rows()
         if args.vehicle:
             rows = [r for r in rows if r["vehicle"] == args.vehicle]
-    else:
+    elif args.at:
         t = eph.clock.t_s_array(instants)
         rows = []
         for vehicle in vehicles:  # each call checks the span first (one-line error, no partial output)
             rows.extend(eph.rows(vehicle, t, events=[None] * len(instants)))
         rows.sort(key=lambda r: (r["met_s"], r["vehicle"]))
+
+    if args.map:
+        moment = instants[0] if instants else end
+        path = _write_map(eph, args.map, start, end, moment, vehicles)
+        print(f"wrote {path}", file=sys.stderr)
+    if rows is None:
+        return 0
 
     if args.json:
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
@@ -238,13 +238,11 @@ def cmd_handshake(args) -> int:
     from experience.mission.clock import parse_utc
     from experience.simulation.ephemeris import Ephemeris
 
+    out = outputs.check_folder(args.output_dir)  # created when the pictures are written
+    for name in ("handshake_groundtrack.png", "handshake.png", "handshake_interior.png"):
+        outputs.check_output(out / name, suffixes=(".png",), what="picture", make_folders=True)
     eph = Ephemeris(backend=select_backend(args.backend))
     moment = data.event("handshake").utc
-    out = Path(args.output_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AstpError(f"cannot create {out}: {exc.strerror or exc}; pass -o with a writable folder") from None
     row = eph.rows("apollo", [eph.clock.t_s(moment)], events=["handshake"])[0]
     print(f"The Stafford-Leonov handshake, {row['utc']}:")
     print(f"  the docked stack was over {row['region']} at {row['lat_deg']:.2f}, {row['lon_deg']:.2f}, "
@@ -254,8 +252,8 @@ def cmd_handshake(args) -> int:
               f"the Sun had set, {-elev:.1f} deg below the horizon")
     print(f"  the stack was in {'sunlight' if row['sunlit'] else 'the Earth shadow'}; on the ground below, {ground}.")
     path = _write_map(eph, str(out / "handshake_groundtrack.png"),
-                                 parse_utc("1975-07-17T15:40:00Z"), parse_utc("1975-07-17T20:10:00Z"),
-                                 moment, VEHICLES)
+                      parse_utc("1975-07-17T15:40:00Z"), parse_utc("1975-07-17T20:10:00Z"),
+                      moment, VEHICLES, make_folders=True)
     print(f"  ground track of the joint flight: {path}")
     # --- rendered still (issue #3; experience/frontends/render.py) ---
     from experience.frontends import render as _render
@@ -301,22 +299,113 @@ COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_
             "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer}
 
 
+class _GuardedStdout:
+    """sys.stdout while a command runs: a write or flush that fails (standard output closed with
+    ``>&-``, a full disk or ``> /dev/full``) becomes one AstpError line instead of a traceback (or
+    Python's "Exception ignored" at exit). A closed pipe (``| head``) stays BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed = False
+
+    def _error(self, exc: OSError | None) -> AstpError:
+        self.failed = True
+        if exc is None:
+            return AstpError("standard output is closed; redirect it (> FILE or > /dev/null) "
+                             "or write the result to a file with -o FILE")
+        return AstpError(f"cannot write to standard output: {exc.strerror or exc}; "
+                         "free some space or redirect it elsewhere (> FILE, or -o FILE)")
+
+    def write(self, text):
+        if self._stream is None:
+            raise self._error(None)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def flush(self):
+        if self._stream is None:
+            return None
+        try:
+            return self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def __getattr__(self, name):
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+def _occupy_closed_std_fds() -> None:
+    """Put /dev/null on standard input, output or error where they were closed at start, so that
+    no file opened later gets descriptor 1 or 2 (where C libraries would print into it)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def _silence_stdout() -> None:
+    """After standard output failed: point descriptor 1 at /dev/null so that the interpreter's
+    final flush of what is still buffered succeeds quietly."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _occupy_closed_std_fds()
+    saved_out, saved_err = sys.stdout, sys.stderr
+    if sys.stderr is None:  # 2>&-: messages go nowhere (never onto standard output)
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    guard = _GuardedStdout(saved_out)
+    sys.stdout = guard
     try:
-        if not any(a in COMMANDS or a in ("-h", "--help", "--version") for a in argv):
-            argv = ["handshake", *argv]  # no command: the main job, with its options
-        args = build_parser().parse_args(argv)
-        args.backend = getattr(args, "backend", None)
-        return COMMANDS[args.command](args)
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = saved_out, saved_err
+        if guard.failed:
+            _silence_stdout()
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        # SIGTERM/SIGHUP become a clean exit (finally blocks run, temporary files are removed),
+        # and every output of the command is committed only when it succeeds (experience.outputs).
+        with outputs.termination_handlers():
+            if not any(a in COMMANDS or a in ("-h", "--help", "--version") for a in argv):
+                argv = ["handshake", *argv]  # no command: the main job, with its options
+            args = build_parser().parse_args(argv)
+            args.backend = getattr(args, "backend", None)
+            with outputs.batch():
+                code = COMMANDS[args.command](args)
+                sys.stdout.flush()  # a full or closed standard output shows here, before the commit
+            return code
     except AstpError as exc:
         print(f"astp: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("astp: interrupted", file=sys.stderr)
         return 130
+    except outputs.Terminated as exc:
+        print(f"astp: terminated ({exc.signame})", file=sys.stderr)
+        return exc.code
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 0
 
 

@@ -20,8 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from experience import outputs
 from experience.backend import CHOICES as BACKENDS, select_backend
 from experience.errors import AstpError
+
+PLOT_OUTPUT = dict(suffixes=(".png",), what="plot", example="envelope.png")
 
 RANGE_OPTIONS = (
     ("closing_speed_m_s", "--closing-speed", "m/s"),
@@ -151,6 +154,7 @@ def cmd_dock(args) -> int:
         raise AstpError(f"--from-distance {start:g} m is outside 1.2..200 m (the petals must start apart); "
                         "pick a distance in that range")
     until = "capture" if getattr(args, "until", "hard-dock") == "capture" else "hard_dock"
+    outputs.check_folder(args.output_dir)  # before the simulation: created when the series is written
     bar = _Progress("astp dock")
     try:
         run, path, cached = docking.historical_docking_to(
@@ -210,12 +214,7 @@ def cmd_dock_envelope(args) -> int:
         raise AstpError(f"--samples must be at least 1, not {samples}")
     if args.seed < 0:
         raise AstpError(f"--seed must be zero or positive, not {args.seed}")
-    plot = Path(args.plot) if args.plot else None
-    if plot is not None:
-        if plot.suffix.lower() != ".png":
-            raise AstpError(f"the plot must be a .png file, not {plot.name!r}; name it e.g. envelope.png")
-        if not plot.parent.exists():
-            raise AstpError(f"cannot write {plot}: the folder {plot.parent} does not exist; create it first")
+    plot = outputs.check_output(args.plot, **PLOT_OUTPUT) if args.plot else None
     ranges = _ranges_from_args(args)
     backend = select_backend(getattr(args, "backend", None))
     bar = _Progress(f"astp dock-envelope ({samples} cases)")
@@ -307,12 +306,9 @@ def render_envelope_plot(env, path: Path) -> Path:
     who = {"apollo": "Apollo active, US hydraulic unit", "soyuz": "Soyuz active, Soviet electromechanical unit"}
     fig.suptitle(f"APAS-75 capture envelope ({who.get(env.active, env.active)}): {cap.size} cases, "
                  f"capture fraction {cap.mean():.2f}", x=0.33, y=0.965, fontsize=12)
-    tmp = path.with_name(path.stem + ".part.png")
     try:
-        fig.savefig(tmp)
-        tmp.replace(path)
-    except OSError as exc:
-        raise AstpError(f"cannot write {path}: {exc.strerror or exc}; choose a writable path") from None
+        with outputs.open_output(path, "wb", **PLOT_OUTPUT) as fh:
+            fig.savefig(fh, format="png")
     finally:
         plt.close(fig)
-    return path
+    return Path(path)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import math
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from PIL import Image
+
+from experience import outputs
 
 WIDTH_PX, HEIGHT_PX, DPI = 2400, 1300, 100
 # Map axes in pixels (origin top-left): 2200 x 1100 px, i.e. 10 px per degree.
@@ -106,19 +107,12 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def _check_path(path) -> Path:
-    p = Path(path)
-    if p.suffix.lower() != ".png":
-        raise ValueError(f"unsupported file extension {p.suffix or '(none)'!r} for {p}: "
-                         "the ground-track map is written as PNG only (use a .png path)")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"cannot write {p}: folder {parent} does not exist")
-    if p.exists() and (p.is_dir() or not os.access(p, os.W_OK)):
-        raise ValueError(f"cannot write {p}: it is a folder or read-only")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"cannot write {p}: folder {parent} is not writable")
-    return p
+MAP_OUTPUT = dict(suffixes=(".png",), what="map", example="track.png")
+
+
+def _check_path(path, make_folders: bool = False) -> Path:
+    """AstpError (one line) if the map cannot be written at ``path`` (experience.outputs rules)."""
+    return outputs.check_output(path, make_folders=make_folders, **MAP_OUTPUT)
 
 
 def _format_utc(utc: str) -> str:
@@ -223,7 +217,8 @@ def _place_labels(ax, canvas, items, obstacles):
 
 def render_ground_track_map(path, *, tracks: Sequence[Any] = (), events: Iterable[Mapping] = (),
                             night_mask=None, moment_label: str, title: str,
-                            subsolar: tuple[float, float] | None = None) -> GroundMapLayout:
+                            subsolar: tuple[float, float] | None = None,
+                            make_folders: bool = False) -> GroundMapLayout:
     """Write the ground-track map as a PNG (2400 x 1300 px) and return its layout.
 
     tracks: objects or dicts with ``label``, ``color`` (any Matplotlib colour; ``None`` picks
@@ -236,10 +231,14 @@ def render_ground_track_map(path, *, tracks: Sequence[Any] = (), events: Iterabl
         translucent dark overlay.
     moment_label: the moment shown (e.g. its UTC), printed in the map's top-right corner.
     subsolar: optional (lat_deg, lon_deg) of the subsolar point, drawn as a sun symbol.
+    make_folders: create the map's folder if it is missing.
 
-    Raises ValueError for a path that is not ``.png`` or cannot be written, or a malformed mask.
+    The file is written through experience.outputs (atomic; a link's target, a device or FIFO
+    written into; inside an outputs.batch() committed with the batch). Raises AstpError for a
+    path that is not ``.png`` or cannot be written (checked before drawing), ValueError for a
+    malformed mask.
     """
-    out = _check_path(path)
+    out = _check_path(path, make_folders)
     mask = None
     if night_mask is not None:
         mask = np.asarray(night_mask, dtype=np.float64)
@@ -349,10 +348,8 @@ def render_ground_track_map(path, *, tracks: Sequence[Any] = (), events: Iterabl
         obstacles.append((x - 9, y - 9, x + 9, y + 9))
     _place_labels(ax, canvas, items, obstacles)
 
-    try:
-        fig.savefig(out, dpi=DPI, format="png", facecolor=FIG_FACE)
-    except OSError as exc:
-        raise ValueError(f"cannot write {out}: {exc}") from exc
+    with outputs.open_output(out, "wb", make_folders=make_folders, **MAP_OUTPUT) as fh:
+        fig.savefig(fh, dpi=DPI, format="png", facecolor=FIG_FACE)
     left, top = MAP_LEFT_PX, MAP_TOP_PX
     return GroundMapLayout(out, (WIDTH_PX, HEIGHT_PX),
                            (left, top, left + MAP_WIDTH_PX, top + MAP_HEIGHT_PX))

@@ -7,6 +7,8 @@
 event id (``DIR/docking_1.png``). Every user error (unknown view, bad size, unwritable path, a
 time with nothing in orbit) is one line, exit code 2, raised before any rendering starts.
 The same arguments always give the same picture (no randomness, no wall-clock input).
+Pictures are written through experience.outputs: under ``astp`` every picture of a command is
+committed when the command succeeds, and a failed or interrupted run writes none.
 """
 
 from __future__ import annotations
@@ -68,12 +70,9 @@ def cmd_render(args) -> int:
         return 0
     if args.output:
         raise AstpError("-o names one picture; with --events give the folder: --events DIR")
-    out = Path(args.events)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AstpError(f"cannot create {out}: {exc.strerror or exc}; choose a writable folder") from None
-    check_writable(out / "probe.png")
+    from experience import outputs
+
+    out = outputs.check_folder(args.events)  # created when the pictures are written
     from experience.simulation.ephemeris import Ephemeris
 
     eph = Ephemeris(backend=select_backend(args.backend, notice=lambda _m: None))
@@ -92,10 +91,11 @@ def _check_in_orbit(snap, view: str) -> None:
                         "use --view exterior")
 
 
-def render_one(snap, view: str, size, path, config: RenderConfig | None = None) -> Path:
+def render_one(snap, view: str, size, path, config: RenderConfig | None = None, *,
+               make_folders: bool = False) -> Path:
     from experience.scene.renderer import render_still
 
-    render_still(snap, view, size, path, config=config)
+    render_still(snap, view, size, path, config=config, make_folders=make_folders)
     return Path(path)
 
 
@@ -110,7 +110,7 @@ def render_events(eph, out: Path, view: str, size, config: RenderConfig | None =
         if not snap.vehicles:
             continue
         v = view if (view == "exterior" or "apollo" in snap.vehicles) else "exterior"
-        written.append(render_one(snap, v, size, out / f"{ev.id}.png", config))
+        written.append(render_one(snap, v, size, out / f"{ev.id}.png", config, make_folders=True))
         print(f"  {ev.id:<24} {ev.utc:%Y-%m-%dT%H:%M:%SZ}  {v}", file=sys.stderr)
     return written
 
@@ -123,4 +123,4 @@ def handshake_still(eph, out_dir: Path, view: str = "exterior") -> Path:
 
     snap = _snapshot(eph, data.event("handshake").utc)
     name = {"exterior": "handshake.png", "handshake": "handshake_interior.png"}.get(view, f"handshake_{view}.png")
-    return render_one(snap, view, HANDSHAKE_SIZE, Path(out_dir) / name)
+    return render_one(snap, view, HANDSHAKE_SIZE, Path(out_dir) / name, make_folders=True)

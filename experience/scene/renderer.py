@@ -372,54 +372,41 @@ def dataclasses_key(config: RenderConfig) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
 
 
-def write_png(image: np.ndarray, path, metadata: dict | None = None) -> Path:
-    """Write an (H, W, 3) uint8 image as PNG atomically; AstpError for an unwritable path."""
+PNG = dict(suffixes=(".png",), what="picture", example="handshake.png")
+
+
+def write_png(image: np.ndarray, path, metadata: dict | None = None, *, make_folders: bool = False) -> Path:
+    """Write an (H, W, 3) uint8 image as PNG through experience.outputs (atomic, never destroys
+    what is at the target; inside an outputs.batch() it is committed with the batch)."""
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise AstpError(f"the picture must be a .png file, not {target.name!r}; name it e.g. handshake.png")
-    if not target.parent.exists():
-        raise AstpError(f"cannot write {path}: the folder {target.parent} does not exist; create it first")
-    if target.exists() and target.is_dir():
-        raise AstpError(f"cannot write {path}: it is a folder; give a file name ending in .png")
+    from experience import outputs
+
     info = PngInfo()
     for k, v in (metadata or {}).items():
         info.add_text(str(k), str(v))
-    tmp = target.with_name(target.name + ".part")
-    try:
-        Image.fromarray(image).save(tmp, format="PNG", pnginfo=info)
-        tmp.replace(target)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise AstpError(f"cannot write {path}: {exc.strerror or exc}; choose a writable path") from None
-    return target
+    with outputs.open_output(path, "wb", make_folders=make_folders, **PNG) as fh:
+        Image.fromarray(image).save(fh, format="PNG", pnginfo=info)
+    return Path(path)
 
 
-def check_writable(path) -> Path:
-    """Fail early (before minutes of rendering) if ``path`` cannot be written."""
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise AstpError(f"the picture must be a .png file, not {target.name!r}; name it e.g. handshake.png")
-    if not target.parent.exists():
-        raise AstpError(f"cannot write {path}: the folder {target.parent} does not exist; create it first")
-    if target.is_dir():
-        raise AstpError(f"cannot write {path}: it is a folder; give a file name ending in .png")
-    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise AstpError(f"cannot write {path}: permission denied; choose a writable path")
-    return target
+def check_writable(path, *, make_folders: bool = False) -> Path:
+    """Fail early (before minutes of rendering) if ``path`` cannot be written as a PNG
+    (``make_folders``: a missing folder that can be created is fine)."""
+    from experience import outputs
+
+    return outputs.check_output(path, make_folders=make_folders, **PNG)
 
 
-def render_still(snapshot, view: str, size=(1280, 720), path=None, *, config: RenderConfig | None = None) -> np.ndarray:
-    """Render one picture: (H, W, 3) uint8, also written to ``path`` (PNG) when given."""
+def render_still(snapshot, view: str, size=(1280, 720), path=None, *, config: RenderConfig | None = None,
+                 make_folders: bool = False) -> np.ndarray:
+    """Render one picture: (H, W, 3) uint8, also written to ``path`` (PNG, through
+    experience.outputs; ``make_folders`` creates a missing folder) when given."""
     check_view(view)
     size = check_size(size)
     if path is not None:
-        check_writable(path)
+        check_writable(path, make_folders=make_folders)
     cfg = (config or RenderConfig()).replace(size=size, view=view)
     if max(size) * cfg.supersample > 16384:
         cfg = cfg.replace(supersample=max(1, 16384 // max(size)))
@@ -430,5 +417,5 @@ def render_still(snapshot, view: str, size=(1280, 720), path=None, *, config: Re
                 "Creation Time": f"{snapshot.utc:%Y-%m-%dT%H:%M:%SZ} (scene time, UTC)"}
         if r.vehicles.placeholder_used:
             meta["Comment"] = "PLACEHOLDER spacecraft models (models/*.gltf were missing)"
-        write_png(img, path, meta)
+        write_png(img, path, meta, make_folders=make_folders)
     return img

@@ -482,7 +482,8 @@ def historical_docking(backend: Backend | None = None, *, until: str = "hard_doc
 
 
 def write_timeseries(run: DockingRun, folder: str | Path) -> Path:
-    """Write the time series as ``docking_1975-07-17.npz`` in ``folder`` (atomically).
+    """Write the time series as ``docking_1975-07-17.npz`` in ``folder`` (created if missing)
+    through experience.outputs (atomic; committed with the command's batch under ``astp``).
 
     Keys: ``t_s`` (n,), ``utc_s_from_capture`` (n,), ``phase`` (n,) (codes, names in
     ``phase_names``), ``port_offset_m`` (n, 3) and ``port_rot`` (n, 3, 3) (the Apollo port in the
@@ -492,20 +493,13 @@ def write_timeseries(run: DockingRun, folder: str | Path) -> Path:
     x radial, y along-track, z orbit normal), ``contact_force_n`` and ``stroke_m`` (n,), and the
     anchor ``capture_utc``.
     """
-    target_dir = Path(folder)
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AstpError(f"cannot create {target_dir}: {exc.strerror or exc}; choose a writable folder") from None
-    path = target_dir / "docking_1975-07-17.npz"
-    tmp = target_dir / "docking_1975-07-17.part.npz"
-    try:
-        np.savez_compressed(tmp, **run.series, phase_names=np.asarray(dk.PHASES),
+    from experience import outputs
+
+    path = Path(folder) / "docking_1975-07-17.npz"
+    with outputs.open_output(path, "wb", suffixes=(".npz",), what="time series", make_folders=True) as fh:
+        np.savez_compressed(fh, **run.series, phase_names=np.asarray(dk.PHASES),
                             capture_utc=np.asarray(str(run.result.get("capture_utc") or "")),
                             rate_hz=np.asarray(run.result["record_rate_hz"]))
-        tmp.replace(path)
-    except OSError as exc:
-        raise AstpError(f"cannot write {path}: {exc.strerror or exc}; choose a writable folder") from None
     return path
 
 
