@@ -594,6 +594,18 @@ def batch() -> Iterator[OutputBatch]:
 
 
 @contextlib.contextmanager
+def immediate() -> Iterator[None]:
+    """Outputs written inside the block are committed each on its own at once, outside any
+    batch: for the interactive programs (a screenshot in the viewer is complete when it is taken,
+    not when the visitor quits)."""
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
 def _single_or_joined():
     outer = _current.get()
     if outer is not None:

@@ -49,7 +49,7 @@ def test_unknown_key_is_named_with_its_line_and_the_closest_key(cfg):
 
 
 def test_unknown_table_and_action(cfg):
-    _recovered(cfg, "[dispaly]\nlanguage = 'ru'\n", ["settings.toml:1", "[dispaly]", "display"])
+    _recovered(cfg, "[dispaly]\nlanguage = 'ru'\n", ["settings.toml:1", "'dispaly'", "did you mean 'display'"])
 
 
 def test_wrong_values_name_the_accepted_ones(cfg):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from experience.errors import AstpError, DataFileError
+from experience.errors import AstpError
 from experience.mission import data
 from experience.mission.clock import MissionClock
 
@@ -40,22 +40,19 @@ class Preset:
 
 @functools.cache
 def presets(clock: MissionClock | None = None) -> tuple[Preset, ...]:
-    """The story presets of data/mission/presets.toml, in story order."""
+    """The story presets of data/mission/presets.toml (validated by its schema in
+    experience/mission/schemas.py), in story order."""
     clock = clock or MissionClock.from_data()
-    raw = data.load_toml("mission/presets.toml")
+    doc = data.load_document("mission/presets.toml")
     ids = {ev.id for ev in data.timeline()}
     out = []
-    for i, item in enumerate(raw.get("preset", [])):
-        where = f"data/mission/presets.toml preset #{i + 1} ({item.get('id', '?')})"
-        try:
-            ev_id = item["event"]
-            if ev_id not in ids:
-                raise DataFileError(f"{where}: event {ev_id!r} is not in data/mission/timeline.toml")
-            offset = float(item.get("offset_s", 0.0))
-            out.append(Preset(id=item["id"], label=item["label"], event=ev_id, offset_s=offset,
-                              t_s=clock.t_s(data.event(ev_id).utc) + offset, key=str(item.get("key", ""))))
-        except KeyError as exc:
-            raise DataFileError(f"{where} lacks the key {exc.args[0]!r}; add it") from None
+    for i, item in enumerate(doc.data["preset"]):
+        if item["event"] not in ids:
+            raise doc.error(("preset", i, "event"), f"event {item['event']!r} is not in data/mission/timeline.toml; "
+                                                   "use one of its event ids")
+        offset = float(item.get("offset_s", 0.0))
+        out.append(Preset(id=item["id"], label=item["label"], event=item["event"], offset_s=offset,
+                          t_s=clock.t_s(data.event(item["event"]).utc) + offset, key=str(item.get("key", ""))))
     return tuple(sorted(out, key=lambda p: p.t_s))
 
 

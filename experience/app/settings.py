@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import difflib
 import os
-import re
-import tomllib
 from pathlib import Path
 
 from experience.errors import AstpError
@@ -47,41 +44,36 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-# table -> key -> (field, check) ; check returns an error text (accepted values) or None
-def _int_range(lo, hi):
-    return lambda v: None if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi else f"a whole number from {lo} to {hi}"
-
-
-def _float_range(lo, hi):
-    return lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi else f"a number from {lo:g} to {hi:g}"
-
-
-def _bool(v):
-    return None if isinstance(v, bool) else "true or false"
-
-
-def _choice(options_fn):
-    def check(v):
-        options = options_fn()
-        return None if v in options else "one of " + ", ".join(f'"{o}"' for o in options)
-    return check
-
-
 def _languages():
-    try:
-        from experience.i18n import languages
-        return tuple(languages())
-    except ImportError:
-        return ("en", "ru")
+    from experience.i18n import languages
+
+    return tuple(languages())
 
 
-SCHEMA = {
-    "window": {"width": ("width", _int_range(320, 16384)), "height": ("height", _int_range(240, 16384)),
-               "fullscreen": ("fullscreen", _bool)},
-    "display": {"quality": ("quality", _choice(lambda: QUALITIES)), "language": ("language", _choice(_languages)),
-                "units": ("units", _choice(lambda: UNITS))},
-    "input": {"mouse_sensitivity": ("mouse_sensitivity", _float_range(0.1, 10.0))},
-}
+def schema():
+    """The settings file's shape (experience.tomlcheck): every table and key optional."""
+    from experience.app.controls import all_actions
+    from experience.tomlcheck import Boolean, Integer, Number, String, Table
+
+    def opt(spec):
+        spec.required = False
+        return spec
+
+    key_list = _binding_spec()
+    return Table({
+        "window": opt(Table({"width": opt(Integer(min=320, max=16384)), "height": opt(Integer(min=240, max=16384)),
+                             "fullscreen": opt(Boolean())})),
+        "display": opt(Table({"quality": opt(String(choices=QUALITIES)), "language": opt(String(choices=_languages())),
+                              "units": opt(String(choices=UNITS))})),
+        "input": opt(Table({"mouse_sensitivity": opt(Number(min=0.1, max=10.0))})),
+        "keys": opt(Table({a: opt(key_list) for a in all_actions()})),
+    })
+
+
+def _binding_spec():
+    from experience.tomlcheck import AnyOf, Array, String
+
+    return AnyOf(String(nonempty=True), Array(String(nonempty=True), min_len=1))
 
 
 def settings_path() -> Path:
@@ -93,77 +85,19 @@ def settings_path() -> Path:
     return Path(platformdirs.user_config_dir("handshake-in-orbit", appauthor=False)) / "settings.toml"
 
 
-def _line_of(text: str, table: str | None, key: str | None) -> int | None:
-    """The line (1-based) of ``key`` in ``[table]`` (or of the table header)."""
-    current = None
-    header_line = None
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
-        if m:
-            current = m.group(1).strip('"')
-            if current == table:
-                header_line = n
-                if key is None:
-                    return n
-            continue
-        if key is not None and current == table and re.match(rf'^"?{re.escape(key)}"?\s*=', line):
-            return n
-    return header_line
-
-
-def parse(text: str, path: Path, actions: tuple[str, ...] | None = None) -> Settings:
+def parse(text: str, path: Path) -> Settings:
     """Settings from TOML text; AstpError (one line: file, line, key, accepted values) if wrong."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise AstpError(f"{path}: not valid TOML ({exc})") from None
-    values = {}
-    for table, content in raw.items():
-        if table == "keys":
-            values["keys"] = _keys(content, text, path, actions)
-            continue
-        if table not in SCHEMA:
-            raise AstpError(_unknown(path, _line_of(text, table, None), f"table [{table}]", table,
-                                     list(SCHEMA) + ["keys"]))
-        if not isinstance(content, dict):
-            raise AstpError(f"{path}:{_line_of(text, None, table) or '?'}: {table} must be a table [{table}]")
-        for key, value in content.items():
-            spec = SCHEMA[table].get(key)
-            if spec is None:
-                raise AstpError(_unknown(path, _line_of(text, table, key), f"key {key!r} in [{table}]", key,
-                                         list(SCHEMA[table])))
-            field, check = spec
-            problem = check(value)
-            if problem:
-                raise AstpError(f"{path}:{_line_of(text, table, key) or '?'}: [{table}] {key} = {value!r} "
-                                f"is not allowed; use {problem}")
-            values[field] = value
+    from experience import tomlcheck
+
+    doc = tomlcheck.loads(text, schema(), shown=str(path))
+    d = doc.data
+    w, disp, inp = d.get("window", {}), d.get("display", {}), d.get("input", {})
+    values = {k: v for k, v in {"width": w.get("width"), "height": w.get("height"), "fullscreen": w.get("fullscreen"),
+                                "quality": disp.get("quality"), "language": disp.get("language"),
+                                "units": disp.get("units"), "mouse_sensitivity": inp.get("mouse_sensitivity")}.items()
+              if v is not None}
+    values["keys"] = {a: ((v,) if isinstance(v, str) else tuple(v)) for a, v in d.get("keys", {}).items()}
     return Settings(**values)
-
-
-def _keys(content, text: str, path: Path, actions) -> dict:
-    if actions is None:
-        from experience.app.controls import all_actions
-        actions = all_actions()
-    out = {}
-    for action, names in content.items():
-        if action not in actions:
-            raise AstpError(_unknown(path, _line_of(text, "keys", action), f"action {action!r} in [keys]", action,
-                                     list(actions)))
-        if isinstance(names, str):
-            names = [names]
-        if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
-            raise AstpError(f"{path}:{_line_of(text, 'keys', action) or '?'}: [keys] {action} must be a key name "
-                            f"or a list of them, e.g. {action} = [\"space\"]")
-        out[action] = tuple(names)
-    return out
-
-
-def _unknown(path: Path, line, what: str, name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{path}:{line or '?'}: unknown {what}; {hint}accepted: {', '.join(valid)}"
 
 
 def load(path: Path | None = None, notice=None) -> Settings:
@@ -178,6 +112,8 @@ def load(path: Path | None = None, notice=None) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
         return _recover(path, problem, say)
+    except ValueError as exc:
+        return _recover(path, f"{path}: cannot be read ({exc})", say)
     try:
         return parse(text, path)
     except AstpError as exc:

@@ -260,6 +260,7 @@ class DesktopViewer:
         """F12: the window's picture as a PNG named by the story time shown."""
         import numpy as np
 
+        from experience import outputs
         from experience.scene.renderer import write_png
 
         folder = screenshot_dir(self.shots_dir)
@@ -281,8 +282,9 @@ class DesktopViewer:
         w, h = tex.getXSize(), tex.getYSize()
         img = np.frombuffer(bytes(tex.getRamImageAs("RGB")), dtype=np.uint8).reshape(h, w, 3)[::-1]
         try:
-            write_png(np.ascontiguousarray(img), path, {"Software": "Handshake in Orbit (desktop viewer)",
-                                                         "Creation Time": f"{stamp} (story time, UTC)"})
+            with outputs.immediate():  # complete when taken, not when the viewer closes
+                write_png(np.ascontiguousarray(img), path, {"Software": "Handshake in Orbit (desktop viewer)",
+                                                             "Creation Time": f"{stamp} (story time, UTC)"})
         except AstpError as exc:
             self.overlay.notice(f"Screenshot not saved: {exc}")
             return None

@@ -215,7 +215,13 @@ CREW_FIGURES = Table({
         lambda v: _PERSON if isinstance(v, dict) else VEC3, noun="a person's placement or a point [x, y, z]"))),
 })
 
+PRESETS = Table({"preset": Array(Table({
+    "id": String(pattern=r"^[a-z][a-z0-9_]*$"), "label": TEXT, "event": TEXT,
+    "offset_s": optional(Number()), "note": optional(TEXT), "key": optional(String()),
+}), min_len=1, unique_by="id")})
+
 SCHEMAS: dict[str, Spec] = {
+    "mission/presets.toml": PRESETS,
     "mission/timeline.toml": TIMELINE,
     "mission/sources.toml": SOURCES_FILE,
     "mission/crew.toml": CREW,
