@@ -36,7 +36,9 @@ from experience.scene.vehicles import model_to_eci
 MODES = ("orbit", "chase", "cm_window", "soyuz_porthole", "free", "cabin")
 ORBIT_MIN_M, ORBIT_MAX_M = 5.0, 5000.0
 PITCH_LIMIT_DEG = 85.0
-CABIN_EYE_MODEL_M = (0.0, 1.0, 0.1)   # in the Docking Module, near its Apollo end, looking toward Soyuz
+CABIN_EYE_MODEL_M = views.HANDSHAKE_EYE_MODEL_M    # in the Docking Module, where the handshake still stands
+CABIN_LOOK_MODEL_M = views.HANDSHAKE_LOOK_MODEL_M  # ... looking through the opened hatch at the handshake
+CABIN_LAMP_MODEL_M = (0.0, 4.0, 0.3)               # the orbital module's lamp (as views.handshake)
 CABIN_RADIUS_M = 0.55                  # default constraint: inside the DM/tunnel/OM axis cylinder
 CABIN_Y_RANGE_M = (-1.6, 5.2)          # CM (behind the tunnel) .. Soyuz orbital module
 
@@ -75,8 +77,8 @@ class CameraRig:
     free_pitch_deg: float = -8.0
     # cabin: eye in the stack's model frame, look angles in the model frame (yaw about +Z from +Y)
     cabin_eye_m: np.ndarray = dataclasses.field(default_factory=lambda: np.array(CABIN_EYE_MODEL_M))
-    cabin_yaw_deg: float = 0.0
-    cabin_pitch_deg: float = 0.0
+    cabin_yaw_deg: float = dataclasses.field(default_factory=lambda: _cabin_start_angles()[0])
+    cabin_pitch_deg: float = dataclasses.field(default_factory=lambda: _cabin_start_angles()[1])
     cabin_constraint: Callable[[np.ndarray], np.ndarray] | None = None
     exposure_stops: float = 0.0
 
@@ -197,9 +199,16 @@ class CameraRig:
         fwd, _, up = self._cabin_axes()
         cam = views.model_point_km(state, self.cabin_eye_m)
         basis = boundary.look_basis(rot @ fwd, rot @ up)
-        lamp = views.model_point_km(state, self.cabin_eye_m + np.array([0.0, 0.3, 0.25]))
-        return views.Placement("cabin", cam, basis, max(self.fov_deg, 70.0), 0.02, True, False, None,
+        lamp = views.model_point_km(state, np.array(CABIN_LAMP_MODEL_M))
+        return views.Placement("cabin", cam, basis, min(max(self.fov_deg + 20.0, 40.0), 100.0), 0.02, True, False, None,
                                2.0 ** self.exposure_stops, lamp)
+
+
+def _cabin_start_angles() -> tuple[float, float]:
+    """(yaw, pitch) in the model frame from the cabin eye toward the handshake point."""
+    f = np.asarray(CABIN_LOOK_MODEL_M, dtype=np.float64) - np.asarray(CABIN_EYE_MODEL_M, dtype=np.float64)
+    f = f / np.linalg.norm(f)
+    return math.degrees(math.atan2(-f[0], f[1])), math.degrees(math.asin(f[2]))
 
 
 def default_cabin_constraint(eye_m: np.ndarray) -> np.ndarray:

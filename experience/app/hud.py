@@ -31,6 +31,11 @@ def translator(lang: str, domain: str = i18n.DOMAIN):
 
 
 KM_PER_MI = 1.609344
+# Translators: short HUD labels before a time like +54:59:02 (mission elapsed time of Soyuz,
+# ground elapsed time of Apollo), and before the distance between the two spacecraft.
+SOYUZ_MET = N_("Soyuz MET")
+APOLLO_GET = N_("Apollo GET")
+RANGE = N_("Range")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +56,8 @@ def hud_text(snapshot, playback, ui, camera_mode: str) -> HudText:
     clock = playback.clock
     t = playback.t_s
     lines = [snapshot.utc.strftime("%Y-%m-%d  %H:%M:%S UTC"),
-             f"{_('Soyuz MET')} {format_elapsed(clock.soyuz_met_s(t))}    "
-             f"{_('Apollo GET')} {format_elapsed(clock.apollo_get_s(t))}"]
+             f"{_(SOYUZ_MET)} {format_elapsed(clock.soyuz_met_s(t))}    "
+             f"{_(APOLLO_GET)} {format_elapsed(clock.apollo_get_s(t))}"]
     vs = snapshot.vehicles
     state = vs.get("apollo") or vs.get("soyuz")
     if state is not None:
@@ -80,7 +85,7 @@ def hud_text(snapshot, playback, ui, camera_mode: str) -> HudText:
                        else labels.quantity(rng_m / 1609.344, "mi", 1, tr))
             else:
                 rng = labels.quantity(rng_m, "m", 1, tr) if rng_m < 3000 else labels.quantity(rng_m / 1000, "km", 1, tr)
-            phase += f"    {_('Range')} {rng}"
+            phase += f"    {_(RANGE)} {rng}"
         lines.append(phase)
     if playback.paused:
         rate = "❚❚ " + _(labels.HUD["paused"])

@@ -19,6 +19,8 @@ PANEL_SCALE = 0.045
 BAR_Y = -0.93
 BAR_H = 0.035
 NOTICE_S = 4.0
+CAPTION_SCALE = 0.048
+CAPTION_BOTTOM = 0.30   # baseline of the caption's last line above the bottom edge (the bar is below)
 
 
 def ui_font_path(bold: bool = False) -> str:
@@ -78,12 +80,12 @@ class Overlay:
         self.camera = OnscreenText(parent=base.a2dTopRight, pos=(-0.05, -0.16), scale=0.04, fg=(0.85, 0.9, 1, 0.9),
                                    shadow=shadow, align=TextNode.ARight, font=self.font, mayChange=True, text="")
         self.caption_bg = DirectFrame(parent=base.a2dBottomCenter, frameColor=(0, 0, 0, 0.45),
-                                      frameSize=(-1.2, 1.2, -0.1, 0.1), pos=(0, 0, 0.32))
+                                      frameSize=(-1.2, 1.2, -0.1, 0.1), pos=(0, 0, 0))
         self.caption_bg.hide()
-        self.caption = OnscreenText(parent=base.a2dBottomCenter, pos=(0, 0.36), scale=0.05, fg=(1, 1, 1, 1),
+        self.caption = OnscreenText(parent=base.a2dBottomCenter, pos=(0, CAPTION_BOTTOM), scale=CAPTION_SCALE, fg=(1, 1, 1, 1),
                                     shadow=shadow, align=TextNode.ACenter, font=self.font, wordwrap=44,
                                     mayChange=True, text="")
-        self.status = OnscreenText(parent=base.a2dBottomCenter, pos=(0, 0.2), scale=0.042, fg=(1, 0.85, 0.5, 1),
+        self.status = OnscreenText(parent=base.a2dTopCenter, pos=(0, -0.2), scale=0.042, fg=(1, 0.85, 0.5, 1),
                                    shadow=shadow, align=TextNode.ACenter, font=self.font, wordwrap=56,
                                    mayChange=True, text="")
         self.notice_text = OnscreenText(parent=base.a2dTopCenter, pos=(0, -0.1), scale=0.045, fg=(0.7, 1, 0.7, 1),
@@ -102,8 +104,10 @@ class Overlay:
             self._marks.append((frac, ev_id, m))
         self.head = DirectFrame(parent=self.bar, frameColor=(1, 0.8, 0.3, 1),
                                 frameSize=(-0.006, 0.006, -BAR_H * 2.0, BAR_H * 2.0), pos=(0, 0, 0))
-        self.bar_label = OnscreenText(parent=self.bar, pos=(0, BAR_H * 2.2), scale=0.035, fg=(0.85, 0.9, 1, 0.9),
-                                      shadow=shadow, align=TextNode.ACenter, font=self.font, mayChange=True, text="")
+        self.bar_label = OnscreenText(parent=base.a2dBottomCenter, pos=(0, 0.07 + BAR_H * 2.2), scale=0.035,
+                                      fg=(0.85, 0.9, 1, 0.9), shadow=shadow, align=TextNode.ACenter, font=self.font,
+                                      mayChange=True, text="")
+        self.resize(0, 0)
         # the help overlay
         self.help_bg = DirectFrame(parent=a2d, frameColor=(0.02, 0.03, 0.06, 0.88), frameSize=(-1.25, 1.25, -0.86, 0.86))
         self.help_text = OnscreenText(parent=self.help_bg, pos=(-1.17, 0.76), scale=0.036, fg=(1, 1, 1, 1),
@@ -168,18 +172,18 @@ class Overlay:
                 self.scrubbing = False
         h = hud.hud_text(exp.snapshot, exp.playback, ui, exp.camera.mode)
         _ = hud.translator(ui.language).gettext
-        for node in (self.panel, self.rate, self.camera, self.bar, self.caption, self.status):
+        for node in (self.panel, self.rate, self.camera, self.bar, self.bar_label, self.caption, self.status):
             node.show() if ui.hud_visible else node.hide()
         self._set("panel", self.panel, "\n".join(h.lines))
         self._set("rate", self.rate, h.rate)
         self._set("camera", self.camera, h.camera)
         self._set("status", self.status, h.status)
         cap = hud.caption_text(exp, _)
-        self._set("caption", self.caption, cap)
+        if self._texts.get("caption") != cap:
+            self._set("caption", self.caption, cap)
+            self._fit_caption()
         if cap and ui.hud_visible:
             self.caption_bg.show()
-            lines = max(1, cap.count("\n") + 1 + len(cap) // 44)
-            self.caption_bg["frameSize"] = (-1.22, 1.22, -0.03 - 0.055 * (lines - 1) + 0.02, 0.1)
         else:
             self.caption_bg.hide()
         self.head.setX(2.0 * exp.playback.fraction - 1.0)
@@ -195,6 +199,18 @@ class Overlay:
             self.help_bg.show()
         else:
             self.help_bg.hide()
+
+    def _fit_caption(self) -> None:
+        """Grow the caption upward from its bottom line (it never covers the timeline bar) and fit
+        its dark card to the wrapped text."""
+        tn = self.caption.textNode
+        s = CAPTION_SCALE
+        rows = max(tn.getNumRows(), 1)
+        y = CAPTION_BOTTOM + (rows - 1) * tn.getLineHeight() * s
+        self.caption.setPos(0, y)
+        l, r, b, t = tn.getFrameActual() if rows and self._texts.get("caption") else (0, 0, 0, 0)
+        pad = 0.03
+        self.caption_bg["frameSize"] = (l * s - pad, r * s + pad, y + b * s - pad, y + t * s + pad)
 
     def _help_lines(self, _) -> tuple[str, str]:
         c = self.exp.controls
@@ -225,10 +241,12 @@ class Overlay:
         self.notice(_("Screenshot saved: {name}").format(name=os.path.basename(str(path))))
 
     def resize(self, w: int, h: int) -> None:
-        pass  # aspect2d and the a2d* anchors follow the window's aspect ratio by themselves
+        """aspect2d and its anchors follow the window's aspect ratio; the timeline bar spans the
+        window's width (less a margin) whatever that ratio is."""
+        self.bar.setSx(max(self.base.getAspectRatio() - 0.08, 0.5))
 
     def destroy(self) -> None:
-        for node in (self.panel, self.rate, self.camera, self.caption, self.status, self.notice_text):
+        for node in (self.panel, self.rate, self.camera, self.caption, self.status, self.notice_text, self.bar_label):
             node.destroy()
         for frame in (self.caption_bg, self.bar, self.help_bg):
             frame.destroy()
