@@ -167,7 +167,10 @@ def test_every_shipped_data_file_passes_its_schema():
 
     for relpath in SCHEMAS:
         data.load_document(relpath)
-    assert {p.name for p in (data.data_dir() / "mission").glob("*.toml")} == {k.split("/")[1] for k in SCHEMAS}
+    # captions.toml and airlock.toml are validated by their own loaders (experience/mission/captions.py,
+    # experience/simulation/airlock.py), each naming file and line; every other file has a schema here
+    own_loaders = {"captions.toml", "airlock.toml"}
+    assert {p.name for p in (data.data_dir() / "mission").glob("*.toml")} - own_loaders == {k.split("/")[1] for k in SCHEMAS}
 
 
 @pytest.fixture
