@@ -106,6 +106,19 @@ def _probe_cache() -> dict:
     return {"ok": True, "path": str(path)}
 
 
+def _probe_generated() -> dict:
+    """Whether each file of generated/ matches today's code and data (else it is built on first use)."""
+    from experience import generated
+
+    out = {}
+    for name in generated.NAMES:
+        try:
+            out[name] = generated.status(name)
+        except Exception as exc:  # noqa: BLE001 - a report, not a failure
+            out[name] = f"unknown ({type(exc).__name__})"
+    return out
+
+
 def report(requested_backend: str | None = None) -> dict:
     notices: list[str] = []
     try:
@@ -123,6 +136,7 @@ def report(requested_backend: str | None = None) -> dict:
         "opengl": _probe_gl(),
         "openxr": _probe_openxr(),
         "cache": _probe_cache(),
+        "generated": _probe_generated(),
         "display": os.environ.get("DISPLAY") or None,
     }
     rep["desktop_ok"] = bool(backend["ok"] and rep["opengl"]["ok"] and rep["cache"]["ok"])
@@ -131,6 +145,12 @@ def report(requested_backend: str | None = None) -> dict:
 
 def _line(ok: bool) -> str:
     return "ok  " if ok else "--  "
+
+
+def _generated_line(gen: dict) -> str:
+    if gen and all(v == "current" for v in gen.values()):
+        return "current (" + ", ".join(gen) + ")"
+    return "; ".join(f"{k} {v}" for k, v in gen.items()) + " (built on first use; python tools/build_generated.py)"
 
 
 def _render_line(gl: dict) -> str:
@@ -160,6 +180,7 @@ def format_report(rep: dict) -> str:
         f"{_line(xr['ok'])}OpenXR runtime  " + (
             f"{xr['runtime']} ({xr['manifest']})" if xr["ok"] else xr["why"]),
         f"{_line(cache['ok'])}cache           {cache['path']}" + ("" if cache["ok"] else f": {cache['why']}"),
+        "      generated   " + _generated_line(rep.get("generated", {})),
         f"      display     {rep['display'] or 'none'}",
         "",
         "packages:",

@@ -113,7 +113,7 @@ def _probe_output(pipe) -> str | None:
         engine.renderFrame()
         ok = buf.isValid() and buf.getGsg() is not None and buf.getGsg().isValid()
     finally:
-        engine.removeWindow(buf)
+        _remove_outputs(engine, [buf])
     return None if ok else "its OpenGL context does not work"
 
 
@@ -145,6 +145,46 @@ def _restore_display_notices() -> None:
     for name in (":display:x11display", ":display:glxdisplay"):
         with contextlib.suppress(Exception):
             Notify.ptr().getCategory(name).setSeverity(NS_error)
+
+
+@contextlib.contextmanager
+def _quiet(*categories: str):
+    """Panda3D's notify categories silenced (fatal only) inside the block, as they were after."""
+    from panda3d.core import NS_fatal, Notify
+
+    saved = []
+    for name in categories:
+        with contextlib.suppress(Exception):
+            cat = Notify.ptr().getCategory(name)
+            saved.append((cat, cat.getSeverity()))
+            cat.setSeverity(NS_fatal)
+    try:
+        yield
+    finally:
+        for cat, severity in saved:
+            cat.setSeverity(severity)
+
+
+def quiet_teardown():
+    """A context in which to close buffers and windows: Panda3D 1.10's GLX teardown of an offscreen
+    context provokes a harmless BadMatch X error, kept out of the user's terminal. (Window owners
+    may close their windows inside it too.)"""
+    return _quiet(":display:x11display", ":display:glxdisplay")
+
+
+def _quiet_checks():
+    """While making and checking buffers whose failure we report ourselves in one line: Panda3D's
+    own multi-line reports ("Could not get requested FrameBufferProperties", incomplete FBOs)."""
+    return _quiet(":display", ":display:gsg:glgsg", ":display:x11display", ":display:glxdisplay")
+
+
+def _remove_outputs(engine, outputs) -> None:
+    """Remove these buffers or windows and let the engine finish closing them, quietly."""
+    with quiet_teardown():
+        for out in outputs:
+            if out is not None:
+                engine.removeWindow(out)
+        engine.renderFrame()
 
 
 def _select_pipe(sel, loadPrcFileData) -> tuple:
@@ -265,7 +305,8 @@ def shutdown() -> None:
     if _PIPE:
         from panda3d.core import GraphicsEngine
 
-        GraphicsEngine.getGlobalPtr().removeAllWindows()
+        with quiet_teardown():
+            GraphicsEngine.getGlobalPtr().removeAllWindows()
         _PIPE.clear()
     _LIMITS.clear()
 
@@ -374,8 +415,9 @@ def gl_limits() -> dict:
         gsg = buf.getGsg()
         tex = int(gsg.getMaxTextureDimension()) if gsg is not None else 0
         renderer_name = gsg.getDriverRenderer() if gsg is not None else ""
+        del gsg  # no Python reference may outlive the context
     finally:
-        engine.removeWindow(buf)
+        _remove_outputs(engine, [buf])
     if seen and seen["max_texture"] > 0:
         limits = {"max_texture": seen["max_texture"], "max_renderbuffer": seen["max_renderbuffer"],
                   "max_viewport": tuple(seen["max_viewport"]), "source": "gl"}
@@ -424,6 +466,14 @@ def _largest_working_size(w: int, h: int) -> tuple[int, int] | None:
     pipe = shared_pipe()
     top = largest_size()
     scale = min(1.0, top / max(w, h))
+    host_fb = FrameBufferProperties()
+    host_fb.setRgbColor(True)
+    host_fb.setRgbaBits(8, 8, 8, 8)
+    with _quiet_checks():
+        host = engine.makeOutput(pipe, "astp-size-probe-host", 0, host_fb, WindowProperties.size(16, 16),
+                                 GraphicsPipe.BF_refuse_window, None, None)
+    if host is None:
+        return None
 
     def works(k: float) -> bool:
         bw, bh = max(16, int(w * k)), max(16, int(h * k))
@@ -431,21 +481,29 @@ def _largest_working_size(w: int, h: int) -> tuple[int, int] | None:
         fb.setRgbaBits(16, 16, 16, 16)
         fb.setFloatColor(True)
         fb.setDepthBits(24)
-        buf = engine.makeOutput(pipe, "astp-size-probe", 0, fb, WindowProperties.size(bw, bh),
-                                GraphicsPipe.BF_refuse_window, None, None)
-        if buf is None:
-            return False
-        try:
-            dr = buf.makeDisplayRegion()
-            dr.setCamera(NodePath(Camera("astp-size-probe-cam")))
-            seen = _render_probed(engine, [dr])[0]
-            props = buf.getFbProperties()
-            ok = (buf.isValid() and (buf.getFbXSize(), buf.getFbYSize()) == (bw, bh) and props.getRedBits() >= 16
-                  and (seen is None or seen["status"] == GL_FRAMEBUFFER_COMPLETE))
-        finally:
-            engine.removeWindow(buf)
+        with _quiet_checks():
+            buf = engine.makeOutput(pipe, "astp-size-probe", -1, fb, WindowProperties.size(bw, bh),
+                                    GraphicsPipe.BF_refuse_window, host.getGsg(), host)
+            if buf is None:
+                return False
+            try:
+                dr = buf.makeDisplayRegion()
+                dr.setCamera(NodePath(Camera("astp-size-probe-cam")))
+                seen = _render_probed(engine, [dr])[0]
+                props = buf.getFbProperties()
+                ok = (buf.isValid() and (buf.getFbXSize(), buf.getFbYSize()) == (bw, bh) and props.getRedBits() >= 16
+                      and (seen is None or seen["status"] == GL_FRAMEBUFFER_COMPLETE))
+            finally:
+                _remove_outputs(engine, [buf])
         return ok
 
+    try:
+        return _bisect_size(works, w, h, scale)
+    finally:
+        _remove_outputs(engine, [host])
+
+
+def _bisect_size(works, w: int, h: int, scale: float) -> tuple[int, int] | None:
     if works(scale):
         k = scale
     else:
@@ -534,7 +592,8 @@ class SceneRenderer:
         fb.setDepthBits(0)
         wp = WindowProperties.size(w, h)
         flags = GraphicsPipe.BF_refuse_window
-        self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
+        with _quiet_checks():  # a refusal is reported below, in one line
+            self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
         if self.ldr is None:
             self._fail(f"the OpenGL driver refused a {w}x{h} picture buffer")
         self.ldr_tex = Texture("ldr")
@@ -583,6 +642,7 @@ class SceneRenderer:
         dr.setClearColor((0, 0, 0, 1))
         self.post_dr = dr
         self._verify_outputs()
+        cfg = self.config  # the supersampling may have changed
 
         # scene content
         self.gl_renderer = self.ldr.getGsg().getDriverRenderer() if self.ldr.getGsg() else ""
@@ -617,8 +677,9 @@ class SceneRenderer:
         fb.setRgbaBits(16, 16, 16, 16)
         fb.setFloatColor(True)
         fb.setDepthBits(24)
-        buf = self.engine.makeOutput(self.pipe, f"astp-{name}-{id(self)}", sort, fb, WindowProperties.size(w, h),
-                                     GraphicsPipe.BF_refuse_window, self.ldr.getGsg(), self.ldr)
+        with _quiet_checks():  # a refusal is reported below, in one line
+            buf = self.engine.makeOutput(self.pipe, f"astp-{name}-{id(self)}", sort, fb, WindowProperties.size(w, h),
+                                         GraphicsPipe.BF_refuse_window, self.ldr.getGsg(), self.ldr)
         if buf is None:
             self._fail(f"the OpenGL driver refused the {w}x{h} half-float buffer of the {name} pass")
         tex = Texture(name)
@@ -663,7 +724,8 @@ class SceneRenderer:
             for _name, buf, *_ in outs:
                 buf.setActive(True)
             try:
-                seen = _render_probed(self.engine, [o[2] for o in outs])
+                with _quiet_checks():  # Panda3D's reports of an incomplete buffer: ours follows, in one line
+                    seen = _render_probed(self.engine, [o[2] for o in outs])
             finally:
                 for _name, buf, *_ in outs:
                     buf.setActive(False)
@@ -684,7 +746,7 @@ class SceneRenderer:
         w, h = self.config.size
         print(f"astp: note: the spacecraft are drawn with {ss}x{ss} samples per pixel at {w}x{h} "
               f"(the driver could not hold {self.config.supersample}x{self.config.supersample}: {why})", file=sys.stderr)
-        self.engine.removeWindow(self.near_buf)
+        _remove_outputs(self.engine, [self.near_buf])
         self.config = self.config.replace(supersample=ss)
         self.near_buf, self.near_tex = self._hdr_buffer("near", w * ss, h * ss, -9)
         self.near_dr = self.near_buf.makeDisplayRegion()
@@ -783,11 +845,11 @@ class SceneRenderer:
 
     def close(self) -> None:
         """Release the buffers (safe to call more than once, and after :func:`shutdown`)."""
+        outs = [getattr(self, name, None) for name in ("near_buf", "far_buf", "ldr")]
         for name in ("near_buf", "far_buf", "ldr"):
-            out = getattr(self, name, None)
-            if out is not None:
-                self.engine.removeWindow(out)
             setattr(self, name, None)
+        if any(o is not None for o in outs):
+            _remove_outputs(self.engine, outs)
         if getattr(self, "sky", None) is not None and hasattr(self.sky, "remove"):
             with contextlib.suppress(Exception):
                 self.sky.remove()
