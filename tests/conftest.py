@@ -53,3 +53,14 @@ def mission(tmp_path_factory):
     from experience.simulation.trajectory import mission_trajectory
 
     return mission_trajectory(notice=lambda _msg: None)
+
+
+@pytest.fixture(scope="session")
+def xdisplay():
+    """A private Xvfb display (tests/xdisplay.py) for the session: installed with apt-get where it
+    is missing and we are root; where it cannot be set up the test skips (fails when CI=true)."""
+    from tests.xdisplay import xvfb_or_skip
+
+    disp = xvfb_or_skip()
+    yield disp
+    disp.stop()

@@ -1,9 +1,8 @@
 """The docking of 16:09 as the scene sees it: the simulated contact dynamics replayed in the
 snapshot (experience/simulation/docking_replay.py), continuous with the orbit reconstruction.
 
-The first test simulates the historical docking once for the session (about a minute on one
-core; the result is cached in the session's cache folder, where `astp render --events` in
-test_render.py finds it again)."""
+The replay comes from generated/docking-replay.npz (tests/test_generated.py checks that a fresh
+simulation gives the same records)."""
 
 from __future__ import annotations
 
@@ -42,10 +41,7 @@ def test_replay_starts_where_the_reconstruction_hands_over(eph, replay):
     t_fa = _t(eph, data.orbits()["apollo"]["rendezvous"]["final_approach_utc"])
     t0, t1 = replay.span_s
     assert abs(t0 - t_fa) < 1.0, "orbits.toml final_approach_utc must follow the docking simulation's start"
-    from experience.simulation.docking import historical_docking_cached
-
-    run, _ = historical_docking_cached()
-    t_hard = _t(eph, run.result["hard_dock_utc"])
+    t_hard = _t(eph, replay.info["hard_dock_utc"])
     assert t_hard <= t1 < t_hard + 5.0
     assert t0 < _t(eph, data.event("docking_1").utc) < t1
 

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trajectory", help="how the historical orbits were reconstructed (burns, solved values)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--rebuild", action="store_true", help="ignore the cache and solve again")
+    p.add_argument("--rebuild", action="store_true", help="solve again and rewrite the cache")
     _add_backend(p)
 
     # --- astp dock, astp dock-envelope (issue #4; experience/frontends/dock.py) ---
@@ -205,7 +205,7 @@ def cmd_trajectory(args) -> int:
     from experience.simulation.trajectory import describe, mission_trajectory
 
     select_backend(args.backend, notice=lambda _m: None)
-    traj = mission_trajectory(use_cache=not args.rebuild)
+    traj = mission_trajectory(rebuild=args.rebuild)
     info = describe(traj)
     if args.json:
         print(json.dumps(info, indent=2))

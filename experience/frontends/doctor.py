@@ -1,8 +1,10 @@
 """`astp doctor`: what this machine can run, and why.
 
-Reports Python and package versions, the array backend and the reason for it, whether OpenGL can
-render (probed in a child process so a broken driver cannot take the report down), whether an
-OpenXR runtime is installed, and whether the cache directory is writable. Exit code 0 when the
+Reports Python and package versions, the array backend and the reason for it, what `astp render`
+will do here (probed in a child process, so a broken driver cannot take the report down, through
+the renderer's own pipe selection, buffers and checks, with a small test picture: the pipe and
+why, the driver, the largest picture), whether an OpenXR runtime is installed, and whether the
+cache directory is writable. Exit code 0 when the
 desktop path can work (NumPy backend at least, OpenGL renders, cache writable).
 """
 
@@ -26,33 +28,21 @@ PACKAGES = (
     "basemap-data", "astropy", "scipy", "sgp4", "array-api-strict",
 )
 
+# The child runs what `astp render` runs: the same pipe selection (experience.scene.renderer),
+# the same buffers and checks, and one small picture of the handshake.
 _GL_PROBE = r"""
-import json
-from panda3d.core import (loadPrcFileData, GraphicsPipeSelection, FrameBufferProperties,
-                          WindowProperties, GraphicsPipe, GraphicsEngine)
-loadPrcFileData("", "window-type none\nnotify-level fatal\naudio-library-name null")
-sel = GraphicsPipeSelection.get_global_ptr()
-out = {"ok": False}
-for name in ("pandagl", "p3headlessgl"):
-    try:
-        pipe = sel.make_module_pipe(name)
-    except Exception:
-        pipe = None
-    if pipe is None or not pipe.is_valid():
-        continue
-    eng = GraphicsEngine.get_global_ptr()
-    fb = FrameBufferProperties(); fb.set_rgb_color(True); fb.set_depth_bits(16)
-    buf = eng.make_output(pipe, "probe", 0, fb, WindowProperties.size(16, 16),
-                          GraphicsPipe.BF_refuse_window)
-    if buf is None:
-        continue
-    eng.render_frame()
-    gsg = buf.get_gsg()
-    out = {"ok": True, "pipe": name, "vendor": gsg.get_driver_vendor(),
-           "renderer": gsg.get_driver_renderer(), "version": gsg.get_driver_version(),
-           "glsl": gsg.get_driver_shader_version_major() * 100 + gsg.get_driver_shader_version_minor() * 10}
-    break
-print(json.dumps(out))
+import json, sys
+from experience.scene import renderer
+snap = None
+try:
+    from experience.mission import data
+    from experience.simulation.ephemeris import Ephemeris
+    from experience.simulation.snapshot import snapshot
+    eph = Ephemeris()
+    snap = snapshot(eph, eph.clock.t_s(data.event("handshake").utc), docking=False)
+except Exception as exc:
+    print(f"astp doctor: no snapshot for the test picture ({type(exc).__name__}: {exc})", file=sys.stderr)
+print(json.dumps(renderer.probe(snap)))
 """
 
 OPENXR_MANIFESTS = (
@@ -73,26 +63,21 @@ def _versions() -> dict[str, str | None]:
 
 
 def _probe_gl() -> dict:
-    env = dict(os.environ)
-    if not env.get("DISPLAY"):
-        env.setdefault("EGL_PLATFORM", "surfaceless")
     try:
         proc = subprocess.run([sys.executable, "-c", _GL_PROBE], capture_output=True, text=True,
-                              timeout=60, env=env)
+                              timeout=120, env=dict(os.environ))
     except subprocess.TimeoutExpired:
-        return {"ok": False, "why": "the OpenGL probe did not finish in 60 s"}
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        if "No module named 'panda3d'" in proc.stderr:
-            return {"ok": False, "why": "panda3d is not installed (pip install -e .)"}
-        return {"ok": False, "why": f"the OpenGL probe failed: {last}"}
+        return {"ok": False, "why": "the OpenGL probe did not finish in 120 s"}
+    if "No module named 'panda3d'" in proc.stderr:
+        return {"ok": False, "why": "panda3d is not installed (pip install -e .)"}
     try:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {"ok": False, "why": "the OpenGL probe printed nothing readable"}
-    if not result.get("ok"):
-        result["why"] = ("no OpenGL display pipe could open a buffer "
-                         "(install libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri)")
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"ok": False, "why": f"the OpenGL probe failed (exit code {proc.returncode}): {last}"}
+    if proc.returncode != 0:
+        result["ok"] = False
+        result["why"] = f"the OpenGL probe crashed at exit (exit code {proc.returncode})"
     return result
 
 
@@ -121,6 +106,19 @@ def _probe_cache() -> dict:
     return {"ok": True, "path": str(path)}
 
 
+def _probe_generated() -> dict:
+    """Whether each file of generated/ matches today's code and data (else it is built on first use)."""
+    from experience import generated
+
+    out = {}
+    for name in generated.NAMES:
+        try:
+            out[name] = generated.status(name)
+        except Exception as exc:  # noqa: BLE001 - a report, not a failure
+            out[name] = f"unknown ({type(exc).__name__})"
+    return out
+
+
 def report(requested_backend: str | None = None) -> dict:
     notices: list[str] = []
     try:
@@ -138,6 +136,7 @@ def report(requested_backend: str | None = None) -> dict:
         "opengl": _probe_gl(),
         "openxr": _probe_openxr(),
         "cache": _probe_cache(),
+        "generated": _probe_generated(),
         "display": os.environ.get("DISPLAY") or None,
     }
     rep["desktop_ok"] = bool(backend["ok"] and rep["opengl"]["ok"] and rep["cache"]["ok"])
@@ -146,6 +145,26 @@ def report(requested_backend: str | None = None) -> dict:
 
 def _line(ok: bool) -> str:
     return "ok  " if ok else "--  "
+
+
+def _generated_line(gen: dict) -> str:
+    if gen and all(v == "current" for v in gen.values()):
+        return "current (" + ", ".join(gen) + ")"
+    return "; ".join(f"{k} {v}" for k, v in gen.items()) + " (built on first use; python tools/build_generated.py)"
+
+
+def _render_line(gl: dict) -> str:
+    """What `astp render` will do, as the probe found by doing it."""
+    if "pipe" not in gl:
+        return "cannot render (see OpenGL)"
+    how = "offscreen through EGL (p3headlessgl)" if gl.get("offscreen") else f"on the display {gl.get('display')} (pandagl)"
+    text = f"{how}: {gl.get('reason')}"
+    if gl.get("largest_size"):
+        text += f"; pictures up to {gl['largest_size']}x{gl['largest_size']}"
+    pic = gl.get("test_picture")
+    if pic:
+        text += f"; test picture {'ok' if pic['ok'] else 'BLACK'}"
+    return text
 
 
 def format_report(rep: dict) -> str:
@@ -157,10 +176,12 @@ def format_report(rep: dict) -> str:
         f"      CuPy        {be['cupy']}",
         f"{_line(gl['ok'])}OpenGL          " + (
             f"{gl['renderer']} ({gl['version']}, via {gl['pipe']})" if gl["ok"] else gl["why"]),
+        f"      render      {_render_line(gl)}",
         f"{_line(xr['ok'])}OpenXR runtime  " + (
             f"{xr['runtime']} ({xr['manifest']})" if xr["ok"] else xr["why"]),
         f"{_line(cache['ok'])}cache           {cache['path']}" + ("" if cache["ok"] else f": {cache['why']}"),
-        f"      display     {rep['display'] or 'none (offscreen rendering through EGL)'}",
+        "      generated   " + _generated_line(rep.get("generated", {})),
+        f"      display     {rep['display'] or 'none'}",
         "",
         "packages:",
     ]

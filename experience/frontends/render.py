@@ -55,6 +55,9 @@ def cmd_render(args) -> int:
         raise AstpError("say when: give --at ISO8601 with -o FILE.png, or --events DIR")
     size = parse_size(args.size or (EVENTS_SIZE if args.events else DEFAULT_SIZE))
     config = RenderConfig(size=size, view=view, exposure=args.exposure)
+    from experience.scene.renderer import check_render_size
+
+    check_render_size(size, config.supersample)  # what the OpenGL driver here can hold, before any work
     if args.at:
         if not args.output:
             raise AstpError("say where: give -o FILE.png for the picture")

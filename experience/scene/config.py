@@ -17,7 +17,9 @@ from experience.errors import AstpError
 from experience.paths import repo_root
 
 VIEWS = ("exterior", "window", "handshake")
-MAX_SIZE = 8192  # largest width or height (llvmpipe and most GPUs stop at 16384; 8192 keeps memory sane)
+MAX_SIZE = 8192  # largest width or height the renderer makes (memory); the OpenGL driver's limit may be lower:
+#                   experience.scene.renderer.check_render_size refuses what does not fit, naming what does
+ABSOLUTE_MAX_SIZE = 65535  # beyond any OpenGL driver: refused as a bad size without asking one
 MIN_SIZE = 16
 
 
@@ -50,7 +52,7 @@ def check_size(size) -> tuple[int, int]:
         raise AstpError(f"bad size {size!r}: give (width, height) in pixels, e.g. (1280, 720)") from None
     if w < MIN_SIZE or h < MIN_SIZE:
         raise AstpError(f"bad size {w}x{h}: width and height must be at least {MIN_SIZE} pixels, e.g. 1280x720")
-    if w > MAX_SIZE or h > MAX_SIZE:
+    if w > ABSOLUTE_MAX_SIZE or h > ABSOLUTE_MAX_SIZE:
         raise AstpError(f"bad size {w}x{h}: width and height must be at most {MAX_SIZE} pixels; "
                         f"render smaller (e.g. 3840x2160)")
     return w, h
@@ -82,8 +84,9 @@ class RenderConfig:
       frame, up to 100x with the tiling detail textures, which therefore never use it).
     - ``clouds``: draw the illustrative cloud layer (procedural, not the 1975 weather).
     - ``supersample``: the NEAR pass (spacecraft) renders ``n x n`` samples per pixel, averaged
-      after tone mapping (anti-aliased edges). Hardware MSAA is not used: llvmpipe shades every
-      sample along the Earth mesh's triangle edges, 20-100x slower.
+      after tone mapping (anti-aliased edges); fewer where the OpenGL driver cannot hold the
+      supersampled buffer (experience.scene.renderer.check_render_size). Hardware MSAA is not
+      used: llvmpipe shades every sample along the Earth mesh's triangle edges, 20-100x slower.
     - ``flatten``: flatten the static scene graph (the benchmark switches it off for its baseline).
     """
 
@@ -120,10 +123,7 @@ class RenderConfig:
             raise AstpError(f"bad anisotropy {self.anisotropy!r}: choose an integer from 1 to 16, or 0 for automatic")
         if not (isinstance(self.supersample, int) and 1 <= self.supersample <= 4):
             raise AstpError(f"bad supersample {self.supersample!r}: choose 1 to 4 (samples per pixel edge)")
-        if max(self.size) * self.supersample > 16384:
-            raise AstpError(f"size {self.size[0]}x{self.size[1]} with supersample {self.supersample} exceeds the "
-                            f"16384-pixel OpenGL limit; lower the size or the supersampling")
-        return self
+        return self  # sizes the OpenGL driver cannot hold: experience.scene.renderer.check_render_size
 
     @property
     def width(self) -> int:

@@ -23,22 +23,43 @@ byte-identical frames). All conversion of simulation numbers happens in
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import math
 import os
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
 
 from experience.errors import AstpError
-from experience.scene.config import RenderConfig, check_size, check_view, shader_path
+from experience.scene.config import MAX_SIZE, RenderConfig, check_size, check_view, shader_path
 
-_PIPE = []
+_PIPE: list = []            # the process's one GraphicsPipe (shared_pipe)
+_PIPE_INFO: dict = {}       # how it was chosen (pipe_info)
+_LIMITS: dict = {}          # GL limits of that pipe (gl_limits)
 _PRC_DONE = [False]
 WINDOW_SORT = 5  # the tone-map region in a window: over ShowBase's 3D region (0), under its 2D overlay (10)
+_ATEXIT_DONE = [False]
+_SHUTDOWN_HOOKS: list = []
+_LIVE: "weakref.WeakSet[SceneRenderer]" = weakref.WeakSet()
+
+GL_FRAMEBUFFER = 0x8D40
+GL_FRAMEBUFFER_COMPLETE = 0x8CD5
+GL_FRAMEBUFFER_BINDING = 0x8CA6
+GL_VIEWPORT = 0x0BA2
+GL_MAX_TEXTURE_SIZE = 0x0D33
+GL_MAX_VIEWPORT_DIMS = 0x0D3A
+GL_MAX_RENDERBUFFER_SIZE = 0x84E8
+FB_STATUS_NAMES = {0x8CD6: "an attachment is incomplete (out of memory or too large)",
+                   0x8CD7: "it has no attachment", 0x8CD9: "its attachments differ in size",
+                   0x8CDD: "the format is unsupported", 0x8D56: "the multisample counts differ",
+                   0x8219: "there is no framebuffer"}
 
 
 def headless() -> bool:
+    """True when no display is named at all (DISPLAY and WAYLAND_DISPLAY unset)."""
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
@@ -57,6 +78,8 @@ def configure_panda(*, onscreen: bool = False) -> None:
         "sync-video false",
         "gl-finish false",
         "notify-level-display error",
+        "notify-level-x11display fatal",  # while select_pipe tries the display (it reports in one
+        "notify-level-glxdisplay fatal",  # line); set back to "error" once the pipe is chosen
         "notify-level-device fatal",
         "notify-level-egldisplay fatal",
         "notify-level-glgsg error",
@@ -68,27 +91,464 @@ def configure_panda(*, onscreen: bool = False) -> None:
         "driver-generate-mipmaps true",
         "default-antialias-enable false",
     ]
-    if headless() and not onscreen:
-        lines.insert(0, "load-display p3headlessgl")
     loadPrcFileData("handshake-in-orbit renderer", "\n".join(lines))
     _PRC_DONE[0] = True
 
 
-def shared_pipe():
-    """The process's one graphics pipe (EGL offscreen without a display). Everything that opens
-    a buffer in this process (renderers, tests, later the viewer) goes through it: a second
-    default pipe in the same process can fail to open buffers."""
-    if not _PIPE:
-        configure_panda()
-        from panda3d.core import GraphicsPipeSelection
+def _wayland_socket_alive(name: str) -> bool:
+    path = Path(name) if os.path.isabs(name) else Path(os.environ.get("XDG_RUNTIME_DIR") or "/nonexistent") / name
+    return path.exists()
 
-        pipe = GraphicsPipeSelection.getGlobalPtr().makeDefaultPipe()
-        if pipe is None or not pipe.isValid():
-            raise AstpError("no OpenGL renderer is available: install Mesa's EGL/GL drivers "
-                            "(Debian: apt install libegl1 libegl-mesa0 libgl1-mesa-dri) or run with a display; "
-                            "'astp doctor' shows what is missing")
+
+def _probe_output(pipe) -> str | None:
+    """None if ``pipe`` opens and draws a small offscreen buffer, else why not (a few words)."""
+    from panda3d.core import FrameBufferProperties, GraphicsEngine, GraphicsPipe, WindowProperties
+
+    engine = GraphicsEngine.getGlobalPtr()
+    fb = FrameBufferProperties()
+    fb.setRgbColor(True)
+    fb.setDepthBits(16)
+    buf = engine.makeOutput(pipe, "astp-pipe-probe", 0, fb, WindowProperties.size(16, 16),
+                            GraphicsPipe.BF_refuse_window, None, None)
+    if buf is None:
+        return "it cannot open an OpenGL buffer"
+    try:
+        engine.renderFrame()
+        ok = buf.isValid() and buf.getGsg() is not None and buf.getGsg().isValid()
+    finally:
+        _remove_outputs(engine, [buf])
+    return None if ok else "its OpenGL context does not work"
+
+
+def select_pipe() -> tuple:
+    """Choose the graphics pipe the way every renderer in this process will use it; returns
+    (pipe, info). ``info``: ``module`` (pandagl = the display's OpenGL, p3headlessgl = EGL
+    offscreen), ``display``, ``reason`` and ``notice`` (the one line printed on a fallback, or None).
+
+    - DISPLAY set and usable (it opens and draws a small buffer): the display's pipe, so that
+      windows (the desktop viewer) and offscreen buffers share one pipe.
+    - DISPLAY set but unusable (nothing there, no permission, no GLX): EGL, with a notice.
+    - Only WAYLAND_DISPLAY (Panda3D draws windows through X11 only): EGL; a notice if its socket
+      is not there.
+    - Neither: EGL (offscreen).
+    """
+    configure_panda()
+    from panda3d.core import GraphicsPipeSelection, loadPrcFileData
+
+    sel = GraphicsPipeSelection.getGlobalPtr()
+    try:
+        return _select_pipe(sel, loadPrcFileData)
+    finally:
+        _restore_display_notices()
+
+
+def _restore_display_notices() -> None:
+    from panda3d.core import NS_error, Notify
+
+    for name in (":display:x11display", ":display:glxdisplay"):
+        with contextlib.suppress(Exception):
+            Notify.ptr().getCategory(name).setSeverity(NS_error)
+
+
+@contextlib.contextmanager
+def _quiet(*categories: str):
+    """Panda3D's notify categories silenced (fatal only) inside the block, as they were after."""
+    from panda3d.core import NS_fatal, Notify
+
+    saved = []
+    for name in categories:
+        with contextlib.suppress(Exception):
+            cat = Notify.ptr().getCategory(name)
+            saved.append((cat, cat.getSeverity()))
+            cat.setSeverity(NS_fatal)
+    try:
+        yield
+    finally:
+        for cat, severity in saved:
+            cat.setSeverity(severity)
+
+
+def quiet_teardown():
+    """A context in which to close buffers and windows: Panda3D 1.10's GLX teardown of an offscreen
+    context provokes a harmless BadMatch X error, kept out of the user's terminal. (Window owners
+    may close their windows inside it too.)"""
+    return _quiet(":display:x11display", ":display:glxdisplay")
+
+
+def _quiet_checks():
+    """While making and checking buffers whose failure we report ourselves in one line: Panda3D's
+    own multi-line reports ("Could not get requested FrameBufferProperties", incomplete FBOs)."""
+    return _quiet(":display", ":display:gsg:glgsg", ":display:x11display", ":display:glxdisplay")
+
+
+def _remove_outputs(engine, outputs) -> None:
+    """Remove these buffers or windows and let the engine finish closing them, quietly."""
+    with quiet_teardown():
+        for out in outputs:
+            if out is not None:
+                engine.removeWindow(out)
+        engine.renderFrame()
+
+
+def _select_pipe(sel, loadPrcFileData) -> tuple:
+    display = os.environ.get("DISPLAY") or None
+    wayland = os.environ.get("WAYLAND_DISPLAY") or None
+    notice = None
+    if display:
+        try:
+            pipe = sel.makeModulePipe("pandagl")
+        except Exception:  # noqa: BLE001 - a broken module is the same as no display here
+            pipe = None
+        why = None
+        if pipe is None:
+            why = "Panda3D's X11 OpenGL module (pandagl) is missing"
+        elif not pipe.isValid():
+            why = "it cannot be opened"
+        else:
+            why = _probe_output(pipe)
+        if why is None:
+            loadPrcFileData("handshake-in-orbit pipe", "load-display pandagl")
+            return pipe, {"module": "pandagl", "display": display, "notice": None,
+                          "reason": f"DISPLAY={display} opens and draws", "offscreen": False}
+        pipe = None
+        notice = f"astp: the display DISPLAY={display} is not usable ({why}); rendering offscreen through EGL instead"
+        reason = f"DISPLAY={display} is set but {why}"
+    elif wayland:
+        if _wayland_socket_alive(wayland):
+            reason = (f"WAYLAND_DISPLAY={wayland} without an X display (Panda3D opens windows through X11 "
+                      "only: XWayland's DISPLAY); offscreen through EGL")
+        else:
+            notice = (f"astp: WAYLAND_DISPLAY={wayland} names no running compositor; "
+                      "rendering offscreen through EGL instead")
+            reason = f"WAYLAND_DISPLAY={wayland} is set but its socket is not there"
+    else:
+        reason = "no display (DISPLAY and WAYLAND_DISPLAY unset)"
+    if display or wayland:
+        os.environ.setdefault("EGL_PLATFORM", "surfaceless")  # keep Mesa's EGL away from the display
+    try:
+        pipe = sel.makeModulePipe("p3headlessgl")
+    except Exception:  # noqa: BLE001
+        pipe = None
+    if pipe is None or not pipe.isValid():
+        raise AstpError("no OpenGL renderer is available: install Mesa's EGL/GL drivers "
+                        "(Debian: apt install libegl1 libegl-mesa0 libgl1-mesa-dri) or run with a display; "
+                        "'astp doctor' shows what is missing")
+    loadPrcFileData("handshake-in-orbit pipe", "load-display p3headlessgl")
+    return pipe, {"module": "p3headlessgl", "display": None, "notice": notice, "reason": reason, "offscreen": True}
+
+
+def shared_pipe():
+    """The process's one graphics pipe (:func:`select_pipe`). Everything that opens a buffer or a
+    window in this process (renderers, tests, the desktop viewer) goes through it: a second
+    default pipe in the same process can fail to open buffers. The first call registers
+    :func:`shutdown` to run at exit."""
+    if not _PIPE:
+        pipe, info = select_pipe()
+        if info["notice"]:
+            print(info["notice"], file=sys.stderr)
         _PIPE.append(pipe)
+        _PIPE_INFO.clear()
+        _PIPE_INFO.update(info)
+        if not _ATEXIT_DONE[0]:
+            atexit.register(shutdown)
+            _ATEXIT_DONE[0] = True
     return _PIPE[0]
+
+
+def pipe_info() -> dict:
+    """How the shared pipe was chosen (module, display, reason, notice); makes it if needed."""
+    shared_pipe()
+    return dict(_PIPE_INFO)
+
+
+# ----------------------------------------------------------------------------------------------
+# Shutdown
+# ----------------------------------------------------------------------------------------------
+def add_shutdown_hook(fn) -> None:
+    """Call ``fn()`` at the start of :func:`shutdown`, before the renderer's own outputs and the
+    pipe are released (last added, first called). A window owner registers its own close here,
+    e.g. ``add_shutdown_hook(base.destroy)`` for a ShowBase on :func:`shared_pipe`."""
+    if fn not in _SHUTDOWN_HOOKS:
+        _SHUTDOWN_HOOKS.append(fn)
+
+
+def remove_shutdown_hook(fn) -> None:
+    with contextlib.suppress(ValueError):
+        _SHUTDOWN_HOOKS.remove(fn)
+
+
+def shutdown() -> None:
+    """Release every graphics output of this process, then the pipe, in that order.
+
+    Panda3D's GraphicsEngine is a C++ static: left to itself, its destructor closes whatever
+    buffers and windows are still open during the C runtime's exit handlers, after Python is gone
+    and after libpandagl's own statics (the X11 pipe's mutex) are destroyed, which aborts the
+    process (``ReMutexPosixImpl::lock(): Assertion 'result == 0' failed``, exit code 134) or
+    crashes releasing Python callbacks. So, while everything is still alive:
+
+    1. the shutdown hooks (:func:`add_shutdown_hook`; e.g. a viewer's ``base.destroy``), last first;
+    2. every :class:`SceneRenderer` closes its buffers;
+    3. ``GraphicsEngine.removeAllWindows()`` closes anything else on the engine (test buffers,
+       windows nobody registered) and releases the GSGs;
+    4. the pipe is dropped (an X11 pipe closes its display connection).
+
+    Registered with ``atexit`` by the first :func:`shared_pipe`; safe to call any number of times
+    and at any moment. A later :func:`shared_pipe` opens a new pipe.
+    """
+    while _SHUTDOWN_HOOKS:
+        fn = _SHUTDOWN_HOOKS.pop()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - shutting down: report and go on
+            print(f"astp: note: a shutdown hook failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+    for r in list(_LIVE):
+        with contextlib.suppress(Exception):
+            r.close()
+    _RENDERERS.clear()
+    if _PIPE:
+        from panda3d.core import GraphicsEngine
+
+        with quiet_teardown():
+            GraphicsEngine.getGlobalPtr().removeAllWindows()
+        _PIPE.clear()
+    _LIMITS.clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# OpenGL limits and framebuffer checks
+# ----------------------------------------------------------------------------------------------
+_GL_LIB: list = []
+
+
+def _gl():
+    """ctypes access to the current context's glGetIntegerv / glCheckFramebufferStatus (through
+    libglvnd's libOpenGL or libGL), or None where neither can be loaded."""
+    if not _GL_LIB:
+        import ctypes
+        import ctypes.util
+
+        lib = None
+        for name in ("libOpenGL.so.0", "libGL.so.1", ctypes.util.find_library("OpenGL"), ctypes.util.find_library("GL")):
+            if not name:
+                continue
+            try:
+                cand = ctypes.CDLL(name)
+                cand.glGetIntegerv.argtypes = [ctypes.c_uint, ctypes.POINTER(ctypes.c_int)]
+                cand.glGetIntegerv.restype = None
+                cand.glCheckFramebufferStatus.argtypes = [ctypes.c_uint]
+                cand.glCheckFramebufferStatus.restype = ctypes.c_uint
+                lib = cand
+                break
+            except (OSError, AttributeError):
+                continue
+        _GL_LIB.append(lib)
+    return _GL_LIB[0]
+
+
+def _gl_ints(lib, enum: int, n: int) -> list[int]:
+    import ctypes
+
+    buf = (ctypes.c_int * max(n, 4))()
+    lib.glGetIntegerv(enum, buf)
+    return [int(buf[i]) for i in range(n)]
+
+
+class _FramebufferProbe:
+    """A draw callback that records, inside the GL context, the bound framebuffer's status and
+    viewport (and the driver limits) for one display region, then draws as usual."""
+
+    def __init__(self):
+        self.seen: dict | None = None
+
+    def __call__(self, cbdata):
+        lib = _gl()
+        if lib is not None:
+            try:
+                self.seen = {
+                    "status": int(lib.glCheckFramebufferStatus(GL_FRAMEBUFFER)),
+                    "viewport": _gl_ints(lib, GL_VIEWPORT, 4),
+                    "max_texture": _gl_ints(lib, GL_MAX_TEXTURE_SIZE, 1)[0],
+                    "max_renderbuffer": _gl_ints(lib, GL_MAX_RENDERBUFFER_SIZE, 1)[0],
+                    "max_viewport": _gl_ints(lib, GL_MAX_VIEWPORT_DIMS, 2),
+                }
+            except Exception:  # noqa: BLE001 - a missing entry point: fall back to Panda3D's view
+                self.seen = None
+        cbdata.upcall()
+
+
+def _render_probed(engine, regions) -> list:
+    """Render one frame with a :class:`_FramebufferProbe` on each display region; the callbacks
+    are removed again (no Python object stays attached to a display region)."""
+    from panda3d.core import PythonCallbackObject
+
+    probes = [_FramebufferProbe() for _ in regions]
+    for dr, probe in zip(regions, probes):
+        dr.setDrawCallback(PythonCallbackObject(probe))
+    try:
+        engine.renderFrame()
+    finally:
+        for dr in regions:
+            dr.clearDrawCallback()
+    return [p.seen for p in probes]
+
+
+def gl_limits() -> dict:
+    """The shared pipe's OpenGL limits: ``max_texture``, ``max_renderbuffer``, ``max_viewport``
+    (w, h), ``max_side`` (the smallest of them: the largest buffer side that can exist), the
+    driver ``renderer`` string, and ``source`` (``gl`` when read from the driver, ``panda3d`` when
+    only Panda3D's texture limit could be read). Measured once per pipe with a 16x16 buffer."""
+    if _LIMITS:
+        return dict(_LIMITS)
+    from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, GraphicsPipe, NodePath,
+                              WindowProperties)
+
+    pipe = shared_pipe()
+    engine = GraphicsEngine.getGlobalPtr()
+    fb = FrameBufferProperties()
+    fb.setRgbColor(True)
+    fb.setDepthBits(16)
+    buf = engine.makeOutput(pipe, "astp-limits", 0, fb, WindowProperties.size(16, 16),
+                            GraphicsPipe.BF_refuse_window, None, None)
+    if buf is None:
+        raise AstpError("the OpenGL driver cannot open even a 16x16 offscreen buffer; 'astp doctor' shows the driver")
+    try:
+        dr = buf.makeDisplayRegion()
+        dr.setCamera(NodePath(Camera("astp-limits-cam")))
+        seen = _render_probed(engine, [dr])[0]
+        gsg = buf.getGsg()
+        tex = int(gsg.getMaxTextureDimension()) if gsg is not None else 0
+        renderer_name = gsg.getDriverRenderer() if gsg is not None else ""
+        del gsg  # no Python reference may outlive the context
+    finally:
+        _remove_outputs(engine, [buf])
+    if seen and seen["max_texture"] > 0:
+        limits = {"max_texture": seen["max_texture"], "max_renderbuffer": seen["max_renderbuffer"],
+                  "max_viewport": tuple(seen["max_viewport"]), "source": "gl"}
+    else:
+        t = tex if tex > 0 else 8192
+        limits = {"max_texture": t, "max_renderbuffer": t, "max_viewport": (t, t), "source": "panda3d"}
+    limits["max_side"] = int(min(limits["max_texture"], limits["max_renderbuffer"], *limits["max_viewport"]))
+    limits["renderer"] = renderer_name
+    _LIMITS.update(limits)
+    return dict(_LIMITS)
+
+
+def largest_size() -> int:
+    """The largest width or height a picture can have here: the program's cap (config.MAX_SIZE,
+    for memory) or the OpenGL driver's limit, whichever is smaller."""
+    return int(min(MAX_SIZE, gl_limits()["max_side"]))
+
+
+def check_render_size(size, supersample: int = 1) -> int:
+    """Refuse (AstpError, one line naming the largest size that works here) a picture the OpenGL
+    driver cannot hold; return the supersampling that fits (the spacecraft pass is drawn at
+    ``supersample`` x the size, reduced as far as 1 where the driver's limits require)."""
+    w, h = check_size(size)
+    limits = gl_limits()
+    top = largest_size()
+    if w > top or h > top:
+        driver = limits["renderer"] or "this OpenGL driver"
+        why = (f"{driver} allows {limits['max_side']} pixels per side" if limits["max_side"] <= MAX_SIZE
+               else f"the program's limit, for memory; {driver} would allow {limits['max_side']}")
+        raise AstpError(f"--size {w}x{h} is too large to render here: the largest is {top}x{top} ({why}); "
+                        f"ask for that or less")
+    ss = max(1, int(supersample))
+    while ss > 1 and max(w, h) * ss > limits["max_side"]:
+        ss -= 1
+    return ss
+
+
+def _largest_working_size(w: int, h: int) -> tuple[int, int] | None:
+    """The largest picture of the same shape as w x h whose half-float buffer this driver really
+    makes (complete, of the size asked): bisection with throw-away 16-bit float + depth buffers,
+    within :func:`largest_size`. None if not even a 16-pixel one works."""
+    from panda3d.core import (Camera, FrameBufferProperties, GraphicsEngine, GraphicsPipe, NodePath,
+                              WindowProperties)
+
+    engine = GraphicsEngine.getGlobalPtr()
+    pipe = shared_pipe()
+    top = largest_size()
+    scale = min(1.0, top / max(w, h))
+    host_fb = FrameBufferProperties()
+    host_fb.setRgbColor(True)
+    host_fb.setRgbaBits(8, 8, 8, 8)
+    with _quiet_checks():
+        host = engine.makeOutput(pipe, "astp-size-probe-host", 0, host_fb, WindowProperties.size(16, 16),
+                                 GraphicsPipe.BF_refuse_window, None, None)
+    if host is None:
+        return None
+
+    def works(k: float) -> bool:
+        bw, bh = max(16, int(w * k)), max(16, int(h * k))
+        fb = FrameBufferProperties()
+        fb.setRgbaBits(16, 16, 16, 16)
+        fb.setFloatColor(True)
+        fb.setDepthBits(24)
+        with _quiet_checks():
+            buf = engine.makeOutput(pipe, "astp-size-probe", -1, fb, WindowProperties.size(bw, bh),
+                                    GraphicsPipe.BF_refuse_window, host.getGsg(), host)
+            if buf is None:
+                return False
+            try:
+                dr = buf.makeDisplayRegion()
+                dr.setCamera(NodePath(Camera("astp-size-probe-cam")))
+                seen = _render_probed(engine, [dr])[0]
+                props = buf.getFbProperties()
+                ok = (buf.isValid() and (buf.getFbXSize(), buf.getFbYSize()) == (bw, bh) and props.getRedBits() >= 16
+                      and (seen is None or seen["status"] == GL_FRAMEBUFFER_COMPLETE))
+            finally:
+                _remove_outputs(engine, [buf])
+        return ok
+
+    try:
+        return _bisect_size(works, w, h, scale)
+    finally:
+        _remove_outputs(engine, [host])
+
+
+def _bisect_size(works, w: int, h: int, scale: float) -> tuple[int, int] | None:
+    if works(scale):
+        k = scale
+    else:
+        lo, hi = 16.0 / max(w, h), scale
+        if not works(lo):
+            return None
+        for _ in range(8):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if works(mid) else (lo, mid)
+        k = lo
+    return max(16, int(w * k)), max(16, int(h * k))
+
+
+def probe(snapshot=None, size=(64, 36)) -> dict:
+    """What `astp render` will do here, found by doing it: the pipe it selects and why, the
+    driver, its limits and the largest picture, and (given a snapshot) one small picture drawn
+    through a real :class:`SceneRenderer`. `astp doctor` runs this in a child process."""
+    out: dict = {"ok": False}
+    try:
+        info = pipe_info()
+        out.update({"pipe": info["module"], "offscreen": info["offscreen"], "display": info["display"],
+                    "reason": info["reason"], "notice": info["notice"]})
+        limits = gl_limits()
+        out.update({"limits": {k: limits[k] for k in ("max_texture", "max_renderbuffer", "max_viewport", "source")},
+                    "largest_size": largest_size()})
+        r = SceneRenderer(RenderConfig(size=size))
+        gsg = r.ldr.getGsg()
+        out.update({"vendor": gsg.getDriverVendor(), "renderer": gsg.getDriverRenderer(),
+                    "version": gsg.getDriverVersion(),
+                    "glsl": gsg.getDriverShaderVersionMajor() * 100 + gsg.getDriverShaderVersionMinor() * 10})
+        if snapshot is None:
+            out["ok"] = True
+            return out
+        img = r.render(snapshot, "exterior")
+        lit = float(img.astype(np.float32).mean())
+        out["test_picture"] = {"size": list(size), "mean_level": round(lit, 1), "ok": bool(lit > 5.0)}
+        out["ok"] = bool(lit > 5.0)
+        if not out["ok"]:
+            out["why"] = "the test picture came out black"
+    except AstpError as exc:
+        out["why"] = str(exc)
+    return out
 
 
 def _sky_class():
@@ -101,7 +561,11 @@ def _sky_class():
 
 
 class SceneRenderer:
-    """Reusable renderer for one picture size; ``render(snapshot, view)`` -> (H, W, 3) uint8."""
+    """Reusable renderer for one picture size; ``render(snapshot, view)`` -> (H, W, 3) uint8.
+
+    Its three buffers are checked when it is made (one empty frame: each framebuffer complete and
+    of the size asked, :meth:`_verify_outputs`); a size the driver cannot hold is an AstpError
+    naming the largest that works here, never a picture with a pass missing."""
 
     def __init__(self, config: RenderConfig | None = None, *, window=None, **changes):
         """``window``: a Panda3D window (``GraphicsWindow``, e.g. ShowBase's ``base.win``) to draw
@@ -112,7 +576,8 @@ class SceneRenderer:
         cfg = config or RenderConfig()
         if changes:
             cfg = cfg.replace(**changes)
-        self.config = cfg
+        self.ldr = self.far_buf = self.near_buf = None
+        self.sky = None
         self.window = window
         self.pipe = window.getPipe() if window is not None else shared_pipe()
         from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsOutput,
@@ -120,7 +585,15 @@ class SceneRenderer:
                                   Shader, Texture, WindowProperties)
 
         self.engine = GraphicsEngine.getGlobalPtr()
+        ss = check_render_size(cfg.size, cfg.supersample)
+        if ss != cfg.supersample:
+            cfg = cfg.replace(supersample=ss)
+        self.config = cfg
+        _LIVE.add(self)
         w, h = cfg.size
+        self.far_root = NodePath("far")
+        self.near_root = NodePath("near")
+        self.post_root = NodePath("post")
         # final 8-bit buffer (read back)
         fb = FrameBufferProperties()
         fb.setRgbColor(True)
@@ -131,33 +604,29 @@ class SceneRenderer:
         if window is not None:
             self.ldr, self.ldr_tex = window, None
         else:
-            self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
+            with _quiet_checks():  # a refusal is reported below, in one line
+                self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
             if self.ldr is None:
-                raise AstpError(f"could not create a {w}x{h} offscreen buffer; try a smaller --size "
-                                "('astp doctor' shows the OpenGL limits)")
+                self._fail(f"the OpenGL driver refused a {w}x{h} picture buffer")
             self.ldr_tex = Texture("ldr")
             self.ldr.addRenderTexture(self.ldr_tex, GraphicsOutput.RTM_copy_ram, GraphicsOutput.RTP_color)
         # linear HDR buffers: FAR at the picture size, NEAR supersampled (spacecraft edges)
-        ss = cfg.supersample
         self.far_buf, self.far_tex = self._hdr_buffer("far", w, h, -10)
         self.near_buf, self.near_tex = self._hdr_buffer("near", w * ss, h * ss, -9)
 
         # FAR pass
-        self.far_root = NodePath("far")
         self.far_lens = PerspectiveLens()
         self.far_lens.setNearFar(1000.0, 1.0e9)
         self.far_cam = self.far_root.attachNewNode(Camera("far_cam", self.far_lens))
         self.far_dr = self.far_buf.makeDisplayRegion()
         self.far_dr.setCamera(self.far_cam)
         # NEAR pass (cleared to transparent: alpha is the spacecraft's coverage)
-        self.near_root = NodePath("near")
         self.near_lens = PerspectiveLens()
         self.near_lens.setNearFar(0.5, 5000.0)
         self.near_cam = self.near_root.attachNewNode(Camera("near_cam", self.near_lens))
         self.near_dr = self.near_buf.makeDisplayRegion()
         self.near_dr.setCamera(self.near_cam)
         # tone map
-        self.post_root = NodePath("post")
         cm = CardMaker("tonemap")
         cm.setFrame(-1, 1, -1, 1)
         card = self.post_root.attachNewNode(cm.generate())
@@ -186,6 +655,11 @@ class SceneRenderer:
         dr.setClearColorActive(True)
         dr.setClearColor((0, 0, 0, 1))
         self.post_dr = dr
+        self._verify_outputs()
+        if window is not None:  # a window's passes draw every frame ShowBase renders
+            for out in (self.ldr, self.far_buf, self.near_buf):
+                out.setActive(True)
+        cfg = self.config  # the supersampling may have changed
 
         # scene content
         self.gl_renderer = self.ldr.getGsg().getDriverRenderer() if self.ldr.getGsg() else ""
@@ -197,7 +671,6 @@ class SceneRenderer:
         from experience.scene.earth import Earth
         from experience.scene.vehicles import Vehicles
 
-        self.sky = None
         sky_cls = _sky_class()
         if sky_cls is not None:
             try:
@@ -221,10 +694,11 @@ class SceneRenderer:
         fb.setRgbaBits(16, 16, 16, 16)
         fb.setFloatColor(True)
         fb.setDepthBits(24)
-        buf = self.engine.makeOutput(self.pipe, f"astp-{name}-{id(self)}", sort, fb, WindowProperties.size(w, h),
-                                     GraphicsPipe.BF_refuse_window, self.ldr.getGsg(), self.ldr)
+        with _quiet_checks():  # a refusal is reported below, in one line
+            buf = self.engine.makeOutput(self.pipe, f"astp-{name}-{id(self)}", sort, fb, WindowProperties.size(w, h),
+                                         GraphicsPipe.BF_refuse_window, self.ldr.getGsg(), self.ldr)
         if buf is None:
-            raise AstpError("the OpenGL driver cannot render to a half-float buffer; 'astp doctor' shows the driver")
+            self._fail(f"the OpenGL driver refused the {w}x{h} half-float buffer of the {name} pass")
         tex = Texture(name)
         buf.addRenderTexture(tex, GraphicsOutput.RTM_bind_or_copy, GraphicsOutput.RTP_color)
         tex.setMinfilter(SamplerState.FT_nearest)
@@ -233,6 +707,79 @@ class SceneRenderer:
         buf.setClearColor((0, 0, 0, 0))
         buf.setClearDepthActive(True)
         return buf, tex
+
+    def _outputs(self):
+        """(pass name, buffer, display region, width, height, half-float) of the three buffers."""
+        w, h = self.config.size
+        ss = self.config.supersample
+        return (("picture", self.ldr, self.post_dr, w, h, False), ("far", self.far_buf, self.far_dr, w, h, True),
+                ("near", self.near_buf, self.near_dr, w * ss, h * ss, True))
+
+    def _output_problem(self, buf, seen, w: int, h: int, hdr: bool) -> str | None:
+        """Why a buffer is not what was asked, or None: valid, complete, of the size asked, with the
+        colour and depth bits asked (Panda3D's view, and the driver's own where ctypes reaches it)."""
+        if not buf.isValid():
+            return "it could not be opened"
+        if (buf.getFbXSize(), buf.getFbYSize()) != (w, h):
+            return f"it came out {buf.getFbXSize()}x{buf.getFbYSize()}"
+        props = buf.getFbProperties()
+        if props.getRedBits() < (16 if hdr else 8) or (hdr and (not props.getFloatColor() or props.getDepthBits() < 24)):
+            return "it has no colour or depth storage (out of memory?)"
+        if seen is not None:
+            if seen["status"] != GL_FRAMEBUFFER_COMPLETE:
+                return FB_STATUS_NAMES.get(seen["status"], f"the framebuffer is incomplete (0x{seen['status']:04x})")
+            if tuple(seen["viewport"][2:]) != (w, h):
+                return f"it draws {seen['viewport'][2]}x{seen['viewport'][3]}"
+        return None
+
+    def _verify_outputs(self) -> None:
+        """One empty frame with every buffer active, each checked (:meth:`_output_problem`). A
+        supersampled spacecraft pass that does not fit is retried with fewer samples (one note);
+        any other failure is an AstpError naming the largest size that works here."""
+        while True:
+            outs = self._outputs()
+            for _name, buf, *_ in outs:
+                buf.setActive(True)
+            try:
+                with _quiet_checks():  # Panda3D's reports of an incomplete buffer: ours follows, in one line
+                    seen = _render_probed(self.engine, [o[2] for o in outs])
+            finally:
+                for _name, buf, *_ in outs:
+                    buf.setActive(False)
+            problems = {name: self._output_problem(buf, s, w, h, hdr)
+                        for (name, buf, _dr, w, h, hdr), s in zip(outs, seen)}
+            bad = {k: v for k, v in problems.items() if v}
+            if not bad:
+                return
+            ss = self.config.supersample
+            if set(bad) == {"near"} and ss > 1:
+                self._resupersample(ss - 1, bad["near"])
+                continue
+            name, why = next(iter(bad.items()))
+            w, h = next((o[3], o[4]) for o in outs if o[0] == name)
+            self._fail(f"the OpenGL driver could not make the {w}x{h} buffer of the {name} pass ({why})")
+
+    def _resupersample(self, ss: int, why: str) -> None:
+        w, h = self.config.size
+        print(f"astp: note: the spacecraft are drawn with {ss}x{ss} samples per pixel at {w}x{h} "
+              f"(the driver could not hold {self.config.supersample}x{self.config.supersample}: {why})", file=sys.stderr)
+        _remove_outputs(self.engine, [self.near_buf])
+        self.config = self.config.replace(supersample=ss)
+        self.near_buf, self.near_tex = self._hdr_buffer("near", w * ss, h * ss, -9)
+        self.near_dr = self.near_buf.makeDisplayRegion()
+        self.near_dr.setCamera(self.near_cam)
+        self.tonemap_card.setShaderInput("u_near", self.near_tex)
+        self.tonemap_card.setShaderInput("u_ss", int(ss))
+
+    def _fail(self, what: str) -> None:
+        """Release everything made so far and raise the one-line error with the largest size that
+        works here (measured with throw-away buffers of the same kind)."""
+        w, h = self.config.size
+        self.close()
+        best = _largest_working_size(w, h)
+        hint = (f"the largest that works here is {best[0]}x{best[1]}; ask for that or less"
+                if best else "this driver cannot render pictures at all; 'astp doctor' shows it")
+        raise AstpError(f"cannot render at {w}x{h}: {what}; {hint}")
 
     # -------------------------------------------------------------------------------------
     def _set_active(self, on: bool) -> None:
@@ -287,6 +834,8 @@ class SceneRenderer:
     def render_frame(self) -> None:
         """Draw what :meth:`prepare` set up (no read-back). In a window the front end's own
         frame loop renders instead (ShowBase's ``igLoop``), and this is not called."""
+        if self.ldr is None:
+            raise AstpError("this renderer was closed (after shutdown); make a new one")
         self._set_active(True)
         try:
             self.engine.renderFrame()
@@ -329,19 +878,28 @@ class SceneRenderer:
         return {"far": self.far_dr, "near": self.near_dr, "post": self.post_dr}
 
     def close(self) -> None:
-        if self.window is not None and getattr(self, "post_dr", None) is not None:
-            self.window.removeDisplayRegion(self.post_dr)
+        """Release the buffers (safe to call more than once, and after :func:`shutdown`); a
+        window given to the constructor only loses the tone map's display region (its owner
+        closes it)."""
+        window = getattr(self, "window", None)
+        if window is not None and getattr(self, "post_dr", None) is not None:
+            window.removeDisplayRegion(self.post_dr)
             self.post_dr = None
+        outs = [getattr(self, name, None) for name in ("near_buf", "far_buf", "ldr")]
+        outs = [o for o in outs if o is not window]
         for name in ("near_buf", "far_buf", "ldr"):
-            out = getattr(self, name, None)
-            if out is not None and out is not self.window:
-                self.engine.removeWindow(out)
             setattr(self, name, None)
-        if self.sky is not None and hasattr(self.sky, "remove"):
-            self.sky.remove()
-        self.far_root.removeNode()
-        self.near_root.removeNode()
-        self.post_root.removeNode()
+        if any(o is not None for o in outs):
+            _remove_outputs(self.engine, outs)
+        if getattr(self, "sky", None) is not None and hasattr(self.sky, "remove"):
+            with contextlib.suppress(Exception):
+                self.sky.remove()
+            self.sky = None
+        for name in ("far_root", "near_root", "post_root"):
+            root = getattr(self, name, None)
+            if root is not None and not root.isEmpty():
+                root.removeNode()
+        _LIVE.discard(self)
 
     def __enter__(self):
         return self
@@ -408,8 +966,7 @@ def render_still(snapshot, view: str, size=(1280, 720), path=None, *, config: Re
     if path is not None:
         check_writable(path, make_folders=make_folders)
     cfg = (config or RenderConfig()).replace(size=size, view=view)
-    if max(size) * cfg.supersample > 16384:
-        cfg = cfg.replace(supersample=max(1, 16384 // max(size)))
+    check_render_size(size, cfg.supersample)  # before anything is drawn: one line naming what works here
     r = renderer_for(cfg)
     img = r.render(snapshot, view)
     if path is not None:

@@ -728,20 +728,85 @@ def envelope_summary(env: Envelope) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Cache of the historical run
+# Cache of the historical run (experience/cache.py)
 # ---------------------------------------------------------------------------------------------
-def _cache_key(until: str, start: float | None, backend: str) -> str:
-    import hashlib
+RUN_CACHE_VERSION = 2
+RUN_DATA_FILES = ("mission/docking.toml", "mission/vehicles.toml", "mission/geometry.toml")
+RUN_CODE_FILES = ("experience/simulation/docking.py", "experience/mission/data.py", "experience/mission/clock.py",
+                  "experience/backend.py", "kernels/docking.py", "kernels/contact.py", "kernels/constants.py",
+                  "kernels/_xp.py")
+RESULT_KEYS = ("captured", "contact_utc", "capture_utc", "hard_dock_utc", "phase", "phase_utc", "record_rate_hz",
+               "simulated_s", "backend")
+SERIES_SHAPES = {"t_s": (None,), "utc_s_from_capture": (None,), "phase": (None,), "port_offset_m": (None, 3),
+                 "port_rot": (None, 3, 3), "ring_offset_m": (None, 3), "ring_rot": (None, 3, 3),
+                 "active_pos_m": (None, 3), "active_rot": (None, 3, 3), "passive_pos_m": (None, 3),
+                 "passive_rot": (None, 3, 3), "contact_force_n": (None,), "stroke_m": (None,)}
 
+
+def run_sources() -> tuple[Path, ...]:
+    """The data and code files a historical run depends on (its cache key)."""
     from experience.paths import repo_root
 
-    h = hashlib.sha256()
-    for rel in ("mission/docking.toml", "mission/vehicles.toml", "mission/geometry.toml"):
-        h.update((data.data_dir() / rel).read_bytes())
-    for rel in ("kernels/docking.py", "kernels/contact.py", "experience/simulation/docking.py"):
-        h.update((repo_root() / rel).read_bytes())
-    h.update(f"{until}|{start}|{backend}".encode())
-    return h.hexdigest()[:16]
+    return (tuple(data.data_dir() / f for f in RUN_DATA_FILES)
+            + tuple(repo_root() / f for f in RUN_CODE_FILES))
+
+
+def check_series(arrays, *, rot_tol: float = 1e-6) -> int:
+    """Shapes, types and ranges of a docking time series (run or replay); returns its length."""
+    from experience import cache
+
+    n = None
+    for key, shape in SERIES_SHAPES.items():
+        if key not in arrays:
+            continue
+        a = arrays[key]
+        if a.dtype.kind != "f":
+            raise cache.Invalid(f"has {key} of type {a.dtype}, not a float")
+        n = a.shape[0] if n is None else n
+        cache.require(arrays, key, None, (n,) + shape[1:])
+    if n is None or n < 2:
+        raise cache.Invalid("has no records")
+    t = arrays.get("utc_s_from_capture", arrays.get("t_s"))
+    if t is None or not (np.diff(t) > 0).all():
+        raise cache.Invalid("has record times that do not increase")
+    phase = arrays["phase"]
+    if not (np.all(phase == np.round(phase)) and phase.min() >= 0 and phase.max() < len(dk.PHASES)):
+        raise cache.Invalid("has phase codes that are not the docking's phases")
+    for key in ("port_offset_m", "ring_offset_m", "active_pos_m", "passive_pos_m"):
+        if key in arrays and float(np.abs(arrays[key]).max()) > 500.0:  # runs start at most 200 m out
+            raise cache.Invalid(f"has {key} farther than 500 m")
+    for key in ("port_rot", "ring_rot", "active_rot", "passive_rot"):
+        if key in arrays:
+            r = arrays[key].astype(np.float64)
+            err = float(np.abs(np.einsum("nji,njk->nik", r, r) - np.eye(3)).max())
+            if err > rot_tol:
+                raise cache.Invalid(f"has {key} that are not rotations (off by {err:.1e})")
+    if float(arrays["contact_force_n"].min()) < 0.0 or float(arrays["contact_force_n"].max()) > 1e6:
+        raise cache.Invalid("has contact forces outside 0..1 MN")
+    if float(np.abs(arrays["stroke_m"]).max()) > 1.0:
+        raise cache.Invalid("has attenuator strokes over 1 m")
+    return n
+
+
+def _check_run_arrays(arrays) -> None:
+    from experience import cache
+
+    for key in TIMESERIES_KEYS:
+        cache.require(arrays, key, np.float64)
+    check_series(arrays)
+    result = cache.from_json_array(cache.require(arrays, "result", np.uint8, (None,)))
+    if not isinstance(result, dict) or not set(RESULT_KEYS) <= set(result):
+        raise cache.Invalid("has an incomplete result")
+    extra = set(arrays) - set(TIMESERIES_KEYS) - {"result"}
+    if extra:
+        raise cache.Invalid(f"has unexpected fields ({', '.join(sorted(extra)[:3])})")
+
+
+def run_cache_entry(until: str = "hard_dock", start_distance_m: float | None = None, backend: str = "numpy"):
+    from experience import cache
+
+    return cache.Entry("docking", "docking simulation", run_sources(),
+                       params=(RUN_CACHE_VERSION, until, start_distance_m, backend), check=_check_run_arrays)
 
 
 def historical_docking_to(folder: str | Path, *, backend: Backend | None = None, until: str = "hard_dock",
@@ -756,35 +821,25 @@ def historical_docking_to(folder: str | Path, *, backend: Backend | None = None,
 
 def historical_docking_cached(*, backend: Backend | None = None, until: str = "hard_dock",
                               start_distance_m: float | None = None, rebuild: bool = False,
-                              progress: Callable[[float, str], None] | None = None) -> tuple[DockingRun, bool]:
-    """:func:`historical_docking` with a disk cache (experience.paths.cache_dir, rebuilt when the
-    data, the kernels or this file change). Returns (run, whether it came from the cache)."""
+                              progress: Callable[[float, str], None] | None = None,
+                              notice: Callable[[str], None] | None = None) -> tuple[DockingRun, bool]:
+    """:func:`historical_docking` kept in the user cache (experience/cache.py: keyed by the data,
+    the kernels and this file; verified on load). Returns (run, whether it came from the cache)."""
     import json
 
-    from experience.paths import cache_dir
+    from experience import cache
 
     backend = backend or select_backend("numpy")
-    key = _cache_key(until, start_distance_m, backend.name)
-    path = cache_dir() / f"docking-{key}.npz"
-    run = None
-    if not rebuild and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                series = {k: np.asarray(z[k]) for k in TIMESERIES_KEYS}
-                result = json.loads(str(z["result_json"]))
-            run = DockingRun(result, series)
-        except Exception:  # unreadable or stale cache: simulate again
-            run = None
-    cached = run is not None
-    if run is None:
+    entry = run_cache_entry(until, start_distance_m, backend.name)
+
+    def build():
         run = historical_docking(backend, until=until, start_distance_m=start_distance_m, progress=progress)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.stem + ".part.npz")
-            np.savez_compressed(tmp, **run.series, result_json=np.asarray(json.dumps(run.result)))
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-    elif progress:
+        return {**run.series, "result": cache.json_array(run.result)}
+
+    got = cache.load(entry, build, rebuild=rebuild, notice=notice)
+    series = {k: got.arrays[k] for k in TIMESERIES_KEYS}
+    result = json.loads(bytes(got.arrays["result"]).decode("utf-8"))
+    cached = got.origin != "built"
+    if cached and progress:
         progress(1.0, "cached")
-    return run, cached
+    return DockingRun(result, series), cached

@@ -7,8 +7,10 @@ the last record (16:06:05 to 16:11:49 UTC), :func:`experience.simulation.snapsho
 places Soyuz relative to Apollo from this record instead of from the orbit reconstruction, and
 hands the ring's pose to the scene (:class:`DockingPose`); outside it, nothing changes.
 
-The time series is what `astp dock` writes (same cache: experience.paths.cache_dir); the first use
-on a machine simulates it (about a minute on one CPU core), later ones read it.
+The records come from generated/docking-replay.npz in the repository (tools/build_generated.py)
+when its key (the docking data, the kernels and this code) matches; otherwise from the user cache
+of `astp dock`'s run, simulated on first use (about a minute on one CPU core). experience/cache.py
+verifies either on every load.
 
 Frames. The docking model's port frames (kernels/docking.py) have +z out of each port along the
 docking axis. In the snapshot's body axes (x along-track, y orbit normal, z radial up; Soyuz
@@ -80,6 +82,7 @@ class DockingReplay:
     contact_force_n: np.ndarray
     stroke_m: np.ndarray
     dm_length_m: float
+    info: dict = dataclasses.field(default_factory=dict, compare=False)  # capture_utc, hard_dock_utc, phase_utc
 
     @property
     def span_s(self) -> tuple[float, float]:
@@ -117,32 +120,117 @@ class DockingReplay:
         )
 
 
-def replay_from_run(run, clock) -> DockingReplay:
-    """A :class:`DockingReplay` from a :class:`experience.simulation.docking.DockingRun` on ``clock``."""
+REPLAY_VERSION = 1
+REPLAY_FLOAT32 = ("port_offset_m", "port_rot", "ring_offset_m", "ring_rot", "contact_force_n", "stroke_m")
+
+
+def replay_arrays_from_run(run) -> dict[str, np.ndarray]:
+    """What the scene replays of a :class:`experience.simulation.docking.DockingRun`: record times
+    from capture (float64), phase codes, and the poses, force and stroke in float32 (micrometres
+    and 1e-7 rad at these sizes; a quarter of the file). The phase times go along as JSON."""
+    from experience import cache
+
+    s = run.series
+    if not run.result.get("capture_utc"):
+        raise AstpError("the simulated docking did not capture; run 'astp dock' to see why")
+    info = {k: run.result.get(k) for k in ("capture_utc", "hard_dock_utc", "contact_utc", "phase_utc",
+                                           "record_rate_hz")}
+    out = {"utc_s_from_capture": np.asarray(s["utc_s_from_capture"], dtype=np.float64),
+           "phase": np.asarray(s["phase"], dtype=np.float64),
+           "info": cache.json_array(info)}
+    for key in REPLAY_FLOAT32:
+        out[key] = np.asarray(s[key], dtype=np.float32)
+    return out
+
+
+def _check_replay_arrays(arrays) -> None:
+    from experience import cache
+    from experience.mission.clock import parse_utc
+    from experience.simulation.docking import check_series
+
+    for key in REPLAY_FLOAT32:
+        cache.require(arrays, key, np.float32)
+    cache.require(arrays, "utc_s_from_capture", np.float64, (None,))
+    n = check_series(arrays, rot_tol=1e-5)
+    info = cache.from_json_array(cache.require(arrays, "info", np.uint8, (None,)))
+    if not isinstance(info, dict) or not isinstance(info.get("capture_utc"), str):
+        raise cache.Invalid("has no capture time")
+    try:
+        parse_utc(info["capture_utc"], what="capture time")
+    except AstpError:
+        raise cache.Invalid("has an unreadable capture time") from None
+    t = arrays["utc_s_from_capture"]
+    rate = info.get("record_rate_hz")
+    if not isinstance(rate, (int, float)) or not np.allclose(np.diff(t[:-1]), 1.0 / rate, atol=1e-6):
+        raise cache.Invalid("has records that are not at the recording rate")
+    if not (t[0] < 0.0 < t[-1]) or n < 100:
+        raise cache.Invalid("does not span the capture")
+    extra = set(arrays) - set(REPLAY_FLOAT32) - {"utc_s_from_capture", "phase", "info"}
+    if extra:
+        raise cache.Invalid(f"has unexpected fields ({', '.join(sorted(extra)[:3])})")
+
+
+def replay_entry():
+    """The replay's cache entry (generated/docking-replay.npz; keyed like the historical run plus
+    this file)."""
+    from pathlib import Path
+
+    from experience import cache
+    from experience.simulation import docking as sd
+
+    return cache.Entry("docking-replay", "docking replay", sd.run_sources() + (Path(__file__),),
+                       params=(REPLAY_VERSION, sd.RUN_CACHE_VERSION), check=_check_replay_arrays, generated=True)
+
+
+def replay_from_arrays(arrays, clock) -> DockingReplay:
+    """A :class:`DockingReplay` on ``clock`` from the replay's arrays (see :func:`replay_arrays_from_run`)."""
+    from experience import cache
     from experience.mission import data
     from experience.mission.clock import parse_utc
     from kernels import docking as dk
 
-    s = run.series
-    capture = parse_utc(run.result["capture_utc"], what="capture time") if run.result.get("capture_utc") else None
-    if capture is None:
-        raise AstpError("the simulated docking did not capture; run 'astp dock' to see why")
-    t_capture = clock.t_s(capture)
+    info = cache.from_json_array(arrays["info"])
+    t_capture = clock.t_s(parse_utc(info["capture_utc"], what="capture time"))
     try:
         dm_length = float(data.vehicles()["docking_module"]["length_m"])
     except (KeyError, TypeError, ValueError):
         raise DataFileError("data/mission/vehicles.toml lacks [docking_module] length_m; add it") from None
+
+    def f64(key):
+        return np.asarray(arrays[key], dtype=np.float64)
+
     return DockingReplay(
-        t_s=t_capture + np.asarray(s["utc_s_from_capture"], dtype=np.float64),
-        phase=np.asarray(s["phase"]).astype(np.int64), phase_names=tuple(dk.PHASES),
-        port_offset_m=np.asarray(s["port_offset_m"], dtype=np.float64),
-        port_rot=np.asarray(s["port_rot"], dtype=np.float64),
-        ring_offset_m=np.asarray(s["ring_offset_m"], dtype=np.float64),
-        ring_rot=np.asarray(s["ring_rot"], dtype=np.float64),
-        contact_force_n=np.asarray(s["contact_force_n"], dtype=np.float64),
-        stroke_m=np.asarray(s["stroke_m"], dtype=np.float64),
-        dm_length_m=dm_length,
+        t_s=t_capture + f64("utc_s_from_capture"),
+        phase=np.asarray(arrays["phase"]).astype(np.int64), phase_names=tuple(dk.PHASES),
+        port_offset_m=f64("port_offset_m"), port_rot=f64("port_rot"),
+        ring_offset_m=f64("ring_offset_m"), ring_rot=f64("ring_rot"),
+        contact_force_n=f64("contact_force_n"), stroke_m=f64("stroke_m"),
+        dm_length_m=dm_length, info=info,
     )
+
+
+def replay_from_run(run, clock) -> DockingReplay:
+    """A :class:`DockingReplay` from a :class:`experience.simulation.docking.DockingRun` on ``clock``."""
+    return replay_from_arrays(replay_arrays_from_run(run), clock)
+
+
+def build_replay_arrays(notice=None) -> dict[str, np.ndarray]:
+    """Simulate the historical docking (or take the run from the user cache) and keep what the
+    scene replays."""
+    import sys
+
+    from experience.simulation import docking as sd
+
+    say = notice or (lambda msg: print(msg, file=sys.stderr))
+    announced = []
+
+    def progress(frac, what):
+        if what != "cached" and not announced:
+            announced.append(True)
+            say("astp: simulating the docking of 16:09 UTC for the scene (once; about a minute)")
+
+    run, _ = sd.historical_docking_cached(progress=progress, notice=notice)
+    return replay_arrays_from_run(run)
 
 
 def approximate_span_utc() -> tuple[_dt.datetime, _dt.datetime]:
@@ -157,18 +245,9 @@ def approximate_span_utc() -> tuple[_dt.datetime, _dt.datetime]:
 
 @functools.lru_cache(maxsize=2)
 def historical_replay(clock) -> DockingReplay:
-    """The historical docking on ``clock``, simulated once per machine (cached on disk) and once
-    per process (cached here)."""
-    import sys
+    """The historical docking on ``clock``: from generated/docking-replay.npz when it matches the
+    code and data, else simulated once per machine (user cache), and once per process (here)."""
+    from experience import cache
 
-    from experience.simulation import docking as sd
-
-    announced = []
-
-    def progress(frac, what):
-        if what != "cached" and not announced:
-            announced.append(True)
-            print("astp: simulating the docking of 16:09 UTC for the scene (once; about a minute)", file=sys.stderr)
-
-    run, _ = sd.historical_docking_cached(progress=progress)
-    return replay_from_run(run, clock)
+    got = cache.load(replay_entry(), build_replay_arrays)
+    return replay_from_arrays(got.arrays, clock)

@@ -24,30 +24,27 @@ Apollo
 
 Every coasting arc is integrated by the numerical propagator (two-body + J2..J4) and stored as a
 dense table; states in between come from cubic Hermite interpolation. The solved parameters, the
-burns and the tables are cached on disk (experience.paths.cache_dir) and rebuilt automatically when
-the data, this file or the kernels change, or when the cache file is unreadable.
+burns and the tables are kept by experience/cache.py: generated/trajectory.npz in the repository
+(tools/build_generated.py) or the user cache, used only when their key (the data files read here
+and the code that builds them) matches and they pass the checks of :func:`_check_arrays`;
+otherwise rebuilt.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
-import json
 import math
-import sys
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
+from experience import cache
 from experience.errors import AstpError, DataFileError
 from experience.mission import data
 from experience.mission.clock import MissionClock, format_utc, parse_utc
-from experience.paths import cache_dir, repo_root
+from experience.paths import repo_root
 from experience.vec import cross3
 from kernels import earth, orbit
-from kernels.constants import GM_EARTH_KM3_S2 as MU, R_EARTH_EQ_KM as R_EQ
+from kernels.constants import GM_EARTH_KM3_S2 as MU, J2, R_EARTH_EQ_KM as R_EQ
 
 TABLE_STEP_S = 60.0  # spacing of the stored trajectory tables (Hermite error well under 1 m)
 CACHE_VERSION = 1
@@ -679,22 +676,27 @@ def _smallest_root(x: np.ndarray, y: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Cache
+# Cache (experience/cache.py: generated/trajectory.npz in the repository, else the user cache)
 # --------------------------------------------------------------------------------------------
-def _fingerprint() -> str:
-    h = hashlib.sha256(f"v{CACHE_VERSION}".encode())
+R_PLAUSIBLE_KM = (6450.0, 6900.0)  # geocentric radius: perigee 150 km .. apogee 520 km
+V_PLAUSIBLE_KM_S = (7.4, 8.1)
+KINEMATIC_TOL_KM = 2.5e-4  # positions vs velocities of a table: 0.02 m as built; positions scaled by 1 + 1e-6 give 0.46 m
+DATA_FILES = ("mission/orbits.toml", "mission/timeline.toml", "mission/vehicles.toml",
+              "reference/leap_seconds.csv", "reference/eop_1975_july.csv")
+CODE_FILES = ("experience/simulation/trajectory.py", "experience/mission/clock.py", "experience/mission/data.py",
+              "kernels/orbit.py", "kernels/integrators.py", "kernels/earth.py", "kernels/timescales.py",
+              "kernels/constants.py", "kernels/_xp.py")
+
+
+def cache_entry() -> cache.Entry:
+    """The trajectory's cache entry: keyed by the data files it reads and the code that builds it."""
     root = repo_root()
-    files = sorted((data.data_dir() / "mission").glob("*.toml")) + sorted((data.data_dir() / "reference").glob("*.csv"))
-    files += [Path(__file__), root / "kernels" / "orbit.py", root / "kernels" / "earth.py",
-              root / "kernels" / "timescales.py"]
-    for f in files:
-        if f.exists():
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    sources = tuple(data.data_dir() / f for f in DATA_FILES) + tuple(root / f for f in CODE_FILES)
+    return cache.Entry("trajectory", "trajectory", sources, params=(CACHE_VERSION, TABLE_STEP_S),
+                       check=_check_arrays, generated=True)
 
 
-def _save(traj: MissionTrajectory, path: Path) -> None:
+def _to_arrays(traj: MissionTrajectory) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     meta = {"segments": {}, "burns": [], "solved": traj.solved}
     for vehicle, segs in traj.segments.items():
@@ -713,59 +715,131 @@ def _save(traj: MissionTrajectory, path: Path) -> None:
     for k, b in enumerate(traj.burns):
         meta["burns"].append({"vehicle": b.vehicle, "name": b.name, "t_s": b.t_s})
         arrays[f"burn_{k}"] = b.dv_km_s
-    buf = io.BytesIO()
-    np.savez_compressed(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(path)  # atomic: a crash never leaves a half-written cache
+    arrays["meta"] = cache.json_array(meta)
+    return {k: np.asarray(v, dtype=np.float64) if k != "meta" else v for k, v in arrays.items()}
 
 
-def _load(path: Path, clock: MissionClock) -> MissionTrajectory:
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(bytes(z["meta"]).decode())
-        segments: dict[str, list[Segment]] = {}
-        for vehicle, entries in meta["segments"].items():
-            segs = []
-            for e in entries:
-                key = e["key"]
-                if e["type"] == "table":
-                    piece = Table(z[key + "_t"], z[key + "_p"], z[key + "_v"])
-                else:
-                    piece = Formation(e["leader"], z[key + "_t"], z[key + "_o"])
-                segs.append(Segment(e["t0_s"], e["t1_s"], e["label"], piece))
-            segments[vehicle] = segs
-        burns = [Burn(b["vehicle"], b["name"], b["t_s"], z[f"burn_{k}"]) for k, b in enumerate(meta["burns"])]
+def _accel_j2_km_s2(pos_km: np.ndarray) -> np.ndarray:
+    """Point mass + J2 (enough to check that a table's positions belong to its velocities)."""
+    r = np.linalg.norm(pos_km, axis=-1, keepdims=True)
+    z2 = (pos_km[:, 2:3] / r) ** 2
+    k = 1.5 * J2 * MU * R_EQ ** 2 / r ** 5
+    j2 = k * pos_km * np.concatenate([5 * z2 - 1, 5 * z2 - 1, 5 * z2 - 3], axis=1)
+    return -MU * pos_km / r ** 3 + j2
+
+
+def _check_arrays(arrays) -> None:
+    """Shapes, types and ranges of a trajectory cache, and that every table's positions and
+    velocities belong together (a position moved, scaled or swapped is found here even when the
+    checksum was recomputed)."""
+    Invalid, req = cache.Invalid, cache.require
+    meta = cache.from_json_array(req(arrays, "meta", np.uint8, (None,)))
+    if not isinstance(meta, dict) or set(meta) != {"segments", "burns", "solved"}:
+        raise Invalid("has a malformed description")
+    segs_by_vehicle = meta["segments"]
+    if not isinstance(segs_by_vehicle, dict) or set(segs_by_vehicle) != set(VEHICLES):
+        raise Invalid("does not describe both spacecraft")
+    used = {"meta"}
+    for vehicle, entries in segs_by_vehicle.items():
+        if not isinstance(entries, list) or not entries:
+            raise Invalid(f"has no segments for {vehicle}")
+        prev_t1 = None
+        for e in entries:
+            try:
+                key, t0, t1, label, kind = e["key"], float(e["t0_s"]), float(e["t1_s"]), e["label"], e["type"]
+            except (KeyError, TypeError, ValueError):
+                raise Invalid(f"has a malformed {vehicle} segment") from None
+            if not (math.isfinite(t0) and math.isfinite(t1) and t0 < t1) or label not in ("coast", "formation", "docked"):
+                raise Invalid(f"has a malformed {vehicle} segment {key}")
+            if prev_t1 is not None and abs(t0 - prev_t1) > 1e-6:
+                raise Invalid(f"has a gap in the {vehicle} segments at {key}")
+            prev_t1 = t1
+            t = req(arrays, key + "_t", np.float64, (None,))
+            used.add(key + "_t")
+            if t.size < 2 or not (np.diff(t) > 0).all():
+                raise Invalid(f"has times of {key} that do not increase")
+            if kind == "table":
+                p = req(arrays, key + "_p", np.float64, (t.size, 3))
+                v = req(arrays, key + "_v", np.float64, (t.size, 3))
+                used |= {key + "_p", key + "_v"}
+                if abs(t[0] - t0) > 1e-6 or abs(t[-1] - t1) > 1e-6:
+                    raise Invalid(f"has a table {key} that does not span its segment")
+                r, s = np.linalg.norm(p, axis=-1), np.linalg.norm(v, axis=-1)
+                if r.min() < R_PLAUSIBLE_KM[0] or r.max() > R_PLAUSIBLE_KM[1]:
+                    raise Invalid(f"has {vehicle} positions outside a low Earth orbit ({r.min():.0f}-{r.max():.0f} km from the centre)")
+                if s.min() < V_PLAUSIBLE_KM_S[0] or s.max() > V_PLAUSIBLE_KM_S[1]:
+                    raise Invalid(f"has {vehicle} speeds outside a low Earth orbit ({s.min():.3f}-{s.max():.3f} km/s)")
+                dt = np.diff(t)[:, None]
+                a = _accel_j2_km_s2(p)
+                res = p[1:] - p[:-1] - 0.5 * dt * (v[:-1] + v[1:]) - dt * dt / 12.0 * (a[:-1] - a[1:])
+                worst = float(np.abs(res).max())
+                if worst > KINEMATIC_TOL_KM:
+                    raise Invalid(f"has {vehicle} positions that do not follow from its velocities "
+                                  f"(off by {worst * 1000:.0f} m in {key})")
+            elif kind == "formation":
+                if e.get("leader") not in VEHICLES or e["leader"] == vehicle:
+                    raise Invalid(f"has a formation {key} without a valid leader")
+                req(arrays, key + "_o", np.float64, (t.size, 3), lo=-1e5, hi=1e5)
+                used.add(key + "_o")
+            else:
+                raise Invalid(f"has a segment {key} of unknown type {kind!r}")
+    burns = meta["burns"]
+    if not isinstance(burns, list):
+        raise Invalid("has a malformed burn list")
+    for k, b in enumerate(burns):
+        if not (isinstance(b, dict) and b.get("vehicle") in VEHICLES and isinstance(b.get("name"), str)
+                and isinstance(b.get("t_s"), (int, float)) and math.isfinite(b["t_s"])):
+            raise Invalid(f"has a malformed burn {k}")
+        dv = req(arrays, f"burn_{k}", np.float64, (3,))
+        used.add(f"burn_{k}")
+        if float(np.linalg.norm(dv)) > 0.2:
+            raise Invalid(f"has an implausible burn {b['name']!r} ({np.linalg.norm(dv) * 1000:.0f} m/s)")
+    extra = set(arrays) - used
+    if extra:
+        raise Invalid(f"has unexpected fields ({', '.join(sorted(extra)[:3])})")
+
+
+def _from_arrays(arrays, clock: MissionClock) -> MissionTrajectory:
+    meta = cache.from_json_array(arrays["meta"])
+    segments: dict[str, list[Segment]] = {}
+    for vehicle, entries in meta["segments"].items():
+        segs = []
+        for e in entries:
+            key = e["key"]
+            if e["type"] == "table":
+                piece = Table(arrays[key + "_t"], arrays[key + "_p"], arrays[key + "_v"])
+            else:
+                piece = Formation(e["leader"], arrays[key + "_t"], arrays[key + "_o"])
+            segs.append(Segment(float(e["t0_s"]), float(e["t1_s"]), e["label"], piece))
+        segments[vehicle] = segs
+    burns = [Burn(b["vehicle"], b["name"], float(b["t_s"]), arrays[f"burn_{k}"]) for k, b in enumerate(meta["burns"])]
     return MissionTrajectory(clock, segments, burns, meta["solved"])
+
+
+def build_arrays(clock: MissionClock | None = None) -> dict[str, np.ndarray]:
+    """Reconstruct the mission (tens of seconds) and return it as the cache's arrays."""
+    return _to_arrays(_Builder(clock or MissionClock.from_data()).build())
 
 
 _MEMO: dict[str, MissionTrajectory] = {}
 
 
-def mission_trajectory(clock: MissionClock | None = None, *, use_cache: bool = True,
+def mission_trajectory(clock: MissionClock | None = None, *, use_cache: bool = True, rebuild: bool = False,
                        notice=None) -> MissionTrajectory:
-    """The reconstructed mission, from the disk cache when it is current, else rebuilt (~seconds)."""
+    """The reconstructed mission: from generated/trajectory.npz or the user cache when their key
+    matches and they pass their checks, else rebuilt (tens of seconds) and cached.
+    ``rebuild``: solve again and rewrite the user cache. ``use_cache=False``: solve, write nothing."""
     clock = clock or MissionClock.from_data()
-    key = _fingerprint()
-    if key in _MEMO:
+    entry = cache_entry()
+    key = entry.key
+    if key in _MEMO and not rebuild:
         return _MEMO[key]
-    say = notice or (lambda msg: print(msg, file=sys.stderr))
-    path = cache_dir() / f"trajectory-{key}.npz"
-    traj = None
-    if use_cache and path.exists():
-        try:
-            traj = _load(path, clock)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
-            say(f"astp: the trajectory cache {path} was unreadable; rebuilding it (nothing is lost)")
-            traj = None
-    if traj is None:
+    if not use_cache:
         traj = _Builder(clock).build()
-        if use_cache:
-            try:
-                _save(traj, path)
-            except OSError as exc:
-                say(f"astp: could not write the trajectory cache ({exc.strerror or exc}); "
-                    f"set ASTP_CACHE_DIR to a writable folder to make later runs faster")
+        _MEMO[key] = traj
+        return traj
+    got = cache.load(entry, lambda: build_arrays(clock), rebuild=rebuild, notice=notice)
+    traj = _from_arrays(got.arrays, clock)
     _MEMO[key] = traj
     return traj
 

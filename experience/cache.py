@@ -1,0 +1,435 @@
+"""The one mechanism for everything the program keeps on disk to save time.
+
+Three kinds of results are expensive and deterministic: the reconstructed trajectories
+(experience/simulation/trajectory.py), the derived Earth textures (experience/scene/earth.py) and
+the simulated docking (experience/simulation/docking.py, replayed by docking_replay.py). Each is
+described by an :class:`Entry` and obtained with :func:`load`, which looks in three places:
+
+1. ``generated/NAME.npz`` in the repository (built by ``tools/build_generated.py``, committed like
+   models/), used when its key matches;
+2. the user cache, ``experience.paths.cache_dir() / NAME-KEY.npz``;
+3. otherwise it builds the arrays and writes them to the user cache.
+
+The **key** is a digest of the code and data the result depends on (:func:`source_digest`: the
+Python sources with comments and docstrings left out, the TOML data files as parsed values, other
+files byte for byte) plus the entry's parameters. A file is trusted only after it passes three
+checks: its header names this entry and key, its **checksum** (SHA-256 over every array's name,
+dtype, shape and bytes, stored in the header) matches the content, and the entry's own **check**
+(shapes, dtypes, ranges, consistency; raise :class:`Invalid`) accepts it. A file that fails any of
+them is reported in one line on stderr and rebuilt; nothing that fails is ever returned.
+
+Writing is atomic (a uniquely named hidden ``.part`` file in the same folder, renamed over the
+target, removed on every error and on SIGTERM). A cache that cannot be written (read-only, a
+folder where the file should be, ``ASTP_CACHE_DIR`` naming a file) is reported once per process and
+the program goes on without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import tokenize
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+from experience.paths import cache_dir, repo_root
+
+FORMAT = 1
+HEADER = "__cache__"
+GENERATED = "generated"  # folder under the repository root
+
+
+class Invalid(Exception):
+    """Raised by an entry's check: the content is wrong. The message says how, in a few words
+    that read after "the trajectory cache FILE ..." (e.g. "has NaN positions")."""
+
+
+class Stale(Invalid):
+    """The file is intact but was made by other code or data (its key differs)."""
+
+
+# ------------------------------------------------------------------------------------------
+# The key: code + data version
+# ------------------------------------------------------------------------------------------
+def _python_tokens(text: str) -> str:
+    """The tokens of Python source without comments, docstrings and layout, as one string; the
+    same on every Python version (3.12's split f-string tokens are joined back into one)."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(pos):
+        row, col = pos
+        return starts[row - 1] + col if row - 1 < len(starts) else len(text)
+
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING}
+    fstring_start = getattr(tokenize, "FSTRING_START", None)
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    out: list[str] = []
+    prev = None
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type in skip:
+            i += 1
+            continue
+        if fstring_start is not None and tok.type == fstring_start:
+            depth, j = 0, i
+            while j < len(tokens):
+                if tokens[j].type == fstring_start:
+                    depth += 1
+                elif tokens[j].type == fstring_end:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            out.append(text[offset(tok.start):offset(tokens[min(j, len(tokens) - 1)].end)])
+            prev, i = tokenize.STRING, j + 1
+            continue
+        if tok.type == tokenize.STRING and prev in (None, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            nxt = next((t for t in tokens[i + 1:] if t.type not in skip), None)
+            if nxt is None or nxt.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                prev, i = tokenize.STRING, i + 1  # a string statement (docstring): no effect
+                continue
+        if tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            out.append(f"<{tokenize.tok_name[tok.type]}>")
+        else:
+            out.append(tok.string)
+        prev = tok.type
+        i += 1
+    # a NEWLINE right before ENDMARKER depends on the file's last line ending; leave it out
+    while out and out[-1] in ("<NEWLINE>", "<ENDMARKER>", "<DEDENT>"):
+        out.pop()
+    return "\x1f".join(out)
+
+
+def _canonical(path: Path, raw: bytes) -> bytes:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".py":
+            return _python_tokens(raw.decode("utf-8")).encode("utf-8")
+        if suffix == ".toml":
+            return json.dumps(tomllib.loads(raw.decode("utf-8")), sort_keys=True, default=str,
+                              separators=(",", ":")).encode("utf-8")
+    except (UnicodeDecodeError, SyntaxError, tokenize.TokenError, tomllib.TOMLDecodeError, ValueError):
+        pass  # not parseable: the raw bytes then (a broken file still changes the key)
+    return raw
+
+
+_DIGESTS: dict[tuple, str] = {}
+_DIGEST_LOCK = threading.Lock()
+
+
+def source_digest(path: Path) -> str:
+    """SHA-256 of what a source file means: Python without comments and docstrings, TOML as its
+    parsed values, anything else byte for byte. A missing file digests as "missing"."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    memo = (str(path), st.st_mtime_ns, st.st_size)
+    with _DIGEST_LOCK:
+        if memo in _DIGESTS:
+            return _DIGESTS[memo]
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return "unreadable"
+    digest = hashlib.sha256(_canonical(path, raw)).hexdigest()
+    with _DIGEST_LOCK:
+        _DIGESTS[memo] = digest
+    return digest
+
+
+def _label(path: Path) -> str:
+    """A location-independent name: the last two parts (kernels/orbit.py, mission/orbits.toml)."""
+    return "/".join(Path(path).parts[-2:])
+
+
+def make_key(name: str, sources=(), params=()) -> str:
+    h = hashlib.sha256(f"astp-cache format {FORMAT}\n{name}\n".encode())
+    for path in sorted(sources, key=_label):
+        h.update(f"{_label(path)}={source_digest(path)}\n".encode())
+    h.update(json.dumps(list(params), default=str).encode())
+    return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------
+# Entries
+# ------------------------------------------------------------------------------------------
+Check = Callable[[Mapping[str, np.ndarray]], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One cached result.
+
+    - ``name``: file stem (``trajectory`` -> ``generated/trajectory.npz``, ``CACHE/trajectory-KEY.npz``).
+    - ``what``: words for the notices ("trajectory", "relief texture").
+    - ``sources``: the code and data files the result depends on (their meaning goes into the key).
+    - ``params``: anything else that changes the result (sizes, seeds, versions), JSON-able.
+    - ``check``: called with the arrays; raises :class:`Invalid` (or any exception) for wrong
+      content. Also run on freshly built arrays, so a builder bug is never cached.
+    - ``generated``: a copy may ship in the repository's generated/ folder.
+    - ``compress``: deflate level of the arrays in the .npz (0 stores them; 1 is fast, 6 small).
+    """
+
+    name: str
+    what: str
+    sources: tuple = ()
+    params: tuple = ()
+    check: Check | None = None
+    generated: bool = False
+    compress: int = 6
+
+    @property
+    def key(self) -> str:
+        return make_key(self.name, self.sources, self.params)
+
+    def cache_path(self, key: str | None = None) -> Path:
+        return cache_dir() / f"{self.name}-{key or self.key}.npz"
+
+    def generated_path(self) -> Path:
+        return repo_root() / GENERATED / f"{self.name}.npz"
+
+
+@dataclasses.dataclass
+class Loaded:
+    arrays: dict[str, np.ndarray]
+    origin: str  # "generated", "cache" or "built"
+    path: Path | None  # the file it came from or went to (None: built, not written)
+
+
+# ------------------------------------------------------------------------------------------
+# Reading and writing
+# ------------------------------------------------------------------------------------------
+def checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(memoryview(a.reshape(-1)).cast("B") if a.size else b"")
+    return "sha256:" + h.hexdigest()
+
+
+def _header(entry: Entry, key: str, arrays: Mapping[str, np.ndarray]) -> dict:
+    return {"format": FORMAT, "name": entry.name, "key": key, "checksum": checksum(arrays)}
+
+
+def read(path: Path, entry: Entry, key: str | None = None) -> dict[str, np.ndarray]:
+    """The arrays of a cache file, verified (header, checksum, the entry's check); otherwise
+    :class:`Invalid` saying what is wrong. ``key``: the one expected (default: the current)."""
+    key = key or entry.key
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise Invalid("is not a cache archive")
+            if HEADER not in z.files:
+                raise Invalid("has no cache header")
+            head = json.loads(bytes(np.asarray(z[HEADER], dtype=np.uint8)).decode("utf-8"))
+            arrays = {k: np.asarray(z[k]) for k in z.files if k != HEADER}
+    except Invalid:
+        raise
+    except Exception as exc:  # a damaged archive raises anything: BadZipFile, EOFError, zlib.error...
+        raise Invalid(f"is unreadable ({type(exc).__name__})") from None
+    if not isinstance(head, dict) or head.get("format") != FORMAT or head.get("name") != entry.name:
+        raise Invalid("has a foreign header")
+    if head.get("key") != key:
+        raise Stale("was made by other code or data")
+    if head.get("checksum") != checksum(arrays):
+        raise Invalid("fails its checksum (changed after it was written)")
+    if entry.check is not None:
+        try:
+            entry.check(arrays)
+        except Invalid:
+            raise
+        except Exception as exc:
+            raise Invalid(f"holds malformed content ({type(exc).__name__}: {exc})") from None
+    return arrays
+
+
+def _savez(f, arrays: Mapping[str, np.ndarray], level: int) -> None:
+    """An .npz (what np.load reads) with the given deflate level (np.savez_compressed has none)."""
+    mode = zipfile.ZIP_DEFLATED if level > 0 else zipfile.ZIP_STORED
+    kwargs = {"compresslevel": min(9, level)} if level > 0 else {}
+    with zipfile.ZipFile(f, "w", compression=mode, allowZip64=True, **kwargs) as zf:
+        for name, a in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm(tmp: str):
+    """While writing: SIGTERM removes the temporary file first, then acts as it would have."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+    except (ValueError, OSError):
+        previous = None
+    if previous is None or previous == signal.SIG_IGN:  # a handler from C, or ignored: leave it
+        yield
+        return
+
+    def handler(signum, frame):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if callable(previous):
+            previous(signum, frame)
+        else:  # SIG_DFL: die of the signal, as without this handler
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def write(path: Path, entry: Entry, arrays: Mapping[str, np.ndarray], key: str | None = None) -> Path:
+    """Write ``arrays`` as a cache file for ``entry`` atomically; OSError if it cannot be written
+    (nothing is left behind then)."""
+    path = Path(path)
+    key = key or entry.key
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    head = np.frombuffer(json.dumps(_header(entry, key, arrays)).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with _removed_on_sigterm(tmp):
+            with os.fdopen(fd, "wb") as f:
+                _savez(f, {HEADER: head, **arrays}, int(entry.compress))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+# ------------------------------------------------------------------------------------------
+# The one entry point
+# ------------------------------------------------------------------------------------------
+_WRITE_WARNED: list[str] = []
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _warn_unwritable(folder: Path, exc: OSError, notice) -> None:
+    if _WRITE_WARNED:
+        return
+    _WRITE_WARNED.append(str(folder))
+    why = exc.strerror or type(exc).__name__
+    notice(f"astp: cannot write the cache in {folder} ({why}); going on without it "
+           f"(set ASTP_CACHE_DIR to a writable folder to make later runs faster)")
+
+
+def load(entry: Entry, build: Callable[[], Mapping[str, np.ndarray]], *, rebuild: bool = False,
+         notice: Callable[[str], None] | None = None, write_cache: bool = True) -> Loaded:
+    """The verified arrays of ``entry``: from generated/, else the user cache, else ``build()``
+    (then written to the user cache). ``rebuild``: build and rewrite the user cache whatever is
+    there. ``notice`` receives the one-line messages (default: stderr)."""
+    say = notice or _say
+    key = entry.key
+    if not rebuild:
+        if entry.generated:
+            gen = entry.generated_path()
+            if gen.is_file():
+                try:
+                    return Loaded(read(gen, entry, key), "generated", gen)
+                except Stale:
+                    pass  # made for other code or data (a change not yet regenerated): skip quietly
+                except Invalid as exc:
+                    say(f"astp: the shipped {entry.what} {gen} {exc}; using the user cache instead "
+                        f"(restore it with git checkout, or run python tools/build_generated.py)")
+        path = entry.cache_path(key)
+        if path.is_file():
+            try:
+                return Loaded(read(path, entry, key), "cache", path)
+            except Invalid as exc:
+                say(f"astp: the {entry.what} cache {path} {exc}; rebuilding it (nothing is lost)")
+    arrays = {k: np.asarray(v) for k, v in build().items()}
+    if entry.check is not None:
+        try:
+            entry.check(arrays)
+        except Invalid as exc:  # a builder bug: never cache it, never hand it on
+            raise RuntimeError(f"internal error: the freshly built {entry.what} {exc}") from None
+    path = entry.cache_path(key)
+    if not write_cache:
+        return Loaded(arrays, "built", None)
+    try:
+        write(path, entry, arrays, key)
+    except OSError as exc:
+        _warn_unwritable(path.parent, exc, say)
+        return Loaded(arrays, "built", None)
+    return Loaded(arrays, "built", path)
+
+
+def write_generated(entry: Entry, arrays: Mapping[str, np.ndarray], folder: Path | None = None) -> Path:
+    """Write the repository copy of ``entry`` (tools/build_generated.py)."""
+    folder = Path(folder) if folder is not None else repo_root() / GENERATED
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    if entry.check is not None:
+        entry.check(arrays)
+    return write(folder / f"{entry.name}.npz", entry, arrays)
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers for checks
+# ------------------------------------------------------------------------------------------
+def require(arrays: Mapping[str, np.ndarray], name: str, dtype=None, shape=None, *, finite: bool = True,
+            lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """The array ``name`` after checking it: dtype, shape (None in a shape matches any length),
+    no NaN or infinity, every value in [lo, hi]. Raises :class:`Invalid` naming the problem."""
+    if name not in arrays:
+        raise Invalid(f"lacks {name}")
+    a = arrays[name]
+    if dtype is not None and a.dtype != np.dtype(dtype):
+        raise Invalid(f"has {name} of type {a.dtype}, not {np.dtype(dtype)}")
+    if shape is not None:
+        if a.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, a.shape)):
+            want = "x".join("n" if s is None else str(s) for s in shape) or "scalar"
+            raise Invalid(f"has {name} of shape {a.shape}, not {want}")
+    if a.dtype.kind in "fc" and finite and not np.isfinite(a).all():
+        raise Invalid(f"has NaN or infinite values in {name}")
+    if a.size and lo is not None and float(np.min(a)) < lo:
+        raise Invalid(f"has {name} below {lo:g} (min {float(np.min(a)):g})")
+    if a.size and hi is not None and float(np.max(a)) > hi:
+        raise Invalid(f"has {name} above {hi:g} (max {float(np.max(a)):g})")
+    return a
+
+
+def json_array(obj) -> np.ndarray:
+    """A JSON document as a uint8 array (npz files hold no objects)."""
+    return np.frombuffer(json.dumps(obj, sort_keys=True).encode("utf-8"), dtype=np.uint8).copy()
+
+
+def from_json_array(a: np.ndarray):
+    try:
+        return json.loads(bytes(np.asarray(a, dtype=np.uint8)).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"has an unreadable JSON field ({type(exc).__name__})") from None
+
+
+__all__ = ["Entry", "Invalid", "Stale", "Loaded", "load", "read", "write", "write_generated", "checksum",
+           "make_key", "source_digest", "require", "json_array", "from_json_array"]
