@@ -14,40 +14,48 @@ The model
   room temperature); the mixture's molar mass, c_p, c_v and gamma follow from the mole fractions.
 - An *edge* joins two volumes through a hatch opening and an equalisation valve in parallel:
   effective area ``hatch_cda_m2 * hatch_open + valve_cda_m2 * valve_open`` (discharge coefficient
-  times area). The flow is the compressible isentropic orifice law, choked below the critical
-  pressure ratio (2/(gamma+1))^(gamma/(gamma-1)) and unchoked above it, with the upstream
-  mixture's gamma, molar mass and temperature; the gas carries the upstream composition.
+  times area). The flow is the compressible isentropic orifice law (:func:`orifice_molar_flow`),
+  choked below the critical pressure ratio (2/(gamma+1))^(gamma/(gamma-1)), unchoked above it,
+  with the upstream mixture's gamma, molar mass and temperature; the gas carries the upstream
+  composition.
 - A *tank* (one species, fixed volume and temperature: the tanks are outside the cabin and hold
-  only moles as state) feeds one volume through its valve, by the same orifice law (check valve:
-  never backward). A *vent* empties one volume to vacuum (always choked), with an optional
-  proportional relief band: fully closed below ``vent_crack_pa``, fully open above
-  ``vent_full_pa`` (a manual vent has both at zero).
+  only moles as state) feeds one volume through its valve by the same law (a check valve: never
+  backward). A *vent* empties one volume to vacuum (always choked), with an optional proportional
+  relief band: shut below ``vent_crack_pa``, fully open above ``vent_full_pa`` (a manual vent has
+  both at zero).
 - Energy: adiabatic flow with wall exchange. Gas leaving a volume takes the enthalpy of an
   isentropic expansion of what stays (the exact result for a well-mixed adiabatic donor); gas
-  entering brings that enthalpy; tanks deliver at their own temperature. Then each volume's gas
-  relaxes toward its wall temperature with conductance G (W/K; ``wall_fan_w_k`` with the cabin fan
-  on, ``wall_still_w_k`` with it off): ``T <- T_w + (T - T_w) exp(-G dt / C_v)``, exact for the
-  linear law. Gas that warms after a fast pressure drop is how the SP-4209 "leak" comes out.
+  entering brings that enthalpy; tanks deliver at their own temperature. Each volume's gas relaxes
+  toward its wall temperature with conductance G (W/K; ``wall_fan_w_k`` with the cabin fan on,
+  ``wall_still_w_k`` with it off): ``T <- T_w + (T - T_w) exp(-G dt / C_v)``, exact for the linear
+  law. Gas that warms after a fast pressure drop is how the SP-4209 "leak" comes out.
 
-Integration (stable for any dt; ``params.substeps`` sub-steps per call)
------------------------------------------------------------------------
-Open hatches equalise in milliseconds, valves in minutes, tanks over hours: explicit Euler would
-need sub-millisecond steps. Each sub-step uses the flow rates at its start but moves, per edge,
+Integration: stable and monotone for any dt
+-------------------------------------------
+An open hatchway equalises in milliseconds, a valve in minutes, a tank empties over hours: an
+explicit step would need sub-millisecond steps. Each (sub-)step:
 
-    dn = cap * (1 - exp(-ndot dt / cap)),   cap = dn_eq / d
+1. relaxes every gas toward its walls (exact exponential);
+2. adds the tanks' gas (explicit: a choked source from ~18 MPa hardly feels the cabin);
+3. takes each edge's and vent's secant conductance k = ndot / dp at the step's start (the orifice
+   law below ``P_LIN_PA`` of difference is taken as linear: it has an infinite slope at zero);
+4. solves backward Euler on the linearised network for the end-of-step pressures,
+   ``(I + dt L) P = p + dt b`` (one small V x V solve per scenario), where a mole moved lowers the
+   donor's pressure by gamma R T / V and raises the receiver's by the exact first-order change of
+   p = R U / (c_v V), and a vent pulls its volume toward its cracking pressure;
+5. moves the moles that give those pressures (``k (P_a - P_b) dt`` per edge) with the donor's
+   composition and isentropic enthalpy: one species array subtracted from the donor and added to
+   the receiver, so every species is conserved to rounding (``vented_mol`` counts what left).
 
-where ``dn_eq`` is the amount that would equalise the pair (adiabatic transfer estimate) and d
-the larger number of active connections at either end. For small dt this is ``ndot dt`` (first
-order, no bias); for dt far beyond the equalisation time it saturates at a fraction of the pair
-difference, so the new pressures are convex combinations of the old ones: no overshoot, no
-oscillation, monotone approach, whatever the ratio of dt to the time constants. Vents and tanks
-use the same form with cap = the moles present (exact for isothermal choked flow, the vents'
-and tanks' regime). Species moles move as one array subtracted from the donor and added to the
-receiver, so each species is conserved to rounding (``vented_mol`` counts what left for space).
+L is an M-matrix, so the new pressures are weighted means of the old: no overshoot, no
+oscillation; a step far longer than an equalisation time lands on the equilibrium; a chain of
+open hatchways equalises in one step. The scheme is first order in dt where the flows are
+resolved (valves at frame rate); the linearisation leaves a residual second order in the
+fraction of a volume's gas moved in one step, which the next step removes.
 
 Static configuration (Python ints in :class:`AirlockParams`: the topology and ``substeps``) is
 like the static arguments of a jitted function; everything else is an array with a leading axis
-of 1 (shared) or S (one row per scenario).
+of 1 (shared) or S (one row per scenario: :func:`build_params` takes a list of specs).
 """
 
 from __future__ import annotations
@@ -113,32 +121,28 @@ class AirlockParams(NamedTuple):
     molar_mass_kg_mol: object  # (K,)
     cp_j_mol_k: object  # (K,)
     tank_molar_mass: object  # (T,)
-    tank_cp: object  # (T,)
     tank_gamma: object  # (T,)
     tank_rt_v: object  # (1|S, T) R T / V of each tank
     tank_species_h: object  # (1|S, T, K+1) one-hot species, then c_p T per mole delivered
     cv_j_mol_k: object  # (K,)
     cp_empty: object  # () properties given to an empty volume (never used for flow)
     mm_empty: object
-    inv_pair_volume: object  # (1|S, E) 1/V_a + 1/V_b
+    props_k: object  # (K, 4) c_v, c_p, molar mass, 1 per species
+    gather_t: object  # (2E + N, V) one-hot rows: edge ends a, edge ends b, vents' volumes
+    gather_pt: object  # (V, 2E + N) the same, transposed
+    scatter: object  # (4E + N, 3V) sums connection quantities into volumes (_scatter_matrix)
+    vent_diag: object  # (N, V*V) e_v e_v^T per vent, flattened
+    n_edges: int
+    n_vents: int
     edge_row_a: object  # (E, V*V) e_a (e_a - e_b)^T per edge, flattened (volume a's row of the network)
     edge_row_b: object  # (E, V*V) e_b (e_b - e_a)^T
     eye: object  # (V, V)
     inc_edge: object  # (V, E): -1 at a, +1 at b
-    inc_edge_t: object  # (E, V)
-    inc_a: object  # (V, E) one-hot of a
-    inc_b: object  # (V, E) one-hot of b
     inc_a_t: object  # (E, V)
     inc_b_t: object  # (E, V)
-    inc_abs_t: object  # (E, V) |inc_edge| transposed
     inc_tank: object  # (V, T) one-hot of the fed volume
-    inc_tank_t: object  # (T, V)
-    tank_species: object  # (T, K) one-hot
     inc_vent: object  # (V, N)
     inc_vent_t: object  # (N, V)
-    edge_a: tuple  # static volume indices
-    edge_b: tuple
-    vent_node: tuple
     substeps: int
 
 
@@ -216,11 +220,10 @@ def build_params(spec, like) -> AirlockParams:
 
     a_t, b_t = onehot_t(a_idx, n_v), onehot_t(b_idx, n_v)
     e_t = [[b_t[e][v] - a_t[e][v] for v in range(n_v)] for e in range(n_e)]
-    inc_edge, inc_edge_t = pair(e_t, n_e)
-    inc_a, inc_a_t = pair(a_t, n_e)
-    inc_b, inc_b_t = pair(b_t, n_e)
-    _, inc_abs_t = pair([[abs(x) for x in r] for r in e_t], n_e)
-    inc_tank, inc_tank_t = pair(onehot_t(t_node, n_v), n_t)
+    inc_edge, _ = pair(e_t, n_e)
+    _, inc_a_t = pair(a_t, n_e)
+    _, inc_b_t = pair(b_t, n_e)
+    inc_tank, _ = pair(onehot_t(t_node, n_v), n_t)
     inc_vent, inc_vent_t = pair(onehot_t(v_node, n_v), n_n)
 
     def table(fn, shape):  # one row per spec -> (S, *shape)
@@ -240,7 +243,6 @@ def build_params(spec, like) -> AirlockParams:
                            (n_n,)),
         molar_mass_kg_mol=arr(mm), cp_j_mol_k=arr(cp),
         tank_molar_mass=xp.reshape(arr([mm[k] for k in t_sp]), (n_t,)),
-        tank_cp=xp.reshape(arr([cp[k] for k in t_sp]), (n_t,)),
         tank_gamma=xp.reshape(arr([cp[k] / (cp[k] - R_J_MOL_K) for k in t_sp]), (n_t,)),
         tank_rt_v=table(lambda sp: [R_J_MOL_K * float(t) / float(v) for t, v in zip(sp.tank_temp_k, sp.tank_volume_m3)],
                         (n_t,)),
@@ -248,20 +250,41 @@ def build_params(spec, like) -> AirlockParams:
                                          for k, t in zip(t_sp, sp.tank_temp_k)], (n_t, n_k + 1)),
         cv_j_mol_k=arr([c - R_J_MOL_K for c in cp]),
         cp_empty=arr(sum(cp) / n_k), mm_empty=arr(sum(mm) / n_k),
-        inv_pair_volume=table(lambda sp: [1.0 / float(sp.volume_m3[a]) + 1.0 / float(sp.volume_m3[b])
-                                          for a, b in zip(a_idx, b_idx)], (n_e,)),
+        props_k=xp.reshape(arr([[c - R_J_MOL_K, c, m, 1.0] for c, m in zip(cp, mm)]), (n_k, 4)),
+        gather_t=xp.reshape(arr(a_t + b_t + onehot_t(v_node, n_v)), (2 * n_e + n_n, n_v)),
+        gather_pt=xp.permute_dims(xp.reshape(arr(a_t + b_t + onehot_t(v_node, n_v)), (2 * n_e + n_n, n_v)), (1, 0)),
+        scatter=_scatter_matrix(a_t, b_t, onehot_t(v_node, n_v), n_v, arr, xp),
+        vent_diag=xp.reshape(arr([[1.0 if (i == v and j == v) else 0.0 for i in range(n_v) for j in range(n_v)]
+                                  for v in v_node]), (n_n, n_v * n_v)),
+        n_edges=n_e, n_vents=n_n,
         edge_row_a=xp.reshape(arr([[-a_t[e][i] * e_t[e][j] for i in range(n_v) for j in range(n_v)]
                                    for e in range(n_e)]), (n_e, n_v * n_v)),
         edge_row_b=xp.reshape(arr([[b_t[e][i] * e_t[e][j] for i in range(n_v) for j in range(n_v)]
                                    for e in range(n_e)]), (n_e, n_v * n_v)),
         eye=xp.eye(n_v, dtype=xp.float64, device=dev),
-        inc_edge=inc_edge, inc_edge_t=inc_edge_t, inc_a=inc_a, inc_b=inc_b, inc_a_t=inc_a_t, inc_b_t=inc_b_t,
-        inc_abs_t=inc_abs_t, inc_tank=inc_tank, inc_tank_t=inc_tank_t,
-        tank_species=xp.reshape(arr(onehot_t(t_sp, n_k)), (n_t, n_k)),
-        inc_vent=inc_vent, inc_vent_t=inc_vent_t,
-        edge_a=tuple(a_idx), edge_b=tuple(b_idx), vent_node=tuple(v_node),
-        substeps=int(first.substeps),
+        inc_edge=inc_edge, inc_a_t=inc_a_t, inc_b_t=inc_b_t, inc_tank=inc_tank,
+        inc_vent=inc_vent, inc_vent_t=inc_vent_t, substeps=int(first.substeps),
     )
+
+
+def _scatter_matrix(a_t, b_t, v_t, n_v, arr, xp):
+    """(4E + N, 3V): sums [out_a, in_a, dn_v, in_a h, out_a h] into [out, inflow, h_in].
+
+    out = out_a at a + in_a at b + dn_v at the vent's volume; inflow = in_a at a + out_a at b;
+    h_in = (in_a h) at a + (out_a h) at b."""
+    n_e, n_n = len(a_t), len(v_t)
+    rows = []
+    for e in range(n_e):  # out_a: out at a, inflow at b
+        rows.append(a_t[e] + b_t[e] + [0.0] * n_v)
+    for e in range(n_e):  # in_a: out at b, inflow at a
+        rows.append(b_t[e] + a_t[e] + [0.0] * n_v)
+    for v in range(n_n):  # vents: out
+        rows.append(v_t[v] + [0.0] * n_v + [0.0] * n_v)
+    for e in range(n_e):  # in_a h: energy into a
+        rows.append([0.0] * n_v + [0.0] * n_v + a_t[e])
+    for e in range(n_e):  # out_a h: energy into b
+        rows.append([0.0] * n_v + [0.0] * n_v + b_t[e])
+    return xp.reshape(arr(rows), (4 * n_e + n_n, 3 * n_v))
 
 
 def state_from_pressures(params: AirlockParams, p_pa, mole_fractions, temp_k, tank_mol) -> AirlockState:
@@ -415,87 +438,111 @@ def _relax_to_walls(params, controls, n, temp, dt, xp):
 
 
 def _substep(params: AirlockParams, state: AirlockState, controls: AirlockControls, dt, xp):
+    # Laid out for few array operations (a single scenario's step is all dispatch overhead): the
+    # properties of every volume at the ends of every connection are gathered by one product,
+    # and one orifice evaluation serves edges, vents and tanks.
+    ne, nn = params.n_edges, params.n_vents
     k = state.gas_mol.shape[-1]
+    n = state.gas_mol
+    ext = n @ params.props_k  # (S, V, 4): C_v, C_p (J/K), mass (kg), moles
+    n_tot = ext[..., 3]
+
     # 1. wall exchange over the step (first, so that the flows below leave open hatchways equal)
-    temp0 = _relax_to_walls(params, controls, state.gas_mol, state.temp_k, dt, xp)
+    c_v = xp.maximum(ext[..., 0], _TINY)
+    g = xp.where(controls.fan_on > 0.0, params.wall_fan_w_k, params.wall_still_w_k)
+    temp = params.wall_temp_k + (state.temp_k - params.wall_temp_k) * xp.exp(-g * dt / c_v)
 
-    # 2. the tanks: choked flow from a high pressure, a plain explicit source (moles and enthalpy)
-    n_tot0, _, _, cp0, _ = _gas(params, state.gas_mol, xp)
-    p0 = n_tot0 * R_J_MOL_K * temp0 / params.volume_m3
-    dn_t = _saturating(_tank_flow(params, state, controls, p0, xp), state.tank_mol, dt, xp)  # (S, T)
-    add = params.inc_tank @ (dn_t[..., None] * params.tank_species_h)  # (S, V, K+1): moles, then c_p T
-    n = state.gas_mol + add[..., :k]
-    u = n_tot0 * (cp0 - R_J_MOL_K) * temp0 + add[..., k]
-    n_tot, n_safe, mm, cp, gam = _gas(params, n, xp)
+    # 2. the tanks' gas joins its volume (explicit: a choked source from ~18 MPa hardly feels the
+    #    cabin), moles and c_p T of enthalpy per mole
+    p0 = n_tot * R_J_MOL_K * temp / params.volume_m3
+    ndot_t = orifice_molar_flow(state.tank_mol * params.tank_rt_v, p0 @ params.inc_tank, params.tank_temp_k,
+                                params.tank_molar_mass, params.tank_gamma,
+                                params.tank_cda_m2 * controls.tank_valve_open, xp)
+    dn_t = _saturating(ndot_t, state.tank_mol, dt, xp)  # (S, T)
+    add = params.inc_tank @ (dn_t[..., None] * params.tank_species_h)  # (S, V, K+1)
+    n = n + add[..., :k]
+    u = ext[..., 0] * temp + add[..., k]
+    ext = n @ params.props_k
+    n_tot = ext[..., 3]
+    n_safe = xp.maximum(n_tot, _TINY)
+    temp = xp.where(n_tot > 0.0, u / xp.maximum(ext[..., 0], _TINY), temp)
+
+    # 3. every connection's two sides, by one gather
+    cp = xp.where(n_tot > 0.0, ext[..., 1] / n_safe, params.cp_empty)
     cv = cp - R_J_MOL_K
-    temp = xp.where(n_tot > 0.0, u / xp.maximum(n_tot * cv, _TINY), temp0)
+    gam = cp / cv
     p = n_tot * R_J_MOL_K * temp / params.volume_m3
-    st = state._replace(gas_mol=n, temp_k=temp)
+    q = xp.stack((p, temp, ext[..., 2] / n_safe, gam, cv), axis=-1)  # (S, V, 5)
+    qg = params.gather_t @ q  # (S, 2E + N, 5): edge ends a, edge ends b, vents' volumes
+    qa, qb, qv = qg[:, :ne, :], qg[:, ne:2 * ne, :], qg[:, 2 * ne:, :]
+    fwd = qa[..., 0] >= qb[..., 0]
+    up = xp.where(fwd[..., None], qa, qb)
+    d = xp.maximum(up[..., 0] - xp.where(fwd, qb[..., 0], qa[..., 0]), P_LIN_PA)
+    over = qv[..., 0] - params.vent_crack_pa
+    opening = xp.where(params.vent_band_pa > 0.0,
+                       xp.minimum(xp.maximum(over, 0.0) / xp.maximum(params.vent_band_pa, _TINY), 1.0), 1.0)
 
-    # 3. secant conductances (mol/s/Pa) of edges and vents at the start of the step; below
-    #    P_LIN_PA the orifice law is taken as linear (it has an infinite slope at zero difference)
-    fwd, p_up, p_dn, t_up, m_up, g_up, cda = _edge_gas(params, st, controls, p, mm, gam, xp)
-    d = xp.maximum(p_up - p_dn, P_LIN_PA)
-    k_e = orifice_molar_flow(p_up, p_up - d, t_up, m_up, g_up, cda, xp) / d
-    qv, over, cda_v = _vent_gas(params, st, controls, p, mm, gam)
-    p_v, t_v, g_v = qv[..., 0], qv[..., 1], qv[..., 3]
-    ndot_v = orifice_molar_flow(p_v, 0.0 * p_v, t_v, qv[..., 2], g_v, cda_v, xp)
-    k_v = xp.where(over > 0.0, ndot_v / xp.maximum(over, P_LIN_PA), 0.0)
+    # 4. one orifice law for edges and vents: edges at (p_up, p_up - d) for their secant
+    #    conductance (below P_LIN_PA the law is taken as linear: it has an infinite slope at zero
+    #    difference), vents to vacuum
+    ndot = orifice_molar_flow(
+        xp.concat((up[..., 0], qv[..., 0]), axis=-1), xp.concat((up[..., 0] - d, 0.0 * qv[..., 0]), axis=-1),
+        xp.concat((up[..., 1], qv[..., 1]), axis=-1), xp.concat((up[..., 2], qv[..., 2]), axis=-1),
+        xp.concat((up[..., 3], qv[..., 3]), axis=-1),
+        xp.concat((params.hatch_cda_m2 * controls.hatch_open + params.valve_cda_m2 * controls.valve_open,
+                   params.vent_cda_m2 * controls.vent_open * opening), axis=-1), xp)
+    k_e = ndot[:, :ne] / d
+    k_v = xp.where(over > 0.0, ndot[:, ne:] / xp.maximum(over, P_LIN_PA), 0.0)
 
-    # 4. new pressures by backward Euler on the linearised network, (I + dt L) P = p + dt b: a mole
+    # 5. new pressures by backward Euler on the linearised network, (I + dt L) P = p + dt b: a mole
     #    moved lowers the donor's pressure by gamma R T_up / V (isentropic, to first order) and
     #    raises the receiver's by the exact first-order change of p = R U / (c_v V) when a mole of
     #    the upstream gas (c_p,up T_up of enthalpy, its own c_v) joins: R (c_p,up T_up - c_v,up T
-    #    + c_v T) / (c_v V); a vent lowers its volume's pressure toward its cracking pressure.
-    inv_v = 1.0 / params.volume_m3
-    cv_t = xp.stack((cv, temp), axis=-1)
-    ca, cb = params.inc_a_t @ cv_t, params.inc_b_t @ cv_t  # (S, E, 2)
-    cv_up = xp.where(fwd, ca[..., 0], cb[..., 0])
-    h_up = (cv_up + R_J_MOL_K) * t_up
+    #    + c_v T) / (c_v V); a vent pulls its volume toward its cracking pressure.
+    h_up = (up[..., 4] + R_J_MOL_K) * up[..., 1]
+    donor = up[..., 3] * R_J_MOL_K * up[..., 1]
 
     def receiver(c):
-        return R_J_MOL_K * (h_up - cv_up * c[..., 1] + c[..., 0] * c[..., 1]) / c[..., 0]
+        return R_J_MOL_K * (h_up - up[..., 4] * c[..., 1] + c[..., 4] * c[..., 1]) / c[..., 4]
 
-    donor = g_up * R_J_MOL_K * t_up
-    w_a = k_e * xp.where(fwd, donor, receiver(ca))  # row of volume a
-    w_b = k_e * xp.where(fwd, receiver(cb), donor)  # row of volume b
-    w_v = g_v * R_J_MOL_K * t_v * k_v  # (S, N)
+    w_a = k_e * xp.where(fwd, donor, receiver(qa))  # row of volume a
+    w_b = k_e * xp.where(fwd, receiver(qb), donor)  # row of volume b
+    w_v = qv[..., 3] * R_J_MOL_K * qv[..., 1] * k_v  # (S, N)
     s, n_vol = p.shape[0], p.shape[1]
-    lap = xp.reshape(w_a @ params.edge_row_a + w_b @ params.edge_row_b, (s, n_vol, n_vol))
-    diag_v = w_v @ params.inc_vent_t  # (S, V)
-    a_mat = params.eye + dt[..., None] * (lap + diag_v[..., None] * params.eye) * inv_v[..., None]
-    rhs = p + dt * ((w_v * params.vent_crack_pa) @ params.inc_vent_t) * inv_v
+    lap = xp.reshape(w_a @ params.edge_row_a + w_b @ params.edge_row_b + w_v @ params.vent_diag, (s, n_vol, n_vol))
+    a_mat = params.eye + (dt / params.volume_m3)[..., None] * lap
+    rhs = p + dt * ((w_v * params.vent_crack_pa) @ params.inc_vent_t) / params.volume_m3
     p_new = xp.linalg.solve(a_mat, rhs[..., None])[..., 0]
 
-    # 5. the moles that give those pressures: each edge carries k (P_a - P_b) dt, each vent
+    # 6. the moles that give those pressures: each edge carries k (P_a - P_b) dt, each vent
     #    k (P - p_crack) dt
-    s_e = k_e * (p_new @ params.inc_a - p_new @ params.inc_b) * dt  # signed a -> b
-    dn_v = k_v * xp.maximum(p_new @ params.inc_vent - params.vent_crack_pa, 0.0) * dt
+    pg = p_new @ params.gather_pt  # (S, 2E + N)
+    s_e = k_e * (pg[:, :ne] - pg[:, ne:2 * ne]) * dt  # signed a -> b
+    dn_v = k_v * xp.maximum(pg[:, 2 * ne:] - params.vent_crack_pa, 0.0) * dt
     fwd = s_e >= 0.0
     dn_e = xp.abs(s_e)
 
-    # 6. donors: isentropic expansion of what stays (of what was there and came in during the
+    # 7. donors: isentropic expansion of what stays (of what was there and came in during the
     #    step, for a volume that passes gas on); its enthalpy shared over the outflows
     out_a = xp.where(fwd, dn_e, 0.0)
     in_a = dn_e - out_a
-    out = out_a @ params.inc_a_t + in_a @ params.inc_b_t + dn_v @ params.inc_vent_t
-    inflow = in_a @ params.inc_a_t + out_a @ params.inc_b_t
-    h_in = (in_a * h_up) @ params.inc_a_t + (out_a * h_up) @ params.inc_b_t  # at the upstream's start state
+    flow = xp.concat((out_a, in_a, dn_v, in_a * h_up, out_a * h_up), axis=-1) @ params.scatter  # (S, 4V)
+    out, inflow, h_in = flow[:, :n_vol], flow[:, n_vol:2 * n_vol], flow[:, 2 * n_vol:3 * n_vol]
     stay = xp.minimum(xp.maximum(1.0 - out / xp.maximum(n_tot + inflow, _TINY), 0.0), 1.0)
-    h_mol = xp.where(out > 0.0, (u + h_in) * (1.0 - stay ** gam) / xp.maximum(out, _TINY), cp * temp)
+    h_mol = xp.where(out > 0.0, (u + h_in) * (1.0 - stay ** gam) / xp.maximum(out, _TINY), (cv + R_J_MOL_K) * temp)
 
-    xh = xp.concat((n / n_safe[..., None], h_mol[..., None]), axis=-1)  # (S, V, K+1)
-    up = xp.where(fwd[..., None], params.inc_a_t @ xh, params.inc_b_t @ xh)  # (S, E, K+1)
-    f_edge = s_e[..., None] * up  # species moles, then energy
-    f_vent = dn_v[..., None] * (params.inc_vent_t @ xh)
-    delta = params.inc_edge @ f_edge - params.inc_vent @ f_vent  # (S, V, K+1)
+    xh = xp.concat((n / xp.maximum(n_tot, _TINY)[..., None], h_mol[..., None]), axis=-1)  # (S, V, K+1)
+    xg = params.gather_t @ xh
+    up_x = xp.where(fwd[..., None], xg[:, :ne, :], xg[:, ne:2 * ne, :])  # (S, E, K+1)
+    delta = params.inc_edge @ (s_e[..., None] * up_x) - params.inc_vent @ (dn_v[..., None] * xg[:, 2 * ne:, :])
     n_new = xp.maximum(n + delta[..., :k], 0.0)
     u_new = xp.maximum(u + delta[..., k], 0.0)
     c_tot = n_new @ params.cv_j_mol_k
     t_new = xp.where(c_tot > 0.0, u_new / xp.maximum(c_tot, _TINY), params.wall_temp_k)
+    vented = (dn_v[:, None, :] @ xg[:, 2 * ne:, :k])[:, 0, :]
     return AirlockState(
         gas_mol=n_new, temp_k=t_new, tank_mol=xp.maximum(state.tank_mol - dn_t, 0.0),
-        vented_mol=state.vented_mol + xp.sum(f_vent[..., :k], axis=1), t_s=state.t_s + dt[..., 0],
+        vented_mol=state.vented_mol + vented, t_s=state.t_s + dt[..., 0],
     )
 
 

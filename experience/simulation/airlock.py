@@ -325,6 +325,7 @@ class Airlock:
         self._fan = {v: True for v in FANS}
         self._speedup = 1.0
         self._controls = None
+        self._settled = False
 
     # ------------------------------------------------------------------ story presets
     @classmethod
@@ -525,7 +526,24 @@ class Airlock:
     def _step(self, dt_s: float) -> None:
         if dt_s <= 0.0:
             return
+        if self._controls is not None and self._settled:
+            # nothing can change: no valve open, every gas at its wall temperature, open
+            # hatchways equal, the relief valve shut (the kernel would return the same state)
+            self._state = self._state._replace(t_s=self._state.t_s + dt_s)
+            return
         self._state = ak.step(self._params, self._state, self._control_arrays(), dt_s)
+        self._settled = self._settled_now()
+
+    def _settled_now(self) -> bool:
+        if any(self._valve.values()):
+            return False
+        st, par = self._state, self._params
+        if float(np.max(np.abs(st.temp_k - par.wall_temp_k))) > 1e-7:
+            return False
+        p = ak.pressure_pa(par, st)[0]
+        if p[_VOL["dm"]] > self.config.spec.vent_crack_pa[_VENT["dm_relief"]] - 10.0:
+            return False
+        return all(abs(p[_VOL[a]] - p[_VOL[b]]) < 1e-6 for h, (a, b) in HATCH_SIDES.items() if self._hatch[h])
 
     def _control_arrays(self) -> ak.AirlockControls:
         if self._controls is None:
@@ -536,6 +554,7 @@ class Airlock:
                 vent_open=np.array([[float(self._valve["dm_vent"]), 1.0]]),  # the relief valve is always armed
                 fan_on=np.array([[float(self._fan[v]) for v in VOLUMES]]),
             )
+            self._settled = False  # a switch moved: take at least one real step
         return self._controls
 
     # ------------------------------------------------------------------ gauges
