@@ -522,7 +522,12 @@ def test_a_story_step_the_interlock_refuses_is_a_data_error(tmp_path):
 
 
 def test_visitor_texts_are_marked_for_translation():
-    src = (data.data_dir().parent / "experience" / "simulation" / "airlock.py").read_text(encoding="utf-8")
-    for text in ("equalise first", "close the vent first", "close the hatch first", "real time"):
-        assert f'_("' in src and text in src
-    assert all(isinstance(v, str) for v in sa.VOLUME_NAMES.values())
+    import ast
+
+    path = data.data_dir().parent / "experience" / "simulation" / "airlock.py"
+    marked = [node.args[0].value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+    for text in ("equalise first", "close the vent first", "close the hatch first", "real time", "×{factor} time",
+                 *sa.VOLUME_NAMES.values(), *sa.HATCH_NAMES.values(), *sa.VALVE_NAMES.values()):
+        assert any(text in m for m in marked), text
