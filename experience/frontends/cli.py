@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     _desktop.add_parser(sub, _add_backend)
     # --- end astp viewer ---
 
+    # --- astp record (issue #9; experience/frontends/record.py) ---
+    from experience.frontends import record as _record
+
+    _record.add_parser(sub, _add_backend)
+    # --- end astp record ---
+
     p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
     p.add_argument("--stills", action="store_true", help="render the stills even where a display could show the viewer")
@@ -282,6 +288,12 @@ def cmd_render(args) -> int:
     return _render.cmd_render(args)
 
 
+def cmd_record(args) -> int:
+    from experience.frontends import record as _record
+
+    return _record.cmd_record(args)
+
+
 def cmd_dock(args) -> int:
     from experience.frontends import dock as _dock
 
@@ -296,7 +308,7 @@ def cmd_dock_envelope(args) -> int:
 
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
-            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer}
+            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record}
 
 
 class _GuardedStdout:
