@@ -38,10 +38,7 @@ from experience.mission import data
 from experience.mission.clock import format_utc, parse_utc
 from kernels import airlock as ak
 
-# TODO(i18n): wire these to experience.i18n (gettext) once it lands; until then the texts are
-# marked for extraction and shown as written.
-_ = lambda s: s  # noqa: E731
-N_ = lambda s: s  # noqa: E731
+from experience.i18n import N_, _  # the visitor's texts, in the current language (experience.i18n.set_language)
 
 AIRLOCK_FILE = "mission/airlock.toml"
 VOLUMES = ("cm", "dm", "soyuz_om")
