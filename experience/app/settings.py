@@ -145,20 +145,12 @@ def to_toml(s: Settings) -> str:
 
 
 def save(s: Settings, path: Path | None = None) -> Path:
-    """Write the settings atomically (a temporary file in the same folder, then a rename)."""
-    import tempfile
+    """Write the settings atomically (experience.outputs: a temporary file in the same folder,
+    then a rename; committed at once, outside any command's batch)."""
+    from experience import outputs
 
     path = Path(path) if path else settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(to_toml(s))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with outputs.immediate():
+        outputs.write_output(path, to_toml(s), what="settings file")
     return path

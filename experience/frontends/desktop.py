@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -85,17 +84,11 @@ def screenshot_dir(override: str | None) -> Path:
 
 
 def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """The status file, replaced atomically each time (experience.outputs, outside the command's batch)."""
+    from experience import outputs
+
+    with outputs.immediate():
+        outputs.write_output(path, json.dumps(obj, ensure_ascii=False), what="status file")
 
 
 # ------------------------------------------------------------------------------------------------
