@@ -104,8 +104,10 @@ def test_the_display_pipe_is_used_and_doctor_says_so(xdisplay):
     assert gl["ok"] and gl["pipe"] == "pandagl" and not gl["offscreen"] and gl["test_picture"]["ok"], gl
 
 
-def test_main_job_under_a_display(xdisplay, tmp_path):
-    proc = astp("handshake", "-o", str(tmp_path), env=xdisplay.env(), timeout=600)
+def test_main_job_stills_under_a_display(xdisplay, tmp_path):
+    # with a display the main job opens the viewer (tests/test_viewer_window.py); --stills renders
+    # its pictures there, through the display's GLX pipe, and must exit cleanly (no exit 134)
+    proc = astp("handshake", "--stills", "-o", str(tmp_path), env=xdisplay.env(), timeout=600)
     assert proc.returncode == 0, f"exit code {proc.returncode}: {proc.stderr}"
     for name in ("handshake.png", "handshake_interior.png", "handshake_groundtrack.png"):
         assert (tmp_path / name).stat().st_size > 10_000, name
