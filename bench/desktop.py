@@ -159,9 +159,9 @@ def _startup(quick: bool) -> dict:
             env = dict(os.environ, ASTP_CACHE_DIR=str(tmp / "cache"), ASTP_CONFIG_DIR=str(tmp / "config"))
             display = "none"
             if shutil.which("Xvfb"):
-                from tests.xserver import xvfb_display
+                from tests.xdisplay import start_xvfb
 
-                env["DISPLAY"] = stack.enter_context(xvfb_display())
+                env["DISPLAY"] = stack.enter_context(start_xvfb()).display
                 display = f"Xvfb {env['DISPLAY']} (GLX on llvmpipe)"
             else:
                 env.pop("DISPLAY", None)

@@ -4,14 +4,13 @@ The viewer runs as its own process (`astp viewer`), exactly as a visitor starts 
 real key presses and mouse drags to its X window; the viewer's status file (``--status-file``,
 JSON four times a second) says what its clock, camera and HUD did; its F12 screenshot and a
 screenshot of the whole X screen (ImageMagick ``import``) show the scene. Marker ``window``:
-``./run-tests -m window`` runs exactly these. Xvfb is started here (tests/xserver.py); where it
+``./run-tests -m window`` runs exactly these. Xvfb is started here (tests/xdisplay.py); where it
 cannot be set up the tests skip with the reason, and under CI=true that skip fails the run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.xserver import find_window, screenshot_root, xdotool, xvfb_display
+from tests.xdisplay import find_window, screenshot_root, tools_or_skip, xdotool, xvfb_or_skip
+
+WINDOW_TOOLS = ("xvfb", "xdotool", "imagemagick")
 
 pytestmark = pytest.mark.window
 TITLE = "Handshake in Orbit"
@@ -69,10 +70,10 @@ class Viewer:
 def viewer(mission, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("viewer")
     status, shots, log = tmp / "status.json", tmp / "shots", tmp / "viewer.log"
-    env = dict(os.environ, ASTP_CONFIG_DIR=str(tmp / "config"))
-    with xvfb_display() as display:
-        env["DISPLAY"] = display
-        env.pop("WAYLAND_DISPLAY", None)
+    tools_or_skip(*WINDOW_TOOLS)
+    with xvfb_or_skip() as xd:
+        display = xd.display
+        env = xd.env(ASTP_CONFIG_DIR=str(tmp / "config"))
         with open(log, "w") as logf:
             proc = subprocess.Popen([sys.executable, "-m", "experience.frontends.cli", "viewer", "--size", "960x540",
                                      "--status-file", str(status), "--screenshot-dir", str(shots)],
@@ -215,9 +216,10 @@ def test_escape_quits_cleanly(viewer):
 
 
 def test_main_job_opens_the_viewer_where_there_is_a_display(mission, tmp_path):
-    env = dict(os.environ, ASTP_CONFIG_DIR=str(tmp_path / "config"))
-    with xvfb_display() as display:
-        env["DISPLAY"] = display
+    tools_or_skip(*WINDOW_TOOLS)
+    with xvfb_or_skip() as xd:
+        display = xd.display
+        env = xd.env(ASTP_CONFIG_DIR=str(tmp_path / "config"))
         proc = subprocess.Popen([sys.executable, "-m", "experience.frontends.cli", "-o", str(tmp_path / "out")],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:

@@ -21,6 +21,9 @@ API
 - ``xvfb_or_skip(**kwargs) -> XDisplay``: ``start_xvfb`` for a test; where Xvfb truly cannot be set
   up, skips with the reason, except on CI (``CI=true``), where that is a failure.
 - ``skip_or_fail(reason)``: the same rule for any other precondition of a display test.
+- ``tools_or_skip(*packages)``: ensure_packages, skipping (failing on CI) when they cannot be had.
+- ``xdotool(display, *args)``, ``find_window(display, title, proc=...)``, ``screenshot_root(display,
+  path)``: drive and look at a display like a person (xdotool, ImageMagick's ``import``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
-COMMANDS = {"xvfb": "Xvfb", "xdotool": "xdotool", "x11-utils": "xdpyinfo", "xauth": "xauth"}
+COMMANDS = {"xvfb": "Xvfb", "xdotool": "xdotool", "x11-utils": "xdpyinfo", "xauth": "xauth", "imagemagick": "import"}
 APT_TIMEOUT_S = 600
 
 
@@ -175,3 +179,43 @@ def xvfb_or_skip(**kwargs) -> XDisplay:
         return start_xvfb(**kwargs)
     except XvfbUnavailable as exc:
         skip_or_fail(f"no Xvfb: {exc}")
+
+
+def tools_or_skip(*packages: str) -> None:
+    """Install ``packages`` where possible (apt-get as root); otherwise skip (fail when CI=true)."""
+    why = ensure_packages(*packages)
+    if why:
+        skip_or_fail(why)
+
+
+def _display(display) -> str:
+    return display.display if isinstance(display, XDisplay) else str(display)
+
+
+def xdotool(display, *args: str, check: bool = True) -> str:
+    """Run ``xdotool ARGS`` on ``display`` (":N" or an XDisplay); its output, stripped."""
+    r = subprocess.run(["xdotool", *args], env=dict(os.environ, DISPLAY=_display(display)),
+                       capture_output=True, text=True, timeout=30)
+    if check and r.returncode != 0:
+        raise AssertionError(f"xdotool {' '.join(args)} failed: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def find_window(display, title: str, timeout_s: float = 180.0, proc=None) -> str:
+    """The id of the first window named ``title``; fails if ``proc`` exits first or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        out = xdotool(display, "search", "--name", title, check=False)
+        if out:
+            return out.splitlines()[0]
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the program exited ({proc.returncode}) before its window appeared")
+        time.sleep(0.25)
+    raise AssertionError(f"no window titled {title!r} within {timeout_s:.0f} s")
+
+
+def screenshot_root(display, path: Path) -> Path:
+    """The whole X screen as an image file (what a person would see), via ImageMagick's import."""
+    subprocess.run(["import", "-window", "root", str(path)], env=dict(os.environ, DISPLAY=_display(display)),
+                   check=True, capture_output=True, timeout=60)
+    return Path(path)
