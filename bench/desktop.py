@@ -222,7 +222,7 @@ def run(quick: bool = False) -> dict:
             "rss_flat": probe["soak"]["rss_growth_pct"] < 2.0,
         },
         "load_avg": list(os.getloadavg()),
-        "machine": machine_info(),
+        "machine": machine_info("numpy", "cpu"),
         "notes": f"{'quick: ' if quick else ''}{frames} timed frames per view, soak {soak} frames after {warm} warm-up; "
                  "start-up through the real viewer process",
     }
