@@ -605,7 +605,7 @@ class Envelope:
 
 HEAP_BYTES = 256 << 20
 CHECK_EVERY = 250  # steps between the checks of which cases are resolved
-CHUNK_CPU = 256  # cases per chunk on the CPU (docs/docking.md: how it was chosen)
+CHUNK_CPU = 1024  # cases per chunk on the CPU (docs/docking.md: how it was chosen)
 OUTCOME_KEYS = ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m", "contact_speed_m_s",
                 "lateral_m", "angle_rad", "axial_m")
 
@@ -855,8 +855,8 @@ def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None 
         samples=mags, captured=captured,
         t_capture_s=np.where(captured, res["t_capture_s"] - res["t_contact_s"], np.nan),
         peak_force_n=res["peak_force_n"], peak_stroke_m=res["peak_stroke_m"], ranges=ranges, seed=seed,
-        compute_s=elapsed, case_steps=steps, backend=backend.name, tile=chunk, active=active,
-        chunks=len(chunks), threads=int(getattr(runner, "threads", 1)),
+        compute_s=elapsed, case_steps=steps, backend=backend.name, tile=min(chunk, samples), active=active,
+        chunks=len(chunks), threads=min(int(getattr(runner, "threads", 1)), len(chunks)),
         runner=getattr(runner, "label", "threads"), device=backend.device)
 
 
@@ -877,8 +877,9 @@ class EnvelopeEstimate:
     calibration_s: float
 
     def describe(self) -> str:
+        threads = min(self.threads, self.chunks)
         return (f"{self.samples} cases in {self.chunks} chunk{'s' * (self.chunks != 1)} of {self.chunk} "
-                f"on {self.threads} thread{'s' * (self.threads != 1)}: estimated at most "
+                f"on {threads} thread{'s' * (threads != 1)}: estimated at most "
                 f"{format_duration(self.seconds)} and {format_bytes(self.peak_bytes)} of memory "
                 f"(calibrated here in {self.calibration_s:.1f} s)")
 
