@@ -704,8 +704,10 @@ def envelope_spec(active: str = "apollo") -> dk.DockingSpec:
     return load_spec(active, thrusters=False, orbit=True, capture=True, post_capture=False)
 
 
-def envelope_starts(spec: dk.DockingSpec, smp: dict[str, np.ndarray], gap_m: float = 0.03):
-    """Start states and windows of sampled conditions: (off, vel, mis, rate, window, t_back)."""
+def envelope_starts(spec: dk.DockingSpec, smp: dict[str, np.ndarray], gap_m: float = 0.03,
+                    window_s: float | None = None):
+    """Start states and windows of sampled conditions: (off, vel, mis, rate, window, t_back).
+    ``window_s``: time allowed after the stroke (default docking.toml envelope.window_s)."""
     lat = smp["lateral_offset_m"][:, None] * smp["lateral_dir"]
     latv = smp["lateral_rate_m_s"][:, None] * smp["lateral_rate_dir"]
     mis = (smp["misalign_deg"] * DEG)[:, None] * smp["misalign_axis"]
@@ -713,7 +715,7 @@ def envelope_starts(spec: dk.DockingSpec, smp: dict[str, np.ndarray], gap_m: flo
     off, vel, mis0, rate0, t_back = contact_conditions(spec, smp["closing_speed_m_s"], lat, latv, mis, rate,
                                                        gap_m=gap_m)
     stroke_time = (petal_reach_m(spec) - spec.ring_extension_m) / smp["closing_speed_m_s"]
-    window = t_back + stroke_time + float(value("envelope.window_s"))
+    window = t_back + stroke_time + float(value("envelope.window_s") if window_s is None else window_s)
     return off, vel, mis0, rate0, window, t_back
 
 
@@ -759,11 +761,11 @@ def default_chunk(backend: Backend, samples: int) -> int:
 
 
 def envelope_chunks(samples: int, seed: int, ranges, spec: dk.DockingSpec, backend: Backend,
-                    chunk: int) -> tuple[dict[str, np.ndarray], list[EnvelopeChunk]]:
+                    chunk: int, window_s: float | None = None) -> tuple[dict[str, np.ndarray], list[EnvelopeChunk]]:
     """The samples (sample order) and the chunks they run in: sorted by window (so that a chunk's
     cases need about as many steps), cut into ``chunk`` cases each."""
     smp = sample_conditions(samples, seed, ranges)
-    off, vel, mis, rate, window, _t = envelope_starts(spec, smp)
+    off, vel, mis, rate, window, _t = envelope_starts(spec, smp, window_s=window_s)
     order = np.argsort(window, kind="stable")
     chunks = []
     for s in range(0, samples, chunk):
@@ -811,12 +813,13 @@ def thread_runner(workers: int | None = None) -> Runner:
 def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
                      ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
                      tile: int | None = None, workers: int | None = None, runner: Runner | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> Envelope:
+                     progress: Callable[[int, int], None] | None = None,
+                     window_s: float | None = None) -> Envelope:
     """Monte Carlo of the capture over the contact conditions: ``samples`` cases, thrusters off
     from first contact (free drift), the Hill terms on. A case is captured when the three
-    latches engage.
+    latches engage (``window_s``: the time allowed after the stroke, default docking.toml).
 
-    The cases run in chunks of ``tile`` (default: 256 on the CPU, all of them on a GPU), each
+    The cases run in chunks of ``tile`` (default: 1024 on the CPU, all of them on a GPU), each
     chunk one batched state, on ``runner`` (default: the thread pool of experience.parallel,
     ``workers`` threads; or :func:`experience.cluster.dask_runner`). The outcome of every case
     depends only on the seed and its sample index (see :func:`sample_conditions` and
@@ -833,7 +836,7 @@ def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None 
     if backend.name == "cupy" and runner is None:
         workers = 1  # one device: the chunks go one after another
     runner = runner or thread_runner(workers)
-    mags, chunks = envelope_chunks(samples, seed, ranges, spec, backend, chunk)
+    mags, chunks = envelope_chunks(samples, seed, ranges, spec, backend, chunk, window_s)
     tally = _Tally([chunk_budget(c) for c in chunks], progress)
     t0 = time.perf_counter()
     if getattr(runner, "label", "") == "threads":
