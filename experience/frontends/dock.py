@@ -252,7 +252,7 @@ def _check_estimate(est, samples: int, run_anyway: bool) -> None:
     if est.seconds > DAY_S:
         problems.append("more than a day")
     available = docking.available_memory_bytes()
-    if available is not None and est.peak_bytes > available:
+    if available is not None and est.added_bytes > available:
         problems.append(f"more memory than the {docking.format_bytes(available)} available")
     if problems and not run_anyway:
         raise AstpError(f"--samples {samples} would take {' and '.join(problems)} (estimated at most "

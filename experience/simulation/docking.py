@@ -17,6 +17,7 @@ experience/simulation/snapshot.py assumes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import math
@@ -777,8 +778,13 @@ def envelope_chunks(samples: int, seed: int, ranges, spec: dk.DockingSpec, backe
 Runner = Callable[[Callable[[EnvelopeChunk], dict], list, Callable[[int], None]], list]
 
 
+class Interrupted(Exception):
+    """Raised inside a chunk when the run was interrupted (Ctrl-C): the chunk stops at its next check."""
+
+
 class _Tally:
-    """Steps done over all chunks, from whichever thread finishes them, for one progress callback."""
+    """Steps done over all chunks, from whichever thread finishes them, for one progress callback;
+    and the stop flag that ends the chunks in flight at their next check after a Ctrl-C."""
 
     def __init__(self, budgets: list[int], progress):
         import threading
@@ -787,8 +793,11 @@ class _Tally:
         self.done = [0] * len(budgets)
         self.total = max(1, sum(budgets))
         self.lock = threading.Lock()
+        self.stop = threading.Event()
 
     def chunk(self, i: int, done: int, _budget: int | None = None) -> None:
+        if self.stop.is_set():
+            raise Interrupted("interrupted")
         if self.progress is None:
             return
         with self.lock:
@@ -797,6 +806,31 @@ class _Tally:
 
     def finished(self, i: int) -> None:
         self.chunk(i, self.budgets[i])
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(stop):
+    """While the chunks run: Ctrl-C (SIGINT) sets ``stop`` (so the chunks in flight end at their next
+    check, not after minutes) and raises KeyboardInterrupt as usual. Main thread only."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        stop.set()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def thread_runner(workers: int | None = None) -> Runner:
@@ -839,13 +873,14 @@ def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None 
     mags, chunks = envelope_chunks(samples, seed, ranges, spec, backend, chunk, window_s)
     tally = _Tally([chunk_budget(c) for c in chunks], progress)
     t0 = time.perf_counter()
-    if getattr(runner, "label", "") == "threads":
-        def fn(item):
-            i, c = item
-            return run_envelope_chunk(c, progress=lambda d, b: tally.chunk(i, d))
-        results = runner(fn, list(enumerate(chunks)), tally.finished)
-    else:
-        results = runner(run_envelope_chunk, chunks, tally.finished)
+    with _stop_on_interrupt(tally.stop):
+        if getattr(runner, "label", "") == "threads":
+            def fn(item):
+                i, c = item
+                return run_envelope_chunk(c, progress=lambda d, b: tally.chunk(i, d))
+            results = runner(fn, list(enumerate(chunks)), tally.finished)
+        else:
+            results = runner(run_envelope_chunk, chunks, tally.finished)
     elapsed = time.perf_counter() - t0
     res = {k: np.zeros(samples) for k in OUTCOME_KEYS}
     steps = 0
@@ -873,7 +908,8 @@ class EnvelopeEstimate:
     chunks: int
     threads: int
     seconds: float  # wall time, at most (every chunk runs to its longest window)
-    peak_bytes: int
+    peak_bytes: int  # this process at its peak: what it holds now plus what the run adds
+    added_bytes: int  # what the run adds (compared with the memory available)
     step_s: float  # one step of one full chunk in contact, with ``threads`` chunks at once
     host_bytes_per_case: float
     chunk_bytes: int
@@ -883,7 +919,7 @@ class EnvelopeEstimate:
         threads = min(self.threads, self.chunks)
         return (f"{self.samples} cases in {self.chunks} chunk{'s' * (self.chunks != 1)} of {self.chunk} "
                 f"on {threads} thread{'s' * (threads != 1)}: estimated at most "
-                f"{format_duration(self.seconds)} and {format_bytes(self.peak_bytes)} of memory "
+                f"{format_duration(self.seconds)} and {format_bytes(self.peak_bytes)} of memory at the peak "
                 f"(calibrated here in {self.calibration_s:.1f} s)")
 
 
@@ -1001,9 +1037,21 @@ def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None
     # the last chunk may be smaller: its steps cost in proportion, not less than a tenth
     cost = steps * step_s * np.maximum(sizes / chunk, 0.1)
     seconds = max(float(cost.sum()) / in_flight, float(cost.max()))
-    peak = int(samples * host_per_case + (in_flight if backend.name == "numpy" else 1) * chunk_bytes)
-    return EnvelopeEstimate(samples, chunk, n_chunks, threads, seconds, peak, step_s, host_per_case, chunk_bytes,
-                            time.perf_counter() - t_start)
+    added = int(samples * host_per_case + (in_flight if backend.name == "numpy" else 1) * chunk_bytes)
+    return EnvelopeEstimate(samples, chunk, n_chunks, threads, seconds, resident_bytes() + added, added, step_s,
+                            host_per_case, chunk_bytes, time.perf_counter() - t_start)
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (VmRSS), 0 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def binned_probability(env: Envelope, bins: int | None = None) -> dict[str, dict[str, list]]:
