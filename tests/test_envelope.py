@@ -162,14 +162,9 @@ def test_samples_depend_only_on_seed_and_index():
 
 def test_identical_across_thread_counts_and_chunk_sizes(mixed_reference):
     env = sd.capture_envelope(MIXED_N, MIXED_SEED, backend=select_backend("numpy"), ranges=MIXED,
-                              tile=3, workers=2, window_s=MIXED_WINDOW_S)
+                              tile=4, workers=2, window_s=MIXED_WINDOW_S)
     assert env.chunks == 2 and env.threads == 2
     _same(env, mixed_reference)
-    # and the first cases of a run are the cases of a shorter run
-    head = sd.capture_envelope(2, MIXED_SEED, backend=select_backend("numpy"), ranges=MIXED, tile=1, workers=2,
-                               window_s=MIXED_WINDOW_S)
-    for key in OUTCOMES:
-        assert np.array_equal(getattr(head, key), getattr(mixed_reference, key)[:2], equal_nan=True), key
 
 
 # ---------------------------------------------------------------------------------------------
