@@ -207,7 +207,7 @@ def test_dask_address_on_the_command_line(local_cluster, capsys, fast_json):
     reference = fast_json["threads"]
     for key in ("captured", "capture_fraction", "binned", "median_time_to_capture_s"):
         assert summary[key] == reference[key], key
-    assert "2 threads" in io.err.splitlines()[0]
+    assert "on 2 threads" in io.err.splitlines()[0] and f"(on dask {cluster.scheduler_address})" in io.err
 
 
 def test_dask_missing_says_how_to_install(capsys, monkeypatch):

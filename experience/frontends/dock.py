@@ -288,7 +288,7 @@ def cmd_dock_envelope(args) -> int:
             runner = cluster.dask_runner(client, label=f"dask {address}")
         est = docking.estimate_envelope(samples, args.seed, backend=backend, ranges=ranges, active=active,
                                         tile=chunk, threads=getattr(runner, "threads", None))
-        where = f" ({runner.label}, {runner.threads} threads)" if runner is not None else ""
+        where = f" (on {runner.label})" if runner is not None else ""
         print(f"astp dock-envelope: {est.describe()}{where}", file=sys.stderr, flush=True)
         _check_estimate(est, samples, bool(getattr(args, "run_anyway", False)))
         bar = _Progress(f"astp dock-envelope ({samples} cases)", plain_every_s=PLAIN_PROGRESS_S)
