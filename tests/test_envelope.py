@@ -245,3 +245,22 @@ def test_ctrl_c_stops_the_chunks_in_flight():
         timer.cancel()
     assert not [t for t in threading.enumerate() if t.name.startswith("astp-tile")]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+@pytest.mark.gpu
+def test_the_envelope_runs_on_a_gpu_through_the_backend(request):
+    """Where CuPy sees a device: the same cases in one chunk on it, the same outcomes as NumPy
+    (to rounding: these cases are far from the capture boundary). Skipped without a CUDA device."""
+    from experience.backend import probe_cupy
+
+    cupy, reason = probe_cupy()
+    if cupy is None:
+        pytest.skip(f"not measured: no CUDA device ({reason})")
+    mixed_reference = request.getfixturevalue("mixed_reference")
+    backend = select_backend("cupy")
+    env = sd.capture_envelope(MIXED_N, MIXED_SEED, backend=backend, ranges=MIXED, window_s=MIXED_WINDOW_S)
+    assert env.backend == "cupy" and env.device.startswith("cuda") and env.chunks == 1
+    assert np.array_equal(env.captured, mixed_reference.captured)
+    np.testing.assert_allclose(env.peak_force_n, mixed_reference.peak_force_n, rtol=1e-6, atol=1e-6)
+    est = sd.estimate_envelope(MIXED_N, MIXED_SEED, backend=backend, ranges=MIXED)
+    assert est.threads == 1 and est.chunks == 1 and est.seconds > 0
