@@ -110,6 +110,24 @@ def test_plain_progress_lines_are_periodic():
     assert "left" in lines[0] and "left" not in lines[-1]
 
 
+def test_a_live_bar_on_a_terminal():
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    bar = dock._Progress("astp dock-envelope (9 cases)", stream=term, plain_every_s=30.0)
+    bar(0.5)
+    bar(1.0)
+    bar.close()
+    text = term.getvalue()
+    assert text.startswith("\rastp dock-envelope (9 cases) [###############...............]  50.0%")
+    assert "left" in text and "[" + "#" * 30 + "] 100.0%" in text and text.endswith("\n")
+    assert text.count("\n") == 1  # one line, redrawn in place
+
+
 def test_a_run_longer_than_a_day_is_refused_in_one_line(capsys):
     with pytest.raises(AstpError) as err:
         _run(["dock-envelope", "--samples", "10000000", "--backend", "numpy"], capsys)

@@ -148,7 +148,7 @@ class _Progress:
         width = 30
         filled = int(round(width * fraction))
         elapsed = now - self.t0
-        eta = f" ETA {elapsed * (1 - fraction) / fraction:4.0f} s" if 0.02 < fraction < 1.0 else ""
+        eta = f" {_duration(elapsed * (1 - fraction) / fraction)} left" if 0.02 < fraction < 1.0 else ""
         bar = "#" * filled + "." * (width - filled)
         self.stream.write(f"\r{self.label} [{bar}] {100 * fraction:5.1f}%{eta} {note:<24}")
         self.stream.flush()
