@@ -91,15 +91,77 @@ def _load_gltf(name: str) -> NodePath | None:
     np_ = None
     if path.is_file():
         try:
-            node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
-                                                  LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors))
-            np_ = NodePath(node) if node is not None else None
+            np_ = _converted(path)
         except Exception:  # a broken file or no glTF loader plugin: fall back to the placeholder
             np_ = None
     if np_ is not None:
         np_ = _in_file_axes(np_)
     _LOADED[name] = np_
     return np_
+
+
+def _gltf_files(path) -> tuple:
+    """The glTF file and the buffers and images it names (what the converted model depends on)."""
+    import json
+
+    files = [path]
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for item in list(doc.get("buffers", [])) + list(doc.get("images", [])):
+            uri = item.get("uri", "")
+            if uri and not uri.startswith("data:"):
+                files.append(path.parent / uri)
+    except (OSError, ValueError, AttributeError):
+        pass  # unreadable: the loader will say so; the key still covers the file itself
+    return tuple(files)
+
+
+BAM_MAGIC = b"pbj\0\n\r"
+
+
+def _bam_entry(path):
+    from importlib import metadata
+
+    from experience import cache
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "none"
+
+    def check(arrays):
+        bam = cache.require(arrays, "bam", np.uint8, finite=False)
+        if bam.ndim != 1 or bytes(bam[:6]) != BAM_MAGIC:
+            raise cache.Invalid("is not a Panda3D model (no BAM header)")
+
+    return cache.Entry(f"model-{path.stem}", f"converted {path.stem} model", _gltf_files(path),
+                       params=(version("panda3d"), version("panda3d-gltf")), check=check, compress=1)
+
+
+def _converted(path) -> NodePath | None:
+    """The glTF model as Panda3D nodes. Converting glTF (tangents, materials) takes most of a
+    second per model; the result is kept in the user cache as a BAM stream keyed by the files'
+    content and the converter's version, so a warm start only decodes it."""
+    from experience import cache
+
+    def build():
+        node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
+                                              LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors))
+        if node is None:
+            raise _NotLoaded()
+        return {"bam": np.frombuffer(NodePath(node).encodeToBamStream(), dtype=np.uint8)}
+
+    try:
+        got = cache.load(_bam_entry(path), build)
+    except _NotLoaded:
+        return None
+    model = NodePath.decodeFromBamStream(got.arrays["bam"].tobytes())
+    return None if model.isEmpty() else model
+
+
+class _NotLoaded(Exception):
+    pass
 
 
 def _in_file_axes(model: NodePath) -> NodePath:
