@@ -80,6 +80,16 @@ def add_dock_parsers(subparsers, parser_class=None) -> None:
         for key, flag, unit in RANGE_OPTIONS:
             p.add_argument(flag, nargs=2, type=_float_arg(flag), metavar=("MIN", "MAX"), dest=key,
                            help=f"sampled range in {unit} (default: docking.toml [envelope])")
+        p.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run the chunks on a Dask cluster: a scheduler address such as tcp://host:8786, "
+                            "or local (a cluster of worker processes on this machine); default: this "
+                            "machine's thread pool ($ASTP_THREADS caps it)")
+        p.add_argument("--chunk", type=_int_arg("--chunk"), default=None, metavar="CASES",
+                       help="cases per chunk, one batched state each (default: 1024 on the CPU, all on a GPU); "
+                            "results do not depend on it")
+        p.add_argument("--run-anyway", action="store_true",
+                       help="start even when the estimate says the run would take more than a day "
+                            "or need more memory than is available")
         _add_backend(p)
     finally:
         if parser_class is not None:
@@ -111,19 +121,26 @@ def _float_arg(flag):
 # Progress
 # ------------------------------------------------------------------------------------------------
 class _Progress:
-    """A one-line progress bar on standard error, only when it is a terminal."""
+    """A one-line progress bar on standard error when it is a terminal; with ``plain_every_s``,
+    a plain line every that many seconds (and one at the end) when it is not (a log, a pipe)."""
 
-    def __init__(self, label: str, stream=None):
+    def __init__(self, label: str, stream=None, plain_every_s: float | None = None):
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.plain_every_s = None if self.enabled else plain_every_s
         self.label = label
         self.t0 = time.perf_counter()
         self.last = -1.0
+        self.last_plain = self.t0
+        self.ended = False
 
     def __call__(self, fraction: float, note: str = "") -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        if self.plain_every_s is not None:
+            self._plain(fraction)
+            return
         if not self.enabled:
             return
-        fraction = min(max(float(fraction), 0.0), 1.0)
         now = time.perf_counter()
         if fraction < 1.0 and now - self.last < 0.2:
             return
@@ -131,9 +148,20 @@ class _Progress:
         width = 30
         filled = int(round(width * fraction))
         elapsed = now - self.t0
-        eta = f" ETA {elapsed * (1 - fraction) / fraction:4.0f} s" if 0.02 < fraction < 1.0 else ""
+        eta = f" {_duration(elapsed * (1 - fraction) / fraction)} left" if 0.02 < fraction < 1.0 else ""
         bar = "#" * filled + "." * (width - filled)
         self.stream.write(f"\r{self.label} [{bar}] {100 * fraction:5.1f}%{eta} {note:<24}")
+        self.stream.flush()
+
+    def _plain(self, fraction: float) -> None:
+        now = time.perf_counter()
+        if self.ended or (fraction < 1.0 and now - self.last_plain < self.plain_every_s):
+            return
+        self.last_plain = now
+        self.ended = fraction >= 1.0
+        elapsed = now - self.t0
+        left = f", about {_duration(elapsed * (1 - fraction) / fraction)} left" if 0.0 < fraction < 1.0 else ""
+        self.stream.write(f"{self.label}: {100 * fraction:.0f}% after {_duration(elapsed)}{left}\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -206,7 +234,36 @@ def _ranges_from_args(args) -> dict:
     return ranges
 
 
+DAY_S = 86400.0  # a run estimated longer than this is refused without --run-anyway
+PLAIN_PROGRESS_S = 30.0  # seconds between plain progress lines when standard error is not a terminal
+
+
+def _duration(seconds: float) -> str:
+    from experience.simulation import docking
+
+    return docking.format_duration(seconds)
+
+
+def _check_estimate(est, samples: int, run_anyway: bool) -> None:
+    """Refuse (one line, exit 2) what would not finish in a day or not fit in memory."""
+    from experience.simulation import docking
+
+    problems = []
+    if est.seconds > DAY_S:
+        problems.append("more than a day")
+    available = docking.available_memory_bytes()
+    if available is not None and est.added_bytes > available:
+        problems.append(f"more memory than the {docking.format_bytes(available)} available")
+    if problems and not run_anyway:
+        raise AstpError(f"--samples {samples} would take {' and '.join(problems)} (estimated at most "
+                        f"{_duration(est.seconds)} and {docking.format_bytes(est.peak_bytes)} on "
+                        f"{min(est.threads, est.chunks)} threads here): ask for fewer samples, spread them over "
+                        f"a cluster with --dask ADDRESS, or add --run-anyway to start it regardless")
+
+
 def cmd_dock_envelope(args) -> int:
+    import contextlib
+
     from experience.simulation import docking
 
     samples = args.samples
@@ -214,17 +271,36 @@ def cmd_dock_envelope(args) -> int:
         raise AstpError(f"--samples must be at least 1, not {samples}")
     if args.seed < 0:
         raise AstpError(f"--seed must be zero or positive, not {args.seed}")
+    chunk = getattr(args, "chunk", None)
+    if chunk is not None and chunk < 1:
+        raise AstpError(f"--chunk must be at least 1 case, not {chunk}")
     plot = outputs.check_output(args.plot, **PLOT_OUTPUT) if args.plot else None
     ranges = _ranges_from_args(args)
     backend = select_backend(getattr(args, "backend", None))
-    bar = _Progress(f"astp dock-envelope ({samples} cases)")
-    try:
-        env = docking.capture_envelope(samples, args.seed, backend=backend, ranges=ranges,
-                                       active=getattr(args, "active", "apollo"),
-                                       progress=lambda done, total: bar(done / max(total, 1)))
-    finally:
-        bar.close()
+    active = getattr(args, "active", "apollo")
+    address = getattr(args, "dask", None)
+    with contextlib.ExitStack() as stack:
+        runner = None
+        if address is not None:
+            from experience import cluster
+
+            client = stack.enter_context(cluster.dask_client(address))
+            runner = cluster.dask_runner(client, label=f"dask {address}")
+        est = docking.estimate_envelope(samples, args.seed, backend=backend, ranges=ranges, active=active,
+                                        tile=chunk, threads=getattr(runner, "threads", None))
+        where = f" (on {runner.label})" if runner is not None else ""
+        print(f"astp dock-envelope: {est.describe()}{where}", file=sys.stderr, flush=True)
+        _check_estimate(est, samples, bool(getattr(args, "run_anyway", False)))
+        bar = _Progress(f"astp dock-envelope ({samples} cases)", plain_every_s=PLAIN_PROGRESS_S)
+        try:
+            env = docking.capture_envelope(samples, args.seed, backend=backend, ranges=ranges, active=active,
+                                           tile=chunk, runner=runner,
+                                           progress=lambda done, total: bar(done / max(total, 1)))
+        finally:
+            bar.close()
     summary = docking.envelope_summary(env)
+    summary["estimated_s"] = round(est.seconds, 1)
+    summary["estimated_peak_bytes"] = est.peak_bytes
     if plot is not None:
         render_envelope_plot(env, plot)
         summary["plot"] = str(plot)
@@ -232,8 +308,10 @@ def cmd_dock_envelope(args) -> int:
         print(json.dumps(summary))
         return 0
     print(f"APAS-75 capture envelope, {summary['samples']} cases (seed {summary['seed']}, {env.backend}, "
+          f"{env.chunks} chunk{'s' * (env.chunks != 1)} of {env.tile} on {env.runner} "
+          f"({env.threads} thread{'s' * (env.threads != 1)}), "
           f"{summary['compute_s']:.1f} s, {summary['case_steps_per_s']:.3g} case-steps/s):")
-    print(f"  captured {summary['captured']} of {summary['samples']}: "
+    print(f"  captured {summary['captured_count']} of {summary['samples']}: "
           f"capture fraction {summary['capture_fraction']:.3f}")
     for key, b in summary["binned"].items():
         probs = " ".join("  -- " if p is None else f"{p:4.2f}" for p in b["probability"])

@@ -17,6 +17,7 @@ experience/simulation/snapshot.py assumes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import math
@@ -529,16 +530,36 @@ def _unit_vectors(rng, n, dim):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def sample_conditions(n: int, seed: int, ranges: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
-    """n uniform samples of the contact conditions, each magnitude in its range, each direction
-    uniformly random (lateral ones in the interface plane, angular ones in 3D)."""
-    rng = np.random.default_rng(seed)
-    out = {k: rng.uniform(lo, hi, n) for k, (lo, hi) in ranges.items()}
+SAMPLE_BLOCK = 1024  # consecutive samples drawn from one random stream, (seed, block index)
+
+
+def _sample_block(block: int, seed: int, ranges: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng([int(seed), int(block)])
+    n = SAMPLE_BLOCK
+    out = {k: rng.uniform(ranges[k][0], ranges[k][1], n) for k in ENVELOPE_AXES if k in ranges}
     out["lateral_dir"] = _unit_vectors(rng, n, 2)
     out["lateral_rate_dir"] = _unit_vectors(rng, n, 2)
     out["misalign_axis"] = _unit_vectors(rng, n, 3)
     out["rate_axis"] = _unit_vectors(rng, n, 3)
     return out
+
+
+def sample_conditions(n: int, seed: int, ranges: dict[str, tuple[float, float]], *,
+                      start: int = 0) -> dict[str, np.ndarray]:
+    """Samples ``start`` .. ``start + n - 1`` of the contact conditions, each magnitude uniform in
+    its range, each direction uniformly random (lateral ones in the interface plane, angular ones
+    in 3D).
+
+    Every block of :data:`SAMPLE_BLOCK` consecutive samples comes from its own random stream,
+    seeded with (seed, block index): sample i is the same whatever the number of samples, the
+    chunks they run in, the thread or the machine (and the first n samples of a larger run are
+    the n samples of a smaller one)."""
+    if n < 1:
+        raise ValueError(f"sample_conditions needs n >= 1, not {n}")
+    first, last = start // SAMPLE_BLOCK, (start + n - 1) // SAMPLE_BLOCK
+    blocks = [_sample_block(b, seed, ranges) for b in range(first, last + 1)]
+    at = start - first * SAMPLE_BLOCK
+    return {k: np.concatenate([b[k] for b in blocks])[at:at + n] for k in blocks[0]}
 
 
 def contact_conditions(spec: dk.DockingSpec, closing_m_s, lateral_m, lateral_rate_m_s, misalign_rad,
@@ -565,7 +586,7 @@ def contact_conditions(spec: dk.DockingSpec, closing_m_s, lateral_m, lateral_rat
 
 @dataclasses.dataclass
 class Envelope:
-    samples: dict[str, np.ndarray]  # the sampled magnitudes (n,) per axis
+    samples: dict[str, np.ndarray]  # the sampled magnitudes (n,) per axis, in sample order
     captured: np.ndarray  # (n,) bool
     t_capture_s: np.ndarray  # (n,) from first contact, NaN if none
     peak_force_n: np.ndarray
@@ -575,11 +596,19 @@ class Envelope:
     compute_s: float
     case_steps: int
     backend: str
-    tile: int
+    tile: int  # cases per chunk
     active: str
+    chunks: int = 1
+    threads: int = 1
+    runner: str = "threads"  # "threads" (experience.parallel) or "dask ADDRESS"
+    device: str = "cpu"
 
 
 HEAP_BYTES = 256 << 20
+CHECK_EVERY = 250  # steps between the checks of which cases are resolved
+CHUNK_CPU = 1024  # cases per chunk on the CPU (docs/docking.md: how it was chosen)
+OUTCOME_KEYS = ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m", "contact_speed_m_s",
+                "lateral_m", "angle_rad", "axial_m")
 
 
 def keep_heap() -> bool:
@@ -596,12 +625,21 @@ def keep_heap() -> bool:
         return False
 
 
+def _steps_to(window_s, dt_s: float, check_every: int) -> int:
+    """Steps a case of this window runs at most: its window rounded up to a check."""
+    k = int(math.ceil(float(window_s) / dt_s - 1e-9))
+    return max(check_every, int(math.ceil(k / check_every)) * check_every)
+
+
 def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, window_s: np.ndarray | float,
-              *, tile: int | None = None, check_every: int = 250,
+              *, tile: int | None = None, check_every: int = CHECK_EVERY,
               progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
     """Run N cases (host arrays (N, 3)) in batched tiles until each is resolved (captured, or
     moving apart beyond its start) or past its window; returns host arrays of outcomes.
 
+    Every ``check_every`` steps the cases are checked, and each case's outcome is the state at
+    the first check at which it is resolved (later steps of its tile do not change it), so a
+    case's outcome does not depend on the other cases of its tile, the tile size or the order.
     On the CPU the cases go in tiles of ``tile`` (default 512: the temporaries stay in cache),
     sorted by window so that each tile stops as soon as its own cases are resolved; on a GPU one
     tile holds everything."""
@@ -616,38 +654,42 @@ def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, wind
     off, vel, mis, rates, window = off[order], vel[order], mis[order], rates[order], window[order]
     like = backend.asarray(np.zeros(1))
     params = dk.build_params(spec, like)
-    out = {k: np.zeros(n) for k in ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m",
-                                    "contact_speed_m_s", "lateral_m", "angle_rad", "axial_m")}
+    out = {k: np.zeros(n) for k in OUTCOME_KEYS}
     steps_total = 0
-    budget = sum(int(math.ceil(window[s:s + tile].max() / spec.dt_s)) for s in range(0, n, tile))
+    budget = sum(_steps_to(window[s:s + tile].max(), spec.dt_s, check_every) for s in range(0, n, tile))
     done_steps = 0
     for s0 in range(0, n, tile):
         sl = slice(s0, min(n, s0 + tile))
+        m = sl.stop - sl.start
         state = dk.approach_state(params, *_rows(backend, off[sl], vel[sl], mis[sl], rates[sl]))
         start_gap = off[sl, 2]
-        limit = int(math.ceil(window[sl].max() / spec.dt_s))
+        limit = _steps_to(window[sl].max(), spec.dt_s, check_every)
+        pending = np.ones(m, dtype=bool)
         steps = 0
         while steps < limit:
-            k = min(check_every, limit - steps)
-            state = dk.run(params, state, k)
-            steps += k
-            done_steps += k
+            state = dk.run(params, state, check_every)
+            steps += check_every
+            done_steps += check_every
             if progress:
                 progress(done_steps, budget)
             phase = _host(state.phase)
             rp = dk.relative_pose(params, state)
             axial = _host(rp["axial_m"])
             t = steps * spec.dt_s
-            resolved = (phase >= dk.CAPTURED) | (axial > start_gap + 0.02) | (t >= window[sl])
-            if resolved.all():
+            now = pending & ((phase >= dk.CAPTURED) | (axial > start_gap + 0.02) | (t >= window[sl] - 1e-9))
+            if now.any():
+                rows = np.nonzero(now)[0] + sl.start
+                for key in ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m",
+                            "contact_speed_m_s"):
+                    out[key][rows] = _host(getattr(state, key))[now]
+                out["lateral_m"][rows] = _host(rp["lateral_m"])[now]
+                out["angle_rad"][rows] = _host(rp["angle_rad"])[now]
+                out["axial_m"][rows] = axial[now]
+                pending &= ~now
+            if not pending.any():
                 break
-        steps_total += steps * (sl.stop - sl.start)
-        rp = dk.relative_pose(params, state)
-        for key in ("phase", "t_contact_s", "t_capture_s", "peak_force_n", "peak_stroke_m", "contact_speed_m_s"):
-            out[key][sl] = _host(getattr(state, key))
-        out["lateral_m"][sl] = _host(rp["lateral_m"])
-        out["angle_rad"][sl] = _host(rp["angle_rad"])
-        out["axial_m"][sl] = _host(rp["axial_m"])
+        done_steps += limit - steps  # a tile that stopped early: its remaining budget is done
+        steps_total += steps * m
     if progress:
         progress(budget, budget)
     out = {k: v[inverse] for k, v in out.items()}
@@ -655,38 +697,361 @@ def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, wind
     return out
 
 
-def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
-                     ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
-                     tile: int | None = None, progress: Callable[[int, int], None] | None = None) -> Envelope:
-    """Monte Carlo of the capture over the contact conditions: ``samples`` cases in one batched
-    state (in cache-sized tiles on the CPU), thrusters off from first contact (free drift), the
-    Hill terms on. A case is captured when the three latches engage."""
-    if not isinstance(samples, int) or samples < 1:
-        raise AstpError(f"--samples must be a positive whole number, not {samples!r}")
-    if samples > 10_000_000:
-        raise AstpError(f"--samples {samples} is more than this tool will run (10,000,000); ask for fewer")
-    backend = backend or select_backend("numpy")
-    ranges = dict(ranges or default_ranges())
-    check_ranges(ranges)
-    spec = load_spec(active, thrusters=False, orbit=True, capture=True, post_capture=False)
-    smp = sample_conditions(samples, seed, ranges)
+# ---------------------------------------------------------------------------------------------
+# The envelope in chunks: on the thread pool (experience.parallel) or a Dask cluster
+# ---------------------------------------------------------------------------------------------
+def envelope_spec(active: str = "apollo") -> dk.DockingSpec:
+    """The spec of every envelope case: thrusters off from first contact, Hill terms on."""
+    return load_spec(active, thrusters=False, orbit=True, capture=True, post_capture=False)
+
+
+def envelope_starts(spec: dk.DockingSpec, smp: dict[str, np.ndarray], gap_m: float = 0.03,
+                    window_s: float | None = None):
+    """Start states and windows of sampled conditions: (off, vel, mis, rate, window, t_back).
+    ``window_s``: time allowed after the stroke (default docking.toml envelope.window_s)."""
     lat = smp["lateral_offset_m"][:, None] * smp["lateral_dir"]
     latv = smp["lateral_rate_m_s"][:, None] * smp["lateral_rate_dir"]
     mis = (smp["misalign_deg"] * DEG)[:, None] * smp["misalign_axis"]
     rate = (smp["angular_rate_deg_s"] * DEG)[:, None] * smp["rate_axis"]
-    off, vel, mis0, rate0, t_back = contact_conditions(spec, smp["closing_speed_m_s"], lat, latv, mis, rate)
+    off, vel, mis0, rate0, t_back = contact_conditions(spec, smp["closing_speed_m_s"], lat, latv, mis, rate,
+                                                       gap_m=gap_m)
     stroke_time = (petal_reach_m(spec) - spec.ring_extension_m) / smp["closing_speed_m_s"]
-    window = t_back + stroke_time + float(value("envelope.window_s"))
+    window = t_back + stroke_time + float(value("envelope.window_s") if window_s is None else window_s)
+    return off, vel, mis0, rate0, window, t_back
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvelopeChunk:
+    """One chunk of envelope cases, everything a worker needs (plain data: it pickles to Dask
+    workers on other machines; they need the same astp installed, not its data files)."""
+
+    spec: dk.DockingSpec
+    backend: str  # "numpy" or "cupy", chosen where the command runs
+    index: np.ndarray  # the cases' sample indices
+    off: np.ndarray
+    vel: np.ndarray
+    mis: np.ndarray
+    rate: np.ndarray
+    window: np.ndarray
+    check_every: int = CHECK_EVERY
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def _backend_named(name: str) -> Backend:
+    if name not in _BACKENDS:
+        _BACKENDS[name] = select_backend(name, notice=lambda _line: None)
+    return _BACKENDS[name]
+
+
+def run_envelope_chunk(chunk: EnvelopeChunk, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Outcomes of one chunk (one batched state); the function every runner maps over chunks."""
+    res = run_cases(_backend_named(chunk.backend), chunk.spec, chunk.off, chunk.vel, chunk.mis, chunk.rate,
+                    chunk.window, tile=max(1, len(chunk.index)), check_every=chunk.check_every, progress=progress)
+    res["index"] = chunk.index
+    return res
+
+
+def chunk_budget(chunk: EnvelopeChunk) -> int:
+    return _steps_to(float(chunk.window.max()), chunk.spec.dt_s, chunk.check_every)
+
+
+def default_chunk(backend: Backend, samples: int) -> int:
+    return max(1, samples) if backend.name == "cupy" else CHUNK_CPU
+
+
+def envelope_chunks(samples: int, seed: int, ranges, spec: dk.DockingSpec, backend: Backend,
+                    chunk: int, window_s: float | None = None) -> tuple[dict[str, np.ndarray], list[EnvelopeChunk]]:
+    """The samples (sample order) and the chunks they run in: sorted by window (so that a chunk's
+    cases need about as many steps), cut into ``chunk`` cases each."""
+    smp = sample_conditions(samples, seed, ranges)
+    off, vel, mis, rate, window, _t = envelope_starts(spec, smp, window_s=window_s)
+    order = np.argsort(window, kind="stable")
+    chunks = []
+    for s in range(0, samples, chunk):
+        idx = order[s:s + chunk]
+        chunks.append(EnvelopeChunk(spec, backend.name, idx, off[idx], vel[idx], mis[idx], rate[idx], window[idx]))
+    return {k: smp[k] for k in ENVELOPE_AXES}, chunks
+
+
+Runner = Callable[[Callable[[EnvelopeChunk], dict], list, Callable[[int], None]], list]
+
+
+class Interrupted(Exception):
+    """Raised inside a chunk when the run was interrupted (Ctrl-C): the chunk stops at its next check."""
+
+
+class _Tally:
+    """Steps done over all chunks, from whichever thread finishes them, for one progress callback;
+    and the stop flag that ends the chunks in flight at their next check after a Ctrl-C."""
+
+    def __init__(self, budgets: list[int], progress):
+        import threading
+
+        self.budgets, self.progress = budgets, progress
+        self.done = [0] * len(budgets)
+        self.total = max(1, sum(budgets))
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def chunk(self, i: int, done: int, _budget: int | None = None) -> None:
+        if self.stop.is_set():
+            raise Interrupted("interrupted")
+        if self.progress is None:
+            return
+        with self.lock:
+            self.done[i] = max(self.done[i], min(int(done), self.budgets[i]))
+            self.progress(sum(self.done), self.total)
+
+    def finished(self, i: int) -> None:
+        self.chunk(i, self.budgets[i])
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(stop):
+    """While the chunks run: Ctrl-C (SIGINT) sets ``stop`` (so the chunks in flight end at their next
+    check, not after minutes) and raises KeyboardInterrupt as usual. Main thread only."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        stop.set()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def thread_runner(workers: int | None = None) -> Runner:
+    """Chunks on experience.parallel's thread pool (NumPy releases the GIL in its loops)."""
+    from experience import parallel
+
+    def run(fn, chunks, on_done):
+        return parallel.map_tiles(fn, chunks, workers=workers, on_done=lambda i, _r: on_done(i))
+    run.threads = parallel.thread_count(workers)
+    run.label = "threads"
+    return run
+
+
+def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
+                     ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
+                     tile: int | None = None, workers: int | None = None, runner: Runner | None = None,
+                     progress: Callable[[int, int], None] | None = None,
+                     window_s: float | None = None) -> Envelope:
+    """Monte Carlo of the capture over the contact conditions: ``samples`` cases, thrusters off
+    from first contact (free drift), the Hill terms on. A case is captured when the three
+    latches engage (``window_s``: the time allowed after the stroke, default docking.toml).
+
+    The cases run in chunks of ``tile`` (default: 1024 on the CPU, all of them on a GPU), each
+    chunk one batched state, on ``runner`` (default: the thread pool of experience.parallel,
+    ``workers`` threads; or :func:`experience.cluster.dask_runner`). The outcome of every case
+    depends only on the seed and its sample index (see :func:`sample_conditions` and
+    :func:`run_cases`): identical whatever the chunk size, the thread count or the machine."""
+    if not isinstance(samples, int) or samples < 1:
+        raise AstpError(f"--samples must be a positive whole number, not {samples!r}")
+    backend = backend or select_backend("numpy")
+    ranges = dict(ranges or default_ranges())
+    check_ranges(ranges)
+    spec = envelope_spec(active)
+    chunk = int(tile or default_chunk(backend, samples))
+    if chunk < 1:
+        raise AstpError(f"the chunk size must be at least 1 case, not {chunk}")
+    if backend.name == "cupy" and runner is None:
+        workers = 1  # one device: the chunks go one after another
+    runner = runner or thread_runner(workers)
+    mags, chunks = envelope_chunks(samples, seed, ranges, spec, backend, chunk, window_s)
+    tally = _Tally([chunk_budget(c) for c in chunks], progress)
     t0 = time.perf_counter()
-    res = run_cases(backend, spec, off, vel, mis0, rate0, window, tile=tile, progress=progress)
+    with _stop_on_interrupt(tally.stop):
+        if getattr(runner, "label", "") == "threads":
+            def fn(item):
+                i, c = item
+                return run_envelope_chunk(c, progress=lambda d, b: tally.chunk(i, d))
+            results = runner(fn, list(enumerate(chunks)), tally.finished)
+        else:
+            results = runner(run_envelope_chunk, chunks, tally.finished)
     elapsed = time.perf_counter() - t0
+    res = {k: np.zeros(samples) for k in OUTCOME_KEYS}
+    steps = 0
+    for r in results:
+        for k in OUTCOME_KEYS:
+            res[k][r["index"]] = r[k]
+        steps += int(r["case_steps"])
     captured = res["phase"] >= dk.CAPTURED
     return Envelope(
-        samples={k: smp[k] for k in ENVELOPE_AXES}, captured=captured,
+        samples=mags, captured=captured,
         t_capture_s=np.where(captured, res["t_capture_s"] - res["t_contact_s"], np.nan),
         peak_force_n=res["peak_force_n"], peak_stroke_m=res["peak_stroke_m"], ranges=ranges, seed=seed,
-        compute_s=elapsed, case_steps=int(res["case_steps"]), backend=backend.name,
-        tile=tile or (samples if backend.name == "cupy" else 512), active=active)
+        compute_s=elapsed, case_steps=steps, backend=backend.name, tile=min(chunk, samples), active=active,
+        chunks=len(chunks), threads=min(int(getattr(runner, "threads", 1)), len(chunks)),
+        runner=getattr(runner, "label", "threads"), device=backend.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run will cost, before it starts
+# ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class EnvelopeEstimate:
+    samples: int
+    chunk: int
+    chunks: int
+    threads: int
+    seconds: float  # wall time, at most (every chunk runs to its longest window)
+    peak_bytes: int  # this process at its peak: what it holds now plus what the run adds
+    added_bytes: int  # what the run adds (compared with the memory available)
+    step_s: float  # one step of one full chunk in contact, with ``threads`` chunks at once
+    host_bytes_per_case: float
+    chunk_bytes: int
+    calibration_s: float
+
+    def describe(self) -> str:
+        threads = min(self.threads, self.chunks)
+        return (f"{self.samples} cases in {self.chunks} chunk{'s' * (self.chunks != 1)} of {self.chunk} "
+                f"on {threads} thread{'s' * (threads != 1)}: estimated at most "
+                f"{format_duration(self.seconds)} and {format_bytes(self.peak_bytes)} of memory at the peak "
+                f"(calibrated here in {self.calibration_s:.1f} s)")
+
+
+def format_duration(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min"
+    if s < 48 * 3600:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.0f} days"
+
+
+def format_bytes(b: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6)):
+        if b >= size:
+            return f"{b / size:.1f} {unit}"
+    return f"{b / 1e3:.0f} kB"
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this process can still use: MemAvailable, capped by a cgroup limit where one is set."""
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit != "max":
+            room = int(limit) - used
+            avail = room if avail is None else min(avail, room)
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
+                      ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
+                      tile: int | None = None, threads: int | None = None,
+                      calibration_steps: int = 40) -> EnvelopeEstimate:
+    """Wall time and peak memory of :func:`capture_envelope`, from a calibration on this machine.
+
+    Steps: the windows of (up to) the first 8192 samples give the steps of each chunk (its
+    longest window, as the run sorts cases by window). Time per step: ``threads`` chunks of real
+    cases, started 1 mm before contact, run at once on the thread pool and their contact steps
+    are timed. Memory: one step's allocations (tracemalloc) per chunk in flight, plus the host
+    arrays per case measured while drawing the subsample. An upper bound: chunks stop when their
+    cases are resolved, most before their longest window."""
+    import tracemalloc
+
+    from experience import parallel
+
+    t_start = time.perf_counter()
+    backend = backend or select_backend("numpy")
+    ranges = dict(ranges or default_ranges())
+    check_ranges(ranges)
+    spec = envelope_spec(active)
+    chunk = int(tile or default_chunk(backend, samples))
+    chunk = max(1, min(chunk, samples))
+    threads = int(threads or (1 if backend.name == "cupy" else parallel.thread_count()))
+    n_chunks = -(-samples // chunk)
+    m = min(samples, 8192)
+    tracemalloc.start()
+    try:
+        smp = sample_conditions(m, seed, ranges)
+        _off, _vel, _mis, _rate, window, t_back = envelope_starts(spec, smp)
+        np.argsort(window, kind="stable")
+        host_per_case = tracemalloc.get_traced_memory()[1] / m + 8 * (len(OUTCOME_KEYS) + 2)
+    finally:
+        tracemalloc.stop()
+    # steps of each chunk: the window quantile at the chunk's last case
+    w_sorted = np.sort(window)
+    ends = np.minimum(np.arange(1, n_chunks + 1) * chunk, samples)
+    q = w_sorted[np.clip(np.ceil(ends / samples * m).astype(np.int64) - 1, 0, m - 1)]
+    steps = np.array([_steps_to(w, spec.dt_s, CHECK_EVERY) for w in q], dtype=np.float64)
+    sizes = np.minimum(chunk, samples - (ends - chunk))
+    # calibration: the cases that touch soonest, started 1 mm out, so the timed steps are in contact
+    pick = np.argsort(t_back, kind="stable")[:chunk]
+    if pick.size < chunk:
+        pick = np.resize(pick, chunk)
+    sub = {k: v[pick] for k, v in smp.items()}
+    off, vel, mis, rate, _w, tb = envelope_starts(spec, sub, gap_m=0.001)
+    lead = int(math.ceil(float(tb.max()) / spec.dt_s)) + 5
+    params = dk.build_params(spec, backend.asarray(np.zeros(1)))
+    if backend.name == "numpy":
+        keep_heap()
+
+    def calibrate(_i):
+        state = dk.approach_state(params, *_rows(backend, off, vel, mis, rate))
+        state = dk.run(params, state, lead)
+        _host(state.phase)
+        t0 = time.perf_counter()
+        state = dk.run(params, state, calibration_steps)
+        _host(state.phase)
+        return (time.perf_counter() - t0) / calibration_steps, state
+
+    got = parallel.map_tiles(calibrate, range(max(1, min(threads, n_chunks, parallel.cpu_count()))),
+                             workers=threads)
+    step_s = float(np.median([g[0] for g in got]))
+    state = got[0][1]
+    state_bytes = sum(int(getattr(a, "nbytes", 0)) for a in state)
+    tracemalloc.start()
+    try:
+        dk.run(params, state, 1)
+        step_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    chunk_bytes = int(state_bytes + step_peak)
+    in_flight = min(threads, n_chunks)
+    # the last chunk may be smaller: its steps cost in proportion, not less than a tenth
+    cost = steps * step_s * np.maximum(sizes / chunk, 0.1)
+    seconds = max(float(cost.sum()) / in_flight, float(cost.max()))
+    added = int(samples * host_per_case + (in_flight if backend.name == "numpy" else 1) * chunk_bytes)
+    return EnvelopeEstimate(samples, chunk, n_chunks, threads, seconds, resident_bytes() + added, added, step_s,
+                            host_per_case, chunk_bytes, time.perf_counter() - t_start)
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (VmRSS), 0 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def binned_probability(env: Envelope, bins: int | None = None) -> dict[str, dict[str, list]]:
@@ -716,7 +1081,8 @@ def envelope_summary(env: Envelope) -> dict:
         "seed": env.seed,
         "ranges": {k: list(v) for k, v in env.ranges.items()},
         "capture_fraction": round(float(env.captured.mean()), 6),
-        "captured": int(env.captured.sum()),
+        "captured": [bool(c) for c in env.captured],  # one per case, in sample order
+        "captured_count": int(env.captured.sum()),
         "binned": binned_probability(env),
         "median_time_to_capture_s": (None if not env.captured.any()
                                      else round(float(np.nanmedian(env.t_capture_s)), 3)),
@@ -724,6 +1090,11 @@ def envelope_summary(env: Envelope) -> dict:
         "compute_s": round(env.compute_s, 3),
         "case_steps_per_s": round(env.case_steps / env.compute_s, 1) if env.compute_s > 0 else None,
         "backend": env.backend,
+        "device": env.device,
+        "runner": env.runner,
+        "threads": env.threads,
+        "chunk_size": env.tile,
+        "chunks": env.chunks,
     }
 
 
