@@ -210,6 +210,9 @@ def run(quick: bool = False) -> dict:
     cores = parallel.cpu_count()
     threads = 1 if backend.name == "cupy" else parallel.thread_count()
     sync = xp.cuda.Device().synchronize if backend.name == "cupy" else None
+    from kernels import orbit_fused as of
+
+    fused = backend.name == "numpy" and of.available()
 
     by_batch = []
     baseline_errors = 0
@@ -243,20 +246,41 @@ def run(quick: bool = False) -> dict:
             ours_s = best_time(lambda: orbit.propagate_mean(el, dt), repeats, sync)
             ours_one_s, n_tiles = ours_s, 1
         else:
+            # the array-API reference on cache-sized tiles, one thread (what runs without Numba)
             rows = max(1, TILE_PAIRS // n_time)
-            tiles = _tiles(host_el, rows)
-            orbit.propagate_mean(tiles[0], dt_host)  # warm-up
+            ref_tiles = _tiles(host_el, rows)
+            orbit.propagate_mean(ref_tiles[0], dt_host)  # warm-up
+            ref_s = best_time(lambda: [orbit.propagate_mean(t, dt_host) for t in ref_tiles], repeats)
+            if fused:
+                # one tile per thread: by satellites, or by times for a single satellite
+                k = max(1, threads)
+                if n_sat >= k:
+                    tiles = [(t, dt_host) for t in _tiles(host_el, -(-n_sat // k))]
+                else:
+                    cut = -(-n_time // k)
+                    tiles = [(host_el, dt_host[:, s0:s0 + cut]) for s0 in range(0, n_time, cut)]
+                of.propagate_mean(*tiles[0])  # warm-up (compiled once, or Numba's cache)
 
-            def tiled(workers):
-                return lambda: parallel.map_tiles(lambda t: orbit.propagate_mean(t, dt_host), tiles, workers=workers)
+                def tiled(workers):
+                    return lambda: parallel.map_tiles(lambda t: of.propagate_mean(*t), tiles, workers=workers)
 
-            ours_one_s = best_time(tiled(1), repeats)
-            ours_s = best_time(tiled(threads), repeats) if len(tiles) > 1 and threads > 1 else ours_one_s
+                ours_one_s = best_time(lambda: of.propagate_mean(host_el, dt_host), repeats)
+                ours_s = best_time(tiled(threads), repeats) if len(tiles) > 1 and threads > 1 else ours_one_s
+            else:
+                tiles = ref_tiles
+
+                def tiled(workers):
+                    return lambda: parallel.map_tiles(lambda t: orbit.propagate_mean(t, dt_host), tiles,
+                                                      workers=workers)
+
+                ours_one_s = ref_s
+                ours_s = best_time(tiled(threads), repeats) if len(tiles) > 1 and threads > 1 else ours_one_s
             n_tiles = len(tiles)
         base_s = b_one if b_all is None else min(b_one, b_all)
         row = {"pairs": pairs, "satellites": n_sat, "times": n_time, "repeats": repeats, "ours_tiles": n_tiles,
                "ours_per_s": pairs / min(ours_s, ours_one_s), "ours_1thread_per_s": pairs / ours_one_s,
                "ours_all_threads_per_s": pairs / ours_s if n_tiles > 1 else None,
+               "ours_reference_per_s": pairs / ref_s if backend.name != "cupy" else None,
                "baseline_per_s": pairs / base_s, "baseline_1process_per_s": pairs / b_one,
                "baseline_all_cores_per_s": None if b_all is None else pairs / b_all,
                "baseline_how": ("one SatrecArray call (one satellite: nothing to split)" if b_all is None else
@@ -270,15 +294,20 @@ def run(quick: bool = False) -> dict:
     head = by_batch[-1]
     losing = [r["pairs"] for r in by_batch if not r["ours_wins"]]
     below_goal = [r["pairs"] for r in by_batch if r["pairs"] >= 1000 and r["ratio"] < 10.0]
-    how = ("one call on all pairs, on the GPU (clock stopped after device synchronisation)" if backend.name == "cupy"
-           else f"tiles of {TILE_PAIRS} pairs or fewer: the faster of experience.parallel.map_tiles on {threads} "
-                f"threads and one thread")
+    if backend.name == "cupy":
+        how = "one call on all pairs, on the GPU (clock stopped after device synchronisation)"
+    elif fused:
+        how = (f"the fused CPU path kernels.orbit_fused (Numba; bitwise the reference on NumPy, tested), one tile "
+               f"per thread on experience.parallel.map_tiles ({threads} threads) or one call, whichever is faster")
+    else:
+        how = (f"the array-API reference on tiles of {TILE_PAIRS} pairs or fewer: the faster of "
+               f"experience.parallel.map_tiles on {threads} threads and one thread")
     return {
         "name": "ephemeris",
         "what": (f"(satellite, time) state evaluations (position + velocity) at "
                  f"{', '.join(f'{b:.0e}' for b in batches)} pairs; headline at {max(batches):,}"
                  + ("; --quick stops at 10^5 (the full run goes to 10^6)" if quick else "")),
-        "ours": f"kernels.orbit.propagate_mean on {backend.name}, {how}",
+        "ours": f"the kernels.orbit.propagate_mean arithmetic on {backend.name}: {how}",
         "ours_per_s": head["ours_per_s"],
         "ours_best_s": head["pairs"] / head["ours_per_s"],
         "baseline": (f"sgp4.api.SatrecArray.sgp4: the faster of one call and {cores} forked processes, each on "
@@ -287,6 +316,8 @@ def run(quick: bool = False) -> dict:
         "baseline_per_s": head["baseline_per_s"],
         "baseline_best_s": head["pairs"] / head["baseline_per_s"],
         "ratio": head["ours_per_s"] / head["baseline_per_s"],
+        "ours_path": "fused (kernels.orbit_fused)" if fused else "reference (kernels.orbit.propagate_mean)",
+        "ours_reference_per_s": head["ours_reference_per_s"],
         "by_batch": by_batch,
         "losing_batch_sizes": losing,
         "below_10x_from_1000_pairs": below_goal,
@@ -309,8 +340,9 @@ def run(quick: bool = False) -> dict:
             "Best of several runs per batch size, same process, float64 on both sides, same LEO population "
             "(perigee 180-600 km, e < 0.01, i 28-98 deg) and the same times (one day). The theories differ: "
             "SGP4 has short-period and drag terms, ours is the secular J2/J2^2/J4 mean-element path; "
-            "'accuracy' gives both errors against the numerical propagator for the same orbits. Ours "
-            "computes sin/cos with a polynomial and runs on cache-sized tiles with glibc's heap trimming "
-            "raised ('allocator'). The machine is shared: see load_average."
+            "'accuracy' gives both errors against the numerical propagator for the same orbits (the fused "
+            "path gives the reference's positions bit for bit). Ours computes sin/cos with a polynomial; "
+            "ours_reference_per_s is the array-API reference on cache-sized tiles, one thread, with glibc's "
+            "heap trimming raised ('allocator'). The machine is shared: see load_average."
         ),
     }
