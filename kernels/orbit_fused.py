@@ -3,8 +3,10 @@
 :func:`kernels.orbit.propagate_mean` is the reference (array-API code); this is the same
 arithmetic per (object, time) pair in one compiled loop, so that a pair costs one pass over
 registers instead of ~150 passes over memory. Same formulas, same order (the polynomial sincos,
-the Kepler start and Newton step, the rotations); tests/test_orbit_fused.py checks it against
-the reference on NumPy and array_api_strict to 1e-9 km and 1e-12 km/s. The loop releases the GIL:
+the Kepler start and Newton step, the rotations), with multiply-adds fused (FMA);
+tests/test_orbit_fused.py checks it against the reference on NumPy and array_api_strict to
+1e-8 km and 1e-11 km/s up to 12 days from epoch (measured: 1.5e-10 km over a day, 1.4e-9 km at
+11 days; without FMA it is bit for bit). The loop releases the GIL:
 tiles of objects run in parallel on experience.parallel.map_tiles. Host NumPy arrays in and out.
 """
 
@@ -46,7 +48,10 @@ def _sincos_turns_py(turns):
     return s, c
 
 
-_sincos_turns = (numba.njit(inline="always", nogil=True, cache=True)(_sincos_turns_py) if numba is not None
+# fastmath "contract" only: multiply-adds fused into FMA instructions (23 % faster here, 1.5e-10 km
+# from the reference over a day); no reassociation, NaN and infinity kept
+FASTMATH = {"contract"}
+_sincos_turns = (numba.njit(inline="always", nogil=True, cache=True, fastmath=FASTMATH)(_sincos_turns_py) if numba is not None
                  else _sincos_turns_py)
 
 
@@ -108,7 +113,7 @@ _compiled = {}
 
 def _compiled_kernel():
     if "k" not in _compiled:
-        _compiled["k"] = numba.njit(nogil=True, cache=True, error_model="numpy")(_kernel)
+        _compiled["k"] = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH)(_kernel)
     return _compiled["k"]
 
 

@@ -4,8 +4,8 @@
 Stated tolerance: after 300 steps of 1 ms through contact, capture and the phases after it,
 every continuous field agrees to 1e-9 of its scale (largest magnitude in the batch, at least 1)
 and the discrete ones (phases, event times) exactly; measured differences are ~1e-15 m in
-positions and ~1e-12 relative in contact forces (the fused sums add the same terms in a
-slightly different order). The reference runs on NumPy and under array_api_strict.
+positions and ~1e-12 relative in contact forces (the fused path adds the same terms in a
+slightly different order and fuses multiply-adds). The reference runs on NumPy and under array_api_strict.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The fused CPU fast path of the mean-element propagator (kernels/orbit_fused.py, Numba)
 against the reference it mirrors (kernels.orbit.propagate_mean), on NumPy and under
-array_api_strict. Stated tolerance: 1e-9 km in position and 1e-12 km/s in velocity (measured:
-bitwise equal on NumPy, the same operations in the same order)."""
+array_api_strict. Stated tolerance: 1e-8 km (10 micrometres) in position and 1e-11 km/s in
+velocity, up to 12 days from epoch (measured: 1.5e-10 km over a day, 1.4e-9 km at 11 days; the
+same operations in the same order with multiply-adds fused; the theory itself is ~5 km off)."""
 
 from __future__ import annotations
 
@@ -46,5 +47,5 @@ def test_fused_matches_the_reference(xp, shape):
     r_ref, v_ref = orbit.propagate_mean(el, xp.asarray(dt))
     r, v = of.propagate_mean(host, dt)
     assert r.shape == _host(r_ref).shape and v.shape == _host(v_ref).shape
-    assert np.max(np.abs(r - _host(r_ref))) <= 1e-9
-    assert np.max(np.abs(v - _host(v_ref))) <= 1e-12
+    assert np.max(np.abs(r - _host(r_ref))) <= 1e-8
+    assert np.max(np.abs(v - _host(v_ref))) <= 1e-11
