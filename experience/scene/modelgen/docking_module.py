@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from experience.mission.cabins import dm_cabin, dm_cabin_profile, dm_handrails, furniture
 from experience.scene.modelgen import apas
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
@@ -98,7 +99,7 @@ def build(d: Dimensions) -> Node:
 
     # --- inside: the cabin, tunnels, bulkheads, hatches, rails, gauges, valves -----------------
     interior = root.child(Node("dm/interior", extras={"role": "interior"}))
-    cabin = g.polyline((rt, y_bh_s), (r_in, y_bh_s), (r_in, y_bh_a), (rt, y_bh_a))
+    cabin = g.polyline(*dm_cabin_profile(d))
     interior.add(mat.CABIN_WALL, g.lathe(cabin, SEGMENTS))
     t_a = root.child(Node("dm/tunnel_apollo", extras={"role": "interior", "diameter_m": 2 * rt}))
     t_a.add(mat.CABIN_WALL, g.lathe([g.line((rt, y_bh_a), (rt, 0.0))], 48))
@@ -106,10 +107,10 @@ def build(d: Dimensions) -> Node:
     t_s.add(mat.CABIN_WALL, g.lathe([g.line((rt, L), (rt, y_bh_s))], 48))
 
     rails = []
-    r_rail = r_in - 0.1  # clear of the hatches when they swing open
-    for k in range(4):
+    r_rail = dm_cabin(d).r_rail  # clear of the hatches when they swing open
+    for k, (a, b) in enumerate(dm_handrails(d)):
         dvec = g.azimuth_dir(45.0 + 90.0 * k)
-        rails.append(g.cylinder_between(dvec * r_rail + [0, y_bh_a + 0.15, 0], dvec * r_rail + [0, y_bh_s - 0.15, 0], 0.016, 8))
+        rails.append(g.cylinder_between(a, b, 0.016, 8))
         for y in np.linspace(y_bh_a + 0.2, y_bh_s - 0.2, 3):
             rails.append(g.cylinder_between(dvec * (r_in + 0.005) + [0, y, 0], dvec * r_rail + [0, y, 0], 0.012, 6))
     interior.add(mat.HANDRAIL, *rails)
@@ -136,9 +137,10 @@ def build(d: Dimensions) -> Node:
     interior.add(mat.PROBE_METAL, *valves)
 
     # control panel on the +Z wall, the multipurpose electric furnace on the -Z wall, lights
-    panel = g.box((0.42, 0.5, 0.05), g.translate(0.0, 1.55, r_in - 0.09))
+    boxes = {b.name: b for b in furniture(d)}
+    panel = g.box(boxes["dm_control_panel"].size, center=boxes["dm_control_panel"].center)
     knobs = [g.box((0.05, 0.04, 0.02), g.translate(x, y, r_in - 0.125)) for x in (-0.14, -0.05, 0.05, 0.14) for y in (1.4, 1.5, 1.6, 1.7)]
-    furnace = g.box((0.36, 0.42, 0.22), g.translate(0.0, 2.1, -(r_in - 0.2)))
+    furnace = g.box(boxes["dm_furnace"].size, center=boxes["dm_furnace"].center)
     interior.add(mat.PANEL_FACE, panel)
     interior.add(mat.PANEL_INSTRUMENTS, *knobs, furnace)
     lights = [g.box((0.1, 0.2, 0.03), g.compose(g.rot_y(az), g.translate(0.0, y, r_in - 0.03))) for az in (90.0, 270.0) for y in (1.1, 2.2)]
