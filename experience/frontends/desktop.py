@@ -43,6 +43,8 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--screenshot-dir", metavar="DIR", help="where F12 saves screenshots (default: your Pictures folder)")
     p.add_argument("--status-file", metavar="FILE", help="write the viewer's state as JSON four times a second (tests, supervisors)")
     p.add_argument("--frames", type=int, metavar="N", help="quit after N frames (tests, benchmarks)")
+    p.add_argument("--crossing", choices=("free", "guided"), help="start in the crossing: first person in the Command "
+                   "Module at 18:29 UTC on 17 July, to float through the Docking Module airlock into Soyuz (issue #10)")
     add_backend(p)
 
 
@@ -350,8 +352,15 @@ def main_job_args(args):
     import argparse
 
     return argparse.Namespace(at=None, event="handshake", size=None, fullscreen=None, language=None, camera=None,
-                              paused=False, screenshot_dir=None, status_file=None, frames=None,
+                              paused=False, screenshot_dir=None, status_file=None, frames=None, crossing=None,
                               backend=getattr(args, "backend", None))
+
+
+def run_crossing(args) -> int:
+    """``astp tour`` with a window: the viewer in the crossing's guided mode."""
+    ns = main_job_args(args)
+    ns.event, ns.crossing = None, "guided"
+    return cmd_viewer(ns)
 
 
 def cmd_viewer(args) -> int:
@@ -392,6 +401,12 @@ def cmd_viewer(args) -> int:
         exp.playback.seek(eph.clock.t_s(at))
     if args.camera:
         exp.camera.set_mode(args.camera)
+    if getattr(args, "crossing", None):
+        from experience.app.crossing import CrossingMode
+
+        mode = CrossingMode(exp, guided=args.crossing == "guided")
+        if not event and at is None:
+            exp.playback.seek(eph.clock.t_s(mode.crossing.airlock.utc))
     if args.paused:
         exp.playback.paused = True
     viewer = DesktopViewer(exp, settings, size=size, fullscreen=args.fullscreen, status_file=args.status_file,

@@ -253,80 +253,110 @@ def step(crossing: Crossing, inp: Input, dt_s: float) -> CrossingReading:
 # ------------------------------------------------------------------------------ guided mode
 class Guide:
     """Input for the guided crossing: float along the path, run the airlock as Stafford and
-    Slayton did (close the Apollo hatch, raise the DM with nitrogen, equalise with the Soyuz, open
-    the Soyuz hatch), float on into the orbital module. ``next_input(crossing, dt_s)`` gives each
-    frame's input and does the actions; ``message`` is the line to show; ``done`` at the end."""
+    Slayton did (close the Apollo hatch behind you, raise the DM with nitrogen, equalise with the
+    Soyuz, open the Soyuz hatch), float on into the orbital module. It starts from wherever the
+    visitor is (the next waypoint ahead) and from whatever state the airlock is in.
+    ``next_input(crossing, dt_s)`` gives each frame's input and does the actions; ``message`` is
+    the line to show; ``done`` at the end."""
 
     SETTLE_MMHG = 490.0
 
     def __init__(self, crossing: Crossing):
-        self.path = list(crossing.geo.guide_path_m)
-        self.i = 1
+        self.path = [np.asarray(p, dtype=np.float64) for _room, p in crossing.geo.guide_path_m]
+        d = [float(np.linalg.norm(p - crossing.pos_m[0])) for p in self.path]
+        k = int(np.argmin(d))
+        # the next waypoint ahead: past the nearest one when the visitor is already beyond it
+        ahead = k + 1 if k + 1 < len(self.path) and crossing.pos_m[0][1] >= self.path[k][1] - 0.05 else k
+        self.i = max(1, min(ahead, len(self.path)))
         self.phase = "float"
         self.done = False
         self.message = _("Floating to the tunnel")
         self.events: list[tuple[float, str]] = []
-        self._airlock_after = next(k for k, (room, _p) in enumerate(self.path) if room == "dm")
+        self._airlock_at = next(k for k, (room, _p) in enumerate(crossing.geo.guide_path_m) if room == "dm")
+        self._planes = crossing.geo.hatch_planes
 
     def _event(self, crossing: Crossing, what: str) -> None:
         self.events.append((crossing.t_s, what))
 
-    def _settled_dm(self, lock: sa.Airlock) -> float:
+    @staticmethod
+    def settled_dm_mmhg(lock: sa.Airlock) -> float:
+        """The DM's pressure once its gas is back at the wall temperature (what a crew topping up
+        until the gauge stays would read)."""
         r = lock.reading()
         wall = float(lock.kernel_params.wall_temp_k[0, sa.VOLUMES.index("dm")])
         return r.pressures_mmhg["dm"] * wall / r.temperatures_k["dm"]
 
+    def _blocked(self, c: Crossing, target) -> bool:
+        """A closed hatch lies between the visitor and the target."""
+        y0, y1 = sorted((float(c.pos_m[0][1]), float(target[1])))
+        shut = {h for h, v in c.airlock.hatches().items() if v == "closed"}
+        return any(pl.name in shut and y0 < pl.y < y1 for pl in self._planes)
+
     def next_input(self, c: Crossing, dt_s: float) -> Input:
-        lock = c.airlock
         if self.phase == "float":
             if self.i >= len(self.path):
                 self.done = True
                 self.message = _("You are in the Soyuz orbital module")
                 return Input(brake=1.0)
-            target = np.asarray(self.path[self.i][1])
+            target = self.path[self.i]
+            if self._blocked(c, target) or (self.i == self._airlock_at + 1 and c.airlock.hatches()["apollo_dm"] == "open"):
+                self.phase = "airlock"
+                return Input(brake=1.0)
             d = target - c.pos_m[0]
             dist = float(np.linalg.norm(d))
             if dist < 0.06:
-                if self.i == self._airlock_after:
-                    self.phase = "close_apollo"
                 self.i += 1
+                if self.i >= 4:
+                    self.message = _("Floating through the Docking Module")
                 return Input(brake=1.0)
             v_want = d / max(dist, 1e-9) * min(GUIDED_SPEED_M_S, 1.2 * dist)
-            acc = (v_want - c.vel_m_s[0]) * 3.0
-            return Input(accel_m_s2=tuple(acc))
-        speed = float(np.linalg.norm(c.vel_m_s[0]))
-        if self.phase == "close_apollo":
-            if speed > 0.02:
-                return Input(brake=1.0)
+            return Input(accel_m_s2=tuple((v_want - c.vel_m_s[0]) * 3.0))
+        return self._airlock(c)
+
+    def _airlock(self, c: Crossing) -> Input:
+        """One decision per frame, from the airlock's state, until the Soyuz hatch is open."""
+        lock = c.airlock
+        brake = Input(brake=1.0)
+        if float(np.linalg.norm(c.vel_m_s[0])) > 0.03:
+            return brake
+        hatches, valves = lock.hatches(), lock.valves()
+        if hatches["apollo_dm"] == "open":
             out = c.act("close_hatch", "apollo_dm")
             if out.ok:
                 self._event(c, "close_hatch apollo_dm")
+            else:   # in the hatchway: float on into the DM first
+                return Input(accel_m_s2=(0.0, 0.3, 0.0))
+            return brake
+        if hatches["dm_soyuz"] == "open":
+            self.phase = "float"
+            return brake
+        if lock.hatch_ready("dm_soyuz"):
+            if c.act("open_hatch", "dm_soyuz").ok:
+                self._event(c, "open_hatch dm_soyuz")
+                for v in ("dm_soyuz", "n2_fill"):
+                    if lock.valves()[v] == "open":
+                        c.act("close_valve", v)
+                        self._event(c, f"close_valve {v}")
+                lock.set_speedup(1.0)
+                self.phase = "float"
+                self.message = _("The hatch is open: on into the Soyuz")
+            return brake
+        lock.set_speedup(GUIDED_SPEEDUP)
+        settled = self.settled_dm_mmhg(lock)
+        if settled < self.SETTLE_MMHG and valves["dm_soyuz"] == "closed":
+            if valves["n2_fill"] == "closed":
                 c.act("open_valve", "n2_fill")
                 self._event(c, "open_valve n2_fill")
-                lock.set_speedup(GUIDED_SPEEDUP)
-                self.phase = "fill"
-                self.message = _("Raising the Docking Module with nitrogen")
-            return Input(brake=1.0)
-        if self.phase == "fill":
-            if self._settled_dm(lock) >= self.SETTLE_MMHG:
-                c.act("close_valve", "n2_fill")
-                c.act("open_valve", "dm_soyuz")
-                self._event(c, "close_valve n2_fill")
-                self._event(c, "open_valve dm_soyuz")
-                self.phase = "equalise"
-                self.message = _("Equalising with the Soyuz")
-            return Input(brake=1.0)
-        if self.phase == "equalise":
-            if lock.hatch_ready("dm_soyuz"):
-                out = c.act("open_hatch", "dm_soyuz")
-                if out.ok:
-                    self._event(c, "open_hatch dm_soyuz")
-                    c.act("close_valve", "dm_soyuz")
-                    lock.set_speedup(1.0)
-                    self.phase = "float"
-                    self.message = _("The hatch is open: on into the Soyuz")
-            return Input(brake=1.0)
-        return Input(brake=1.0)
+            self.message = _("Raising the Docking Module with nitrogen")
+            return brake
+        if valves["n2_fill"] == "open":
+            c.act("close_valve", "n2_fill")
+            self._event(c, "close_valve n2_fill")
+        if valves["dm_soyuz"] == "closed":
+            c.act("open_valve", "dm_soyuz")
+            self._event(c, "open_valve dm_soyuz")
+        self.message = _("Equalising with the Soyuz")
+        return brake
 
 
 def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: float = 240.0) -> dict:
