@@ -74,13 +74,24 @@ class Controls(NamedTuple):
 
 
 # ------------------------------------------------------------------------------ membership
-def _ranges(vol: Volume, hatch_open):
-    """Each cell's y range for each visitor's hatches: (N, K) lower and upper ends."""
-    xp = namespace(hatch_open)
+class _Frame(NamedTuple):
+    """What a step computes once for its hatches: each cell's y range (N, K) and which cells
+    may be entered from which (N, K, K)."""
+
+    xp: object
+    y0: object
+    y1: object
+    open_adj: object
+
+
+def _frame(vol: Volume, hatch_open, xp=None) -> _Frame:
+    xp = xp or namespace(hatch_open)
     closed = 1.0 - hatch_open
     y0 = vol.y0_m[None, :] + vol.gate_cap_m[None, :] * xp.matmul(closed, xp.permute_dims(vol.lo_gate, (1, 0)))
     y1 = vol.y1_m[None, :] - vol.gate_cap_m[None, :] * xp.matmul(closed, xp.permute_dims(vol.hi_gate, (1, 0)))
-    return y0, y1
+    blocked = xp.sum(vol.pair_gate[None, :, :, :] * closed[:, None, None, :], axis=-1)  # (N, K, K)
+    open_adj = vol.adjacency[None, :, :] * xp.clip(1.0 - blocked, 0.0, 1.0)
+    return _Frame(xp, y0, y1, open_adj)
 
 
 def _r2(vol: Volume, y):
@@ -88,76 +99,73 @@ def _r2(vol: Volume, y):
     return vol.q0[None, :] + vol.q1[None, :] * y + vol.q2[None, :] * y * y
 
 
-def in_cells(vol: Volume, pos_m, hatch_open):
-    """(N, K) bool: which cells hold each point (boxes not considered)."""
-    y0, y1 = _ranges(vol, hatch_open)
+def _in_cells(vol: Volume, f: _Frame, pos_m):
     y = pos_m[:, 1:2]
     rho2 = pos_m[:, 0:1] ** 2 + pos_m[:, 2:3] ** 2
-    return (y >= y0) & (y <= y1) & (rho2 <= _r2(vol, y))
+    return (y >= f.y0) & (y <= f.y1) & (rho2 <= _r2(vol, y))
+
+
+def _in_boxes(vol: Volume, xp, pos_m):
+    p = pos_m[:, None, :]
+    return xp.any(xp.all((p > vol.box_lo_m[None, :, :]) & (p < vol.box_hi_m[None, :, :]), axis=-1), axis=-1)
+
+
+def in_cells(vol: Volume, pos_m, hatch_open):
+    """(N, K) bool: which cells hold each point (boxes not considered)."""
+    return _in_cells(vol, _frame(vol, hatch_open), pos_m)
 
 
 def in_boxes(vol: Volume, pos_m):
     """(N,) bool: the point is inside some (grown) furniture box."""
-    xp = namespace(pos_m)
-    p = pos_m[:, None, :]
-    inside = xp.all((p > vol.box_lo_m[None, :, :]) & (p < vol.box_hi_m[None, :, :]), axis=-1)
-    return xp.any(inside, axis=-1)
+    return _in_boxes(vol, namespace(pos_m), pos_m)
 
 
 def inside(vol: Volume, pos_m, hatch_open):
     """(N,) bool: the point is in the walkable volume (a cell, no box)."""
-    xp = namespace(pos_m)
-    return xp.any(in_cells(vol, pos_m, hatch_open), axis=-1) & ~in_boxes(vol, pos_m)
+    xp = namespace(pos_m, hatch_open)
+    return xp.any(in_cells(vol, pos_m, hatch_open), axis=-1) & ~_in_boxes(vol, xp, pos_m)
 
 
 def room_of(vol: Volume, pos_m, hatch_open):
     """(N,) int: the room of the first cell that holds each point; -1 outside."""
-    xp = namespace(pos_m)
+    xp = namespace(pos_m, hatch_open)
     inc = xp.astype(in_cells(vol, pos_m, hatch_open), xp.float64)
     per_room = xp.matmul(inc, vol.room)
     k = xp.argmax(per_room, axis=-1)
     return xp.where(xp.max(per_room, axis=-1) > 0.0, k, xp.full_like(k, -1))
 
 
-def _reachable(vol: Volume, cells_now, hatch_open):
+def _reachable(f: _Frame, cells_now):
     """(N, K) bool: cells a step may end in: those holding the point and their neighbours not
     behind a closed hatch."""
-    xp = namespace(hatch_open)
-    closed = 1.0 - hatch_open
-    blocked = xp.sum(vol.pair_gate[None, :, :, :] * closed[:, None, None, :], axis=-1)  # (N, K, K)
-    open_adj = vol.adjacency[None, :, :] * xp.clip(1.0 - blocked, 0.0, 1.0)
+    xp = f.xp
     now = xp.astype(cells_now, xp.float64)
-    nb = xp.sum(now[:, :, None] * open_adj, axis=1)  # (N, K)
+    nb = xp.sum(now[:, :, None] * f.open_adj, axis=1)  # (N, K)
     return cells_now | (nb > 0.0)
 
 
-def _clamp_into_cells(vol: Volume, pos_m, hatch_open, allowed):
+def _clamp_into_cells(vol: Volume, f: _Frame, pos_m, allowed):
     """The point moved into the nearest allowed cell (y clipped into its range, then the radius
-    clipped at that y): (N, 3) points and (N,) bool whether any allowed cell exists."""
-    xp = namespace(pos_m)
-    y0, y1 = _ranges(vol, hatch_open)
-    lo, hi = y0 + EPS_M, y1 - EPS_M
+    clipped at that y): (N, 3) points."""
+    xp = f.xp
+    lo, hi = f.y0 + EPS_M, f.y1 - EPS_M
     y = pos_m[:, 1:2]
     yc = xp.minimum(xp.maximum(y, lo), hi)                                  # (N, K)
     rmax = xp.sqrt(xp.clip(_r2(vol, yc), 0.0, None)) * (1.0 - 1e-9) - EPS_M
     usable = allowed & (hi >= lo) & (rmax > 0.0)
     x, z = pos_m[:, 0:1], pos_m[:, 2:3]
     rho = xp.sqrt(x * x + z * z)
-    scale = xp.where(rho > rmax, rmax / xp.maximum(rho, 1e-300), xp.ones_like(rho * rmax))
+    scale = xp.where(rho > rmax, rmax / xp.maximum(rho, 1e-300), xp.ones_like(yc))
     cx, cz = x * scale, z * scale
     d2 = (cx - x) ** 2 + (yc - y) ** 2 + (cz - z) ** 2
-    big = xp.full_like(d2, 1e30)
-    d2 = xp.where(usable, d2, big)
+    d2 = xp.where(usable, d2, xp.full_like(d2, 1e30))
     k = xp.argmin(d2, axis=-1)
-    kk = xp.arange(d2.shape[-1])
-    one = xp.astype(kk[None, :] == k[:, None], xp.float64)
-    out = xp.stack((xp.sum(one * cx, axis=-1), xp.sum(one * yc, axis=-1), xp.sum(one * cz, axis=-1)), axis=-1)
-    return out, xp.any(usable, axis=-1)
+    one = xp.astype(xp.arange(d2.shape[-1])[None, :] == k[:, None], xp.float64)
+    return xp.stack((xp.sum(one * cx, axis=-1), xp.sum(one * yc, axis=-1), xp.sum(one * cz, axis=-1)), axis=-1)
 
 
-def _push_out_of_boxes(vol: Volume, pos_m):
+def _push_out_of_boxes(vol: Volume, xp, pos_m):
     """Move each point out of the (grown) box it is deepest in, through that box's nearest face."""
-    xp = namespace(pos_m)
     p = pos_m[:, None, :]                                        # (N, 1, 3)
     lo, hi = vol.box_lo_m[None, :, :], vol.box_hi_m[None, :, :]  # (1, B, 3)
     ins = xp.all((p > lo) & (p < hi), axis=-1)                   # (N, B)
@@ -174,63 +182,71 @@ def _push_out_of_boxes(vol: Volume, pos_m):
     return pos_m + xp.sum(pick[:, :, None] * move, axis=1)
 
 
+def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
+    xp = f.xp
+    allowed = _reachable(f, cells_old)
+    cells_new = _in_cells(vol, f, new_m)
+    good = xp.any(cells_new & allowed, axis=-1) & ~_in_boxes(vol, xp, new_m)
+    if lazy and bool(xp.all(good)):   # host arrays only: nothing to resolve this step
+        return new_m, ~good, cells_new
+    p = new_m
+    for _round in range(2):
+        p = _push_out_of_boxes(vol, xp, _clamp_into_cells(vol, f, p, allowed))
+        cells_p = _in_cells(vol, f, p)
+        fixed = xp.any(cells_p & allowed, axis=-1) & ~_in_boxes(vol, xp, p)
+        if lazy and bool(xp.all(fixed | good)):
+            break
+    out = xp.where(good[:, None], new_m, xp.where(fixed[:, None], p, old_m))
+    cells = xp.where(good[:, None], cells_new, xp.where(fixed[:, None], cells_p, cells_old))
+    return out, ~good, cells
+
+
 def resolve(vol: Volume, old_m, new_m, hatch_open):
     """Where a move from ``old_m`` (inside) towards ``new_m`` ends: ``new_m`` when it is inside a
     reachable cell and no box, else the nearest such point found by clamping and pushing out
     (two rounds), else ``old_m``. Returns (pos (N, 3), hit (N,) bool)."""
-    xp = namespace(new_m)
-    cells_old = in_cells(vol, old_m, hatch_open)
-    allowed = _reachable(vol, cells_old, hatch_open)
-
-    def ok(p):
-        return xp.any(in_cells(vol, p, hatch_open) & allowed, axis=-1) & ~in_boxes(vol, p)
-
-    good = ok(new_m)
-    p = new_m
-    for _round in range(2):
-        q, _any = _clamp_into_cells(vol, p, hatch_open, allowed)
-        q = _push_out_of_boxes(vol, q)
-        p = q
-    fixed = ok(p)
-    out = xp.where(good[:, None], new_m, xp.where(fixed[:, None], p, old_m))
-    return out, ~good
+    f = _frame(vol, hatch_open, namespace(old_m, new_m, hatch_open))
+    out, hit, _cells = _resolve(vol, f, old_m, new_m, _in_cells(vol, f, old_m), False)
+    return out, hit
 
 
-def step(vol: Volume, motion: Motion, state: State, controls: Controls, dt_s: float) -> State:
+def step(vol: Volume, motion: Motion, state: State, controls: Controls, dt_s: float, lazy: bool = False) -> State:
     """Advance every visitor by ``dt_s`` seconds (sub-stepped so that no sub-step moves further
-    than ``motion.max_substep_m``)."""
-    xp = namespace(state.pos_m, state.vel_m_s)
+    than ``motion.max_substep_m``). ``lazy``: skip the collision resolution in a sub-step where
+    no point needs it; that reads one flag back to the host, so use it with NumPy arrays (one
+    visitor per frame), not on a GPU."""
+    xp = namespace(state.pos_m, state.vel_m_s, controls.hatch_open)
     dt_s = float(dt_s)
     if dt_s <= 0.0:
         return state
     n = max(1, math.ceil(max(motion.max_speed_m_s, motion.max_pull_m_s) * dt_s / motion.max_substep_m))
     h = dt_s / n
+    f = _frame(vol, controls.hatch_open, xp)
     p, v = state.pos_m, state.vel_m_s
+    cells = _in_cells(vol, f, p)
     hold = controls.holding[:, None]
     damp = xp.exp(-(motion.damping_per_s + motion.brake_per_s * controls.brake[:, None]) * h)
+    target = controls.anchor_m - controls.hand_m
+    pull = 1.0 - math.exp(-motion.hold_per_s * h)
     for _i in range(n):
-        v_free = (v + controls.accel_m_s2 * h) * damp
-        v_free = _cap(v_free, motion.max_speed_m_s)
-        target = controls.anchor_m - controls.hand_m
-        v_hold = _cap((target - p) * (1.0 - math.exp(-motion.hold_per_s * h)) / h, motion.max_pull_m_s)
+        v_free = _cap(xp, (v + controls.accel_m_s2 * h) * damp, motion.max_speed_m_s)
+        v_hold = _cap(xp, (target - p) * (pull / h), motion.max_pull_m_s)
         v = hold * v_hold + (1.0 - hold) * v_free
         wanted = p + v * h
-        q, hit = resolve(vol, p, wanted, controls.hatch_open)
+        q, hit, cells = _resolve(vol, f, p, wanted, cells, lazy)
         # slide: drop the part of the velocity that the wall took
-        moved = q - p
-        want = wanted - p
-        dn = xp.sqrt(xp.sum((wanted - q) ** 2, axis=-1, keepdims=True))
-        nrm = (q - wanted) / xp.maximum(dn, 1e-12)
+        off = q - wanted
+        dn = xp.sqrt(xp.sum(off * off, axis=-1, keepdims=True))
+        nrm = off / xp.maximum(dn, 1e-12)
         vn = xp.sum(v * nrm, axis=-1, keepdims=True)
         v_slide = v - xp.minimum(vn, xp.zeros_like(vn)) * nrm
-        stuck = xp.all(moved == 0.0, axis=-1, keepdims=True) & xp.any(want != 0.0, axis=-1, keepdims=True)
+        stuck = xp.all(q == p, axis=-1, keepdims=True) & xp.any(wanted != p, axis=-1, keepdims=True)
         v = xp.where(hit[:, None], xp.where(stuck, xp.zeros_like(v), v_slide), v)
         p = q
     return State(p, v)
 
 
-def _cap(v, vmax: float):
-    xp = namespace(v)
+def _cap(xp, v, vmax: float):
     s = xp.sqrt(xp.sum(v * v, axis=-1, keepdims=True))
     return v * xp.minimum(xp.ones_like(s), vmax / xp.maximum(s, 1e-12))
 

@@ -247,3 +247,19 @@ def test_visitor_texts_are_marked_for_translation():
             assert i18n._(msg) != msg, f"no Russian for {msg!r}"
     finally:
         i18n.set_language("en")
+
+
+def test_lazy_resolution_gives_the_same_steps():
+    """``lazy`` (host arrays, one visitor) skips work only where nothing needs resolving."""
+    rng = np.random.default_rng(11)
+    n = 60
+    pos = _sample_inside(n, rng, np.ones(2))
+    v = cs.volume()
+    h = np.ones((n, 2))
+    zeros = np.zeros((n, 3))
+    a = b = kc.State(pos, zeros)
+    for _ in range(20):
+        ctl = kc.Controls(rng.normal(size=(n, 3)) * 4.0, np.zeros(n), h, np.zeros(n), zeros, zeros)
+        a = kc.step(v, kc.Motion(), a, ctl, 1 / 30)
+        b = kc.step(v, kc.Motion(), b, ctl, 1 / 30, lazy=True)
+        assert np.allclose(a.pos_m, b.pos_m, atol=1e-12) and np.allclose(a.vel_m_s, b.vel_m_s, atol=1e-12)

@@ -130,13 +130,20 @@ class Crossing:
         self._anchor: np.ndarray | None = None
         self._grip: str | None = None
         self._hand: np.ndarray | None = None
+        self._open_key = None
+        self._open_arr = None
+        self._zeros3 = np.zeros((1, 3))
         if not bool(kc.inside(self.vol, self.pos_m, self._hatch_open())[0]):
             raise ValueError(f"start point {self.pos_m[0].tolist()} is outside the walkable volume")
 
     # -------------------------------------------------------------- state
     def _hatch_open(self) -> np.ndarray:
         h = self.airlock.hatches()
-        return np.array([[1.0 if h[n] == "open" else 0.0 for n in HATCHES]])
+        key = tuple(h[n] == "open" for n in HATCHES)
+        if key != self._open_key:
+            self._open_key = key
+            self._open_arr = np.array([[1.0 if o else 0.0 for o in key]])
+        return self._open_arr
 
     @property
     def eye_m(self) -> np.ndarray:
@@ -178,7 +185,9 @@ class Crossing:
         return self.geo.grips[int(k[0])].name, pt[0], float(d[0])
 
     # -------------------------------------------------------------- time
-    def step(self, inp: Input | None = None, dt_s: float = 1.0 / 60.0) -> CrossingReading:
+    def step(self, inp: Input | None = None, dt_s: float = 1.0 / 60.0) -> None:
+        """Advance one frame: the visitor's input, the collisions, the airlock. Read the result
+        with :meth:`reading`, :attr:`room`, :attr:`eye_m`."""
         inp = inp or Input()
         holding = self._anchor is not None
         if holding and inp.hand_m is not None:
@@ -189,13 +198,12 @@ class Crossing:
             holding=np.array([1.0 if holding else 0.0]),
             anchor_m=(self._anchor if holding else np.zeros(3)).reshape(1, 3),
             hand_m=(self._hand if holding else np.zeros(3)).reshape(1, 3))
-        st = kc.step(self.vol, self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s)
+        st = kc.step(self.vol, self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s, lazy=True)
         self.pos_m, self.vel_m_s = st.pos_m, st.vel_m_s
         if holding and float(np.linalg.norm(self._anchor - self.pos_m[0])) > REACH_M + 0.2:
             self.release()   # the grip slipped out of reach (a wall stopped the body)
         self.airlock.advance(dt_s)
         self.t_s += float(dt_s)
-        return self.reading()
 
     # -------------------------------------------------------------- the airlock, by hand
     def in_hatchway(self, hatch: str) -> bool:
@@ -246,8 +254,9 @@ class Crossing:
 
 
 def step(crossing: Crossing, inp: Input, dt_s: float) -> CrossingReading:
-    """``step(state, input, dt_s)``: the functional spelling of :meth:`Crossing.step`."""
-    return crossing.step(inp, dt_s)
+    """``step(state, input, dt_s)``: :meth:`Crossing.step`, then its :meth:`~Crossing.reading`."""
+    crossing.step(inp, dt_s)
+    return crossing.reading()
 
 
 # ------------------------------------------------------------------------------ guided mode
