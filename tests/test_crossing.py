@@ -263,3 +263,17 @@ def test_lazy_resolution_gives_the_same_steps():
         a = kc.step(v, kc.Motion(), a, ctl, 1 / 30)
         b = kc.step(v, kc.Motion(), b, ctl, 1 / 30, lazy=True)
         assert np.allclose(a.pos_m, b.pos_m, atol=1e-12) and np.allclose(a.vel_m_s, b.vel_m_s, atol=1e-12)
+
+
+def test_bench_crossing_quick_json():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "bench", "crossing", "--quick", "--json"], capture_output=True,
+                       text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    for key in ("name", "ours_per_s", "baseline", "baseline_per_s", "ratio", "rooms", "targets"):
+        assert key in out
+    assert out["name"] == "crossing" and set(out["rooms"]) == set(cabins.ROOMS)
+    for room, d in out["rooms"].items():
+        assert d["room_seen"] == room and d["physics_room_at_end"] == room
+        assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0
