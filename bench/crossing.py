@@ -34,7 +34,7 @@ from bench import machine_info
 ROOMS = {  # room: (eye in the stack frame, yaw, pitch): looking along the crossing
     "cm": ((0.0, -1.58, 0.45), 0.0, -35.0),
     "dm": ((0.0, 0.95, 0.0), 0.0, 0.0),
-    "soyuz_om": ((0.0, 3.6, 0.0), 0.0, 0.0),
+    "soyuz_om": ((0.0, 3.75, 0.0), 0.0, 0.0),
 }
 TARGET_PHYSICS_MS = 0.5
 TARGET_CPU_MS = 4.0

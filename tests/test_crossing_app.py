@@ -81,7 +81,7 @@ def test_each_room_renders_with_the_airlock_hatches(exp):
         loop = AppLoop(exp, r)
         means = {}
         for room, pos, yaw, pitch in (("cm", (0.0, -1.58, 0.45), 0.0, -35.0), ("dm", (0.0, 0.95, 0.0), 0.0, 0.0),
-                                      ("soyuz_om", (0.0, 3.6, 0.0), 0.0, 0.0)):
+                                      ("soyuz_om", (0.0, 3.75, 0.0), 0.0, 0.0)):
             mode.crossing.pos_m = np.array([pos])
             exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = yaw, pitch
             img = loop.render_offscreen(1 / 30)

@@ -34,6 +34,17 @@ ROOMS = ("cm", "dm", "soyuz_om")
 HATCHES = ("apollo_dm", "dm_soyuz")
 
 
+def fitting(key: str) -> float:
+    """A cabin fitting's dimension from data/mission/crossing.toml [fitting.KEY]."""
+    from experience.errors import DataFileError
+    from experience.mission import data
+
+    try:
+        return float(data.load_toml("mission/crossing.toml")["fitting"][key]["value"])
+    except KeyError:
+        raise DataFileError(f"data/mission/crossing.toml lacks [fitting.{key}] value; add it") from None
+
+
 def azimuth_dir(az_deg: float) -> np.ndarray:
     """Unit vector at an azimuth about +Y, 0 deg = +Z, 90 deg = +X (as the model generator)."""
     a = math.radians(az_deg)
@@ -154,6 +165,25 @@ def dm_handrails(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def om_side_hatch(d: Dimensions) -> tuple[np.ndarray, np.ndarray, float]:
+    """(centre on the orbital module's inner wall, inward unit normal, radius) of its side hatch,
+    Soyuz model frame."""
+    om = om_cabin(d)
+    az = fitting("soyuz_side_hatch_azimuth_deg")
+    s = fitting("soyuz_side_hatch_height_m") / om.r_in
+    out = azimuth_dir(az) * math.cos(math.asin(s)) + np.array([0.0, s, 0.0])
+    return np.array([0.0, om.center_y, 0.0]) + out * om.r_in, -out, fitting("soyuz_side_hatch_diameter_m") / 2
+
+
+def om_wall_panel(d: Dimensions) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, inward normal) of the orbital module's control panel on its wall (Soyuz frame):
+    above the bench, facing the table."""
+    om = om_cabin(d)
+    out = np.array([-0.55, 0.62, -0.56])
+    out = out / np.linalg.norm(out)
+    return np.array([0.0, om.center_y, 0.0]) + out * (om.r_in - fitting("soyuz_cabin_lining_m") + 0.012), -out
+
+
 def om_handrail_ring(d: Dimensions) -> tuple[float, float]:
     """(radius, y in the Soyuz frame) of the handrail ring round the orbital module's front."""
     om = om_cabin(d)
@@ -211,6 +241,11 @@ def furniture(d: Dimensions) -> list[Box]:
     boxes.append(Box("dm_control_panel", "docking_module", (0.0, 1.55, dm.r_in - 0.09), (0.42, 0.5, 0.05)))
     boxes.append(Box("dm_panel_knobs", "docking_module", (0.0, 1.55, dm.r_in - 0.125), (0.33, 0.34, 0.02)))
     boxes.append(Box("dm_furnace", "docking_module", (0.0, 2.1, -(dm.r_in - 0.2)), (0.36, 0.42, 0.22)))
+    depth = fitting("dm_stowage_depth_m")
+    for sx, side in ((-1, "left"), (1, "right")):   # on the side walls between the lamps
+        boxes.append(Box(f"dm_stowage_{side}", "docking_module", (sx * (dm.r_in - depth / 2 - 0.03), 1.65, 0.0), (depth, 0.62, 0.34)))
+    # Slayton's sleeping restraint, rolled and strapped on the -Z wall below the furnace
+    boxes.append(Box("dm_sleep_restraint", "docking_module", (0.0, 1.25, -(dm.r_in - 0.11)), (0.42, 0.8, 0.12)))
     boxes.append(Box("om_cabinet", "soyuz", (0.63, om.center_y + 0.02, 0.0), (0.32, 0.85, 0.66)))
     boxes.append(Box("om_bench", "soyuz", (-0.62, om.center_y + 0.30, 0.0), (0.34, 0.36, 0.9)))
     boxes.append(Box("om_table", "soyuz", (0.0, om.center_y + 0.58, -0.3), (0.5, 0.03, 0.36)))
@@ -314,7 +349,7 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     ]
     # from the Soyuz hatch into the sphere: the tunnel's radius until the shrunk sphere is as wide
     c = L + om.center_y
-    rs = om.r_in - b
+    rs = om.r_in - fitting("soyuz_cabin_lining_m") - b
     y_meet = c - math.sqrt(rs**2 - (rt - b) ** 2)
     cells.append(frustum("om_mouth", "soyuz_om", L + om.y_front, y_meet + 0.02, rt - b, rt - b, lo="dm_soyuz"))
     cells.append(ball("om_sphere", "soyuz_om", c, rs))

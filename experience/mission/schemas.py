@@ -220,7 +220,8 @@ PRESETS = Table({"preset": Array(Table({
     "offset_s": optional(Number()), "note": optional(TEXT), "key": optional(String()),
 }), min_len=1, unique_by="id")})
 
-CROSSING = Table({"lamp": Table({}, extra=Table({"position_m": entry(VEC3), "color_rgb": entry(RGB)}))})
+CROSSING = Table({"lamp": Table({}, extra=Table({"position_m": entry(VEC3), "color_rgb": entry(RGB)})),
+                  "fitting": Table({}, extra=entry(Number()))})
 
 SCHEMAS: dict[str, Spec] = {
     "mission/presets.toml": PRESETS,

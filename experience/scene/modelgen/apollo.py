@@ -176,6 +176,11 @@ def build(d: Dimensions) -> Node:
     # lower equipment bay at the crew's feet (-Z), lockers left and right
     lockers = [g.box(b.size, center=b.center) for b in furniture(d) if b.name.startswith(("lower_equipment_bay", "locker_"))]
     interior.add(mat.PANEL_INSTRUMENTS, *lockers)
+    # the lower equipment bay's face towards the cabin: locker doors and the guidance panel
+    leb = next(b for b in furniture(d) if b.name == "lower_equipment_bay")
+    face_z = leb.center[2] + leb.size[2] / 2
+    doors = [g.box((0.24, 0.18, 0.01), center=(x, leb.center[1] + y, face_z - 0.004)) for x in (-0.4, -0.13, 0.13, 0.4) for y in (-0.11, 0.11)]
+    interior.add(mat.PANEL_FACE, *doors)
     inner_windows = []
     for az, h, w, hgt, _tilt in window_spots:
         inner_windows.append(g.extrude(g.rounded_rect_outline(w, hgt, 0.04), 0.01, to_vehicle @ cm.inner_frame(az, h, 0.004)))
@@ -222,8 +227,18 @@ def build(d: Dimensions) -> Node:
                 x = (i - 2) * seg_w / 5.5
                 y = (j - 1) * face_h / 3.4
                 knobs.append(g.box((seg_w / 8, face_h / 7, 0.03), f @ g.translate(x, y, 0.04)))
+    # the round gauges along each face's top row (flight director attitude indicators in the
+    # left and centre faces, meters elsewhere)
+    dials = []
+    for k in (-1, 0, 1):
+        f = g.compose(g.translate(*centre), g.translate(k * seg_w * 0.96, 0.0, abs(k) * 0.1), g.rot_y(-k * 28.0), g.rot_x(38.0))
+        big = 0.075 if k <= 0 else 0.04
+        dials.append(g.extrude(g.disc_outline(big, 20), 0.01, f @ g.translate(0.0, face_h * 0.36, 0.03)))
+        for x in (-0.19, 0.19):
+            dials.append(g.extrude(g.disc_outline(0.03, 14), 0.01, f @ g.translate(x, face_h * 0.36, 0.03)))
     panel.add(mat.PANEL_FACE, *(m.transformed(to_vehicle) for m in faces))
     panel.add(mat.PANEL_INSTRUMENTS, *(m.transformed(to_vehicle) for m in knobs))
+    panel.add(mat.DIAL_FACE, *(m.transformed(to_vehicle) for m in dials))
 
     # forward (tunnel) hatch, closed, at the top of the cabin; opens down into the cabin
     cm_node.child(

@@ -145,6 +145,19 @@ def build(d: Dimensions) -> Node:
     interior.add(mat.PANEL_INSTRUMENTS, *knobs, furnace)
     lights = [g.box((0.1, 0.2, 0.03), g.compose(g.rot_y(az), g.translate(0.0, y, r_in - 0.03))) for az in (90.0, 270.0) for y in (1.1, 2.2)]
     interior.add(mat.CABIN_LIGHT, *lights)
+    # stowage containers on the side walls and Slayton's rolled sleeping restraint (beta cloth),
+    # with their straps (3 mm proud); the same boxes the crossing collides with (experience/mission/cabins.py)
+    cloth, straps = [], []
+    for name in ("dm_stowage_left", "dm_stowage_right", "dm_sleep_restraint"):
+        bx = boxes[name]
+        cloth.append(g.box(bx.size, center=bx.center))
+        c, sz = np.array(bx.center), np.array(bx.size)
+        for dy in (-0.3, 0.3):
+            strap = sz + 0.006
+            strap[1] = 0.03
+            straps.append(g.box(tuple(strap), center=tuple(c + np.array([0.0, dy * sz[1] * 0.8, 0.0]))))
+    interior.add(mat.COUCH_FABRIC, *cloth)
+    interior.add(mat.BLACK, *straps)
 
     # hatches: origin at the hinge (x = -r), discs seated in the tunnel mouths; both open into the module
     root.child(hatch_disc("dm/hatch_apollo", hatch_r, 0.05, 1.0, (-hatch_r, y_bh_a, 0.0)))

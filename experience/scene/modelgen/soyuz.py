@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from experience.mission.cabins import furniture, om_handrail_ring, orbital_module_sphere, sphere_station
+from experience.mission.cabins import furniture, om_handrail_ring, om_side_hatch, om_wall_panel, orbital_module_sphere, sphere_station
 from experience.scene.modelgen import apas
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
@@ -123,6 +123,25 @@ def build(d: Dimensions) -> Node:
         p = p - n * wall
         inner_windows.append(g.extrude(g.disc_outline(0.1, 20), 0.01, g.on_surface(p - n * 0.006, -n)))
     interior.add(mat.WINDOW, *inner_windows)
+    # the side hatch (the crew's way in on the pad): its lining and cover inside, a handle and
+    # the latch wheel; outside, its frame on the hull
+    hc, hn, hr = om_side_hatch(d)
+    inner_hatch = g.on_surface(hc + hn * 0.004, hn)
+    interior.add(mat.HATCH_PAINT, g.extrude(g.disc_outline(hr, 32), 0.025, inner_hatch))
+    handle_f = g.on_surface(hc + hn * 0.029, hn)
+    hatch_parts = [g.box((0.3, 0.025, 0.018), handle_f @ g.translate(0.0, -0.18, 0.009)),
+                   g.torus(0.09, 0.008, 20, 6).transformed(handle_f @ g.rot_x(90.0) @ g.translate(0.0, 0.008, 0.0))]
+    interior.add(mat.PROBE_METAL, *hatch_parts)
+    out_c = hc - hn * wall
+    om_hull.add(mat.BLACK, g.extrude(g.disc_outline(hr + 0.04, 32), 0.015, g.on_surface(out_c - hn * 0.002, -hn)))
+    # a control panel on the wall above the bench, with its dials and switches
+    pc, pn = om_wall_panel(d)
+    pf = g.on_surface(pc, pn)
+    interior.add(mat.PANEL_FACE, g.box((0.46, 0.32, 0.024), pf))
+    dials = [g.extrude(g.disc_outline(0.035, 16), 0.008, pf @ g.translate(x, 0.07, 0.012)) for x in (-0.15, -0.05, 0.05, 0.15)]
+    keys = [g.box((0.035, 0.03, 0.012), pf @ g.translate(x, y, 0.016)) for x in (-0.16, -0.08, 0.0, 0.08, 0.16) for y in (-0.06, -0.11)]
+    interior.add(mat.DIAL_FACE, *dials)
+    interior.add(mat.PANEL_INSTRUMENTS, *keys)
     interior.add(mat.CABIN_LIGHT, *(g.box((0.12, 0.12, 0.03), g.on_surface(np.array([0, om_c, 0]) + n * (r_in - 0.02), -n)) for n in (np.array([0.0, 0.6, 0.8]), np.array([0.0, 0.6, -0.8]))))
     tunnel = root.child(Node("soyuz/tunnel", extras={"role": "interior", "diameter_m": 2 * rt}))
     tunnel.add(mat.SOYUZ_CABIN, g.lathe([g.line((rt, y_in_front), (rt, 0.0))], 48))
