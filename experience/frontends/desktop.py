@@ -322,7 +322,18 @@ class DesktopViewer:
                            "scene_update": round(self.loop.timings.scene_update_ms, 3),
                            "overlays": round(self.loop.timings.overlays_ms, 3)},
             "pid": os.getpid(), "wall_time": time.time(),
+            "crossing": self._crossing_status(),
         }
+
+    def _crossing_status(self) -> dict | None:
+        """The crossing's state while it is on (issue #10): room, eye, hatches, pressures, guide."""
+        mode = getattr(self.exp, "crossing", None)
+        if mode is None:
+            return None
+        r = mode.crossing.reading()
+        return {"room": r.room, "pos_m": list(r.pos_m), "vel_m_s": list(r.vel_m_s), "holding": r.holding,
+                "hatches": r.hatches, "pressures_mmhg": r.pressures_mmhg, "guided": mode.guide is not None,
+                "lines": mode.hud_lines()}
 
     def write_status(self) -> None:
         try:
