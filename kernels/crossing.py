@@ -84,13 +84,15 @@ class _Frame(NamedTuple):
     open_adj: object
 
 
-def _frame(vol: Volume, hatch_open, xp=None) -> _Frame:
+def _frame(vol: Volume, hatch_open, xp=None, neighbours: bool = True) -> _Frame:
     xp = xp or namespace(hatch_open)
     closed = 1.0 - hatch_open
     y0 = vol.y0_m[None, :] + vol.gate_cap_m[None, :] * xp.matmul(closed, xp.permute_dims(vol.lo_gate, (1, 0)))
     y1 = vol.y1_m[None, :] - vol.gate_cap_m[None, :] * xp.matmul(closed, xp.permute_dims(vol.hi_gate, (1, 0)))
-    blocked = xp.sum(vol.pair_gate[None, :, :, :] * closed[:, None, None, :], axis=-1)  # (N, K, K)
-    open_adj = vol.adjacency[None, :, :] * xp.clip(1.0 - blocked, 0.0, 1.0)
+    open_adj = None
+    if neighbours:
+        blocked = xp.sum(vol.pair_gate[None, :, :, :] * closed[:, None, None, :], axis=-1)  # (N, K, K)
+        open_adj = vol.adjacency[None, :, :] * xp.clip(1.0 - blocked, 0.0, 1.0)
     return _Frame(xp, y0, y1, open_adj)
 
 
@@ -112,7 +114,7 @@ def _in_boxes(vol: Volume, xp, pos_m):
 
 def in_cells(vol: Volume, pos_m, hatch_open):
     """(N, K) bool: which cells hold each point (boxes not considered)."""
-    return _in_cells(vol, _frame(vol, hatch_open), pos_m)
+    return _in_cells(vol, _frame(vol, hatch_open, neighbours=False), pos_m)
 
 
 def in_boxes(vol: Volume, pos_m):

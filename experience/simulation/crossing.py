@@ -132,6 +132,8 @@ class Crossing:
         self._hand: np.ndarray | None = None
         self._open_key = None
         self._open_arr = None
+        self._room_key = None
+        self._room = "outside"
         self._zeros3 = np.zeros((1, 3))
         if not bool(kc.inside(self.vol, self.pos_m, self._hatch_open())[0]):
             raise ValueError(f"start point {self.pos_m[0].tolist()} is outside the walkable volume")
@@ -151,8 +153,11 @@ class Crossing:
 
     @property
     def room(self) -> str:
-        k = int(kc.room_of(self.vol, self.pos_m, self._hatch_open())[0])
-        return ROOMS[k] if k >= 0 else "outside"
+        key = (self.pos_m.tobytes(), self._hatch_open().tobytes())
+        if key != self._room_key:
+            k = int(kc.room_of(self.vol, self.pos_m, self._hatch_open())[0])
+            self._room_key, self._room = key, (ROOMS[k] if k >= 0 else "outside")
+        return self._room
 
     @property
     def holding(self) -> str | None:
