@@ -92,6 +92,21 @@ def test_each_room_renders_with_the_airlock_hatches(exp):
             assert 25.0 < means[room] < 215.0, (room, means[room])
         kinds = [k for k in r.vehicles.nodes if k.startswith("crossing_")]
         assert kinds == ["crossing_open_closed"]
+        # the DM's four gauges follow the airlock: raise the DM and the needles of its gauges turn
+        lock = mode.crossing.airlock
+        lock.close_hatch("apollo_dm")
+        mode.crossing.pos_m = np.array([[0.0, 1.6, 0.0]])
+        loop.frame(0.01)
+        gauges = r.vehicles.gauges["crossing_closed_closed"]
+        assert sorted(reads for _p, reads, _s in gauges) == ["cm", "dm", "dm", "soyuz_om"]
+        before = {p.getName(): p.getQuat() for p, _r, _s in gauges}
+        lock.set_valve("n2_fill", True)
+        lock.set_speedup(600.0)
+        for _ in range(3):
+            loop.frame(0.1)
+        turned = {p.getName(): not p.getQuat().almostEqual(before[p.getName()], 1e-4) for p, _r, _s in gauges}
+        assert all(v for k, v in turned.items() if k.endswith("_dm_pivot")), turned
+        assert not any(v for k, v in turned.items() if k.endswith(("_cm_pivot", "_soyuz_om_pivot"))), turned
     finally:
         mode.stop()
         r.close()

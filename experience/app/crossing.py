@@ -134,7 +134,7 @@ class CrossingMode:
         vehicles = getattr(renderer, "vehicles", None)
         if vehicles is not None and hasattr(vehicles, "set_crossing"):
             room = self.crossing.room
-            vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room))
+            vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg())
 
     # -- what the visitor reads ----------------------------------------------------------------------
     def hud_lines(self) -> list[str]:

@@ -46,8 +46,8 @@ import math
 import sys
 
 import numpy as np
-from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, Material, NodePath, OmniBoundingVolume,
-                          Shader)
+from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, LRotationf, LVector3f, Material, NodePath,
+                          OmniBoundingVolume, Shader)
 
 from experience.paths import repo_root
 from experience.vec import cross3
@@ -242,13 +242,16 @@ class Vehicles:
         # the CM's tunnel hatch removed (as the crew did), lit by the lamp of the visitor's room
         self.crossing_hatches: dict[str, str] | None = None
         self.crossing_lamp: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+        self.crossing_pressures: dict[str, float] | None = None
+        self.gauges: dict[str, list[tuple[NodePath, str, float]]] = {}   # kind -> (pivot, volume, axis sign)
 
-    def set_crossing(self, hatches: dict[str, str] | None, lamp=None) -> None:
+    def set_crossing(self, hatches: dict[str, str] | None, lamp=None, pressures_mmhg: dict[str, float] | None = None) -> None:
         """Draw the crossing's hatches (``{"apollo_dm": "open"|"closed", "dm_soyuz": ...}``; None:
         the story's own configuration) and light the cabins with ``lamp`` = (position in the
         stack's model frame in metres, linear RGB)."""
         self.crossing_hatches = dict(hatches) if hatches is not None else None
         self.crossing_lamp = lamp
+        self.crossing_pressures = dict(pressures_mmhg) if pressures_mmhg else None
         if hatches is not None:
             kind = _crossing_kind(self.crossing_hatches)
             if kind not in self.nodes:
@@ -295,6 +298,8 @@ class Vehicles:
         model.reparentTo(body)
         if kind == "apollo_dm":
             self._separate_ring(model, body)
+        if kind.startswith("crossing_"):
+            self._separate_gauges(kind, model, body)
         if self.config.flatten:
             model.flattenStrong()
         holder.node().setBounds(OmniBoundingVolume())
@@ -319,6 +324,36 @@ class Vehicles:
             ring.flattenStrong()
         self.ring = anim
         self.ring_rest = np.array([[rest.getCell(r, c) for c in range(4)] for r in range(4)]).T  # column vectors
+
+    def _separate_gauges(self, kind: str, model: NodePath, body: NodePath) -> None:
+        """Take the DM's four gauge needles out of the model onto pivots at their dials' centres
+        (model axes), so the crossing can turn them to the cabins' pressures."""
+        from experience.scene.modelgen.panda import find_named
+
+        out = []
+        for end, sign in (("apollo", 1.0), ("soyuz", -1.0)):
+            for reads in ("dm", "cm" if end == "apollo" else "soyuz_om"):
+                n = find_named(model, f"dm/gauge_{end}_{reads}")
+                if n.isEmpty():
+                    continue
+                pivot = body.attachNewNode(f"dm/gauge_{end}_{reads}_pivot")
+                pivot.setPos(n.getPos(body))
+                n.wrtReparentTo(pivot)
+                out.append((pivot, reads, sign))
+        self.gauges[kind] = out
+
+    def _turn_gauges(self, kind: str) -> None:
+        if not self.crossing_pressures or kind not in self.gauges:
+            return
+        from experience.mission.cabins import fitting
+
+        full, sweep, rest = (fitting("dm_gauge_full_scale_mmhg"), fitting("dm_gauge_sweep_deg"),
+                             fitting("dm_gauge_rest_mmhg"))
+        for pivot, reads, sign in self.gauges[kind]:
+            p = min(max(float(self.crossing_pressures.get(reads, 0.0)), 0.0), full)
+            r0 = 258.0 if reads == "cm" else rest
+            # clockwise with rising pressure, seen from the cabin (the dial faces along sign * Y)
+            pivot.setQuat(LRotationf(LVector3f(0.0, sign, 0.0), -(p - r0) * sweep / full))
 
     def ring_matrix(self, docking) -> np.ndarray:
         """The ring node's 4x4 (column vectors, model axes) for a docking pose (None: at rest)."""
@@ -399,6 +434,8 @@ class Vehicles:
             np_.show()
             if kind == "apollo_dm" and self.ring is not None:
                 self.ring.setMat(_panda_mat(self.ring_matrix(snapshot.docking), np.eye(3)))
+            if kind.startswith("crossing_"):
+                self._turn_gauges(kind)
         for np_ in self.crew.values():
             np_.hide()
         self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from experience.mission.cabins import dm_cabin, dm_cabin_profile, dm_handrails, furniture
+from experience.mission.cabins import dm_cabin, dm_cabin_profile, dm_handrails, fitting, furniture
 from experience.scene.modelgen import apas
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
@@ -116,15 +116,22 @@ def build(d: Dimensions) -> Node:
     interior.add(mat.HANDRAIL, *rails)
 
     dials, bezels, valves = [], [], []
-    for y, up in ((y_bh_a, 1.0), (y_bh_s, -1.0)):
-        for az in (-20.0, 20.0):  # two pressure gauges on each bulkhead, outside the hatch's swing
+    rest = fitting("dm_gauge_rest_mmhg")
+    for y, up, end, other in ((y_bh_a, 1.0, "apollo", "cm"), (y_bh_s, -1.0, "soyuz", "soyuz_om")):
+        for az, reads in ((-20.0, "dm"), (20.0, other)):  # two pressure gauges on each bulkhead, outside the hatch's swing
             dvec = g.azimuth_dir(az)
             c = dvec * ((rt + r_in) / 2 + 0.02) + np.array([0.0, y, 0.0])
             axis = np.array([0.0, up, 0.0])
             bezels.append(g.cylinder_between(c, c + axis * 0.035, 0.06, 16))
             dials.append(g.cylinder_between(c + axis * 0.035, c + axis * 0.037, 0.05, 16, caps=True))
-            needle = g.box((0.006, 0.004, 0.04), g.frame(c + axis * 0.04, axis, dvec) @ g.translate(0, 0, 0.015))
-            bezels.append(needle)
+            # the needle: its own node at the dial's centre, turned by the scene to the cabin's
+            # pressure during the crossing (experience/scene/vehicles.py); drawn at its rest reading
+            centre = c + axis * 0.04
+            needle = root.child(Node(f"dm/gauge_{end}_{reads}", translation=tuple(float(v) for v in centre), extras={
+                "role": "gauge_needle", "reads": reads, "axis": [0.0, up, 0.0],
+                "rest_mmhg": 258.0 if reads == "cm" else rest,
+                "full_scale_mmhg": fitting("dm_gauge_full_scale_mmhg"), "sweep_deg": fitting("dm_gauge_sweep_deg")}))
+            needle.add(mat.BLACK, g.box((0.006, 0.004, 0.04), g.frame((0.0, 0.0, 0.0), axis, dvec) @ g.translate(0, 0, 0.015)))
         # the equalisation valve on each bulkhead (az 180), body and T handle
         dvec = g.azimuth_dir(180.0)
         c = dvec * ((rt + r_in) / 2 + 0.02) + np.array([0.0, y, 0.0])
