@@ -31,10 +31,17 @@ def _table(result: dict) -> str:
              f"  ours      {_fmt_rate(result['ours_per_s']):>14}  {result.get('ours', '')}",
              f"  baseline  {_fmt_rate(result['baseline_per_s']):>14}  {result['baseline']}",
              f"  ratio     {result['ratio']:>12.2f}x"]
+    for row in result.get("by_batch", []):
+        size = row.get("pairs", row.get("cases"))
+        lines.append(f"  batch {size:>9,}  ours {_fmt_rate(row['ours_per_s']):>14}  baseline "
+                     f"{_fmt_rate(row['baseline_per_s']):>14}  ratio {row['ratio']:8.2f}x"
+                     + ("" if row.get("ours_wins", True) else "  (ours loses)"))
     for key, value in result.get("variants", {}).items():
         lines.append(f"  variant   {_fmt_rate(value):>14}  {key}")
     lines.append(f"  machine   {m.get('cpu')}, {m.get('cores')} cores, Python {m.get('python')}, "
                  f"NumPy {m.get('numpy')}, backend {m.get('backend')} ({m.get('device')})")
+    if "load_average" in result:
+        lines.append(f"  load avg  {result['load_average']}")
     lines.append(f"  notes     {result['notes']}")
     return "\n".join(lines)
 

@@ -277,3 +277,24 @@ def test_reset_returns_every_visitor_state(exp):
     exp.reset()
     assert exp.ui.language == "en" and exp.camera.mode == "orbit" and exp.playback.rate == 1.0
     assert exp.playback.t_s == pytest.approx(exp.clock.t_s(data.event("handshake").utc))
+
+
+def test_the_offscreen_loop_does_not_accumulate_render_states(exp, renderer):
+    """Every frame sets new uniforms and matrices; without ShowBase's per-frame state collection
+    Panda3D kept every one of them (about 80 states a frame: the RSS leak of long offscreen runs
+    such as the kiosk soak and recorded tours). The count stays bounded frame after frame."""
+    from panda3d.core import RenderState, TransformState
+
+    from experience.app.experience import AppLoop
+
+    loop = AppLoop(exp, renderer)
+    exp.playback.set_warp(100.0)
+    counts = []
+    for k in range(120):
+        exp.camera.look(0.2, 0.0)
+        loop.frame(1 / 60)
+        renderer.render_frame()
+        if k in (39, 119):
+            counts.append((RenderState.getNumStates(), TransformState.getNumStates()))
+    (states_a, transforms_a), (states_b, transforms_b) = counts
+    assert states_b <= states_a + 20 and transforms_b <= transforms_a + 20, counts

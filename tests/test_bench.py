@@ -19,21 +19,60 @@ def _bench(*args):
                           capture_output=True, text=True, timeout=300)
 
 
+def _common(result, name):
+    for key in ("name", "ours_per_s", "baseline", "baseline_per_s", "ratio", "machine", "notes", "by_batch",
+                "load_average", "verdict", "losing_batch_sizes"):
+        assert key in result, key
+    assert result["name"] == name
+    assert result["ours_per_s"] > 0 and result["baseline_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["ours_per_s"] / result["baseline_per_s"], rel=1e-12)
+    for key in ("cpu", "cores", "python", "numpy", "backend"):
+        assert key in result["machine"], key
+    assert result["machine"]["backend"] == "numpy"
+    for row in result["by_batch"]:
+        assert row["ratio"] == pytest.approx(row["ours_per_s"] / row["baseline_per_s"], rel=1e-12)
+        assert row["ours_wins"] == (row["ratio"] > 1.0)
+    assert result["losing_batch_sizes"] == [r.get("pairs", r.get("cases")) for r in result["by_batch"]
+                                            if not r["ours_wins"]]
+
+
 def test_ephemeris_quick_json():
     pytest.importorskip("sgp4")
     proc = _bench("ephemeris", "--quick", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    for key in ("name", "ours_per_s", "baseline", "baseline_per_s", "ratio", "machine", "notes"):
-        assert key in result, key
-    assert result["name"] == "ephemeris"
-    assert result["ours_per_s"] > 0 and result["baseline_per_s"] > 0
-    assert result["ratio"] == pytest.approx(result["ours_per_s"] / result["baseline_per_s"], rel=1e-12)
+    _common(result, "ephemeris")
     assert result["pairs"] == 10**5 and result["quick"] is True
     assert result["baseline_errors"] == 0
-    for key in ("cpu", "cores", "python", "numpy", "backend"):
-        assert key in result["machine"], key
-    assert result["machine"]["backend"] == "numpy"
+    assert [r["pairs"] for r in result["by_batch"]] == [10**2, 10**3, 10**4, 10**5]
+    for row in result["by_batch"]:
+        for key in ("pairs", "ours_per_s", "baseline_per_s", "ratio"):
+            assert key in row, key
+        # the baseline at its best is no slower than either of its figures
+        assert row["baseline_per_s"] >= row["baseline_1process_per_s"] * (1 - 1e-12)
+    # accuracy beside speed: the fast path's error and SGP4's, both against the numerical propagator
+    for key in ("fast_path_error_km", "sgp4_error_km"):
+        err = result[key]
+        assert 0.0 < err["median"] <= err["max"] < 100.0, (key, err)
+    assert "--quick stops at 10^5" in result["what"]
+
+
+def test_docking_quick_json():
+    pytest.importorskip("mujoco")
+    proc = _bench("docking", "--quick", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    _common(result, "docking")
+    assert result["contacts_ours"] == result["contacts_baseline"] == 36
+    assert result["baseline_threads"] >= 1
+    assert [r["cases"] for r in result["by_batch"]] == [100, 1000]
+    check = result["check"]
+    assert check["cases"][0]["case"] == "historical" and len(check["cases"]) == 3
+    # the equivalent model is equivalent where it matters: the same capture outcome on every case
+    assert check["same_outcome"], check
+    for case in check["cases"]:
+        assert case["peak_force_ours_n"] > 0 and case["peak_force_mujoco_n"] > 0
+        assert 0.3 < case["force_ratio"] < 3.0, case
 
 
 def test_human_table():

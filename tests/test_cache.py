@@ -578,3 +578,36 @@ def test_a_poisoned_docking_run_cache_is_found(cdir, monkeypatch):
         assert not cached and len(notes) == 1 and words in notes[0] and "docking simulation" in notes[0], notes
         assert np.array_equal(run.series["t_s"], series["t_s"])
     assert len(runs) == 4
+
+
+# ------------------------------------------------------------------- models and the atmosphere
+def test_a_converted_model_is_kept_and_a_poisoned_one_rebuilt(cdir):
+    """The glTF conversion is cached as a BAM stream: the cached model has the same geometry as
+    a fresh conversion, and a damaged cache file is found and rebuilt with one notice."""
+    from experience.scene import vehicles
+
+    path = vehicles.models_dir() / "docking_module.gltf"
+    entry = vehicles._bam_entry(path)
+    first = vehicles._converted(path)
+    assert entry.cache_path().is_file()
+    again = vehicles._converted(path)
+    assert again.findAllMatches("**/+GeomNode").getNumPaths() == first.findAllMatches("**/+GeomNode").getNumPaths() > 0
+    assert np.allclose(np.array(again.getTightBounds(), dtype=float), np.array(first.getTightBounds(), dtype=float))
+    _rewrite(entry.cache_path(), entry, lambda a: a.__setitem__("bam", a["bam"][6:].copy()))
+    notes = []
+    got = cache.load(entry, lambda: {"bam": np.frombuffer(first.encodeToBamStream(), np.uint8)}, notice=notes.append)
+    assert len(notes) == 1 and "BAM header" in notes[0] and got.origin == "built"
+    # a different model file gives a different key
+    assert vehicles._bam_entry(vehicles.models_dir() / "soyuz.gltf").key != entry.key
+
+
+def test_the_transmittance_table_is_cached_and_verified(cdir):
+    from experience.scene import atmosphere
+
+    entry = atmosphere.transmittance_entry(64, 8, 40)
+    table = cache.load(entry, lambda: {"transmittance": atmosphere.build_transmittance(64, 8, 40)}).arrays["transmittance"]
+    _rewrite(entry.cache_path(), entry, lambda a: a.__setitem__("transmittance", a["transmittance"] * 2))
+    notes = []
+    got = cache.load(entry, lambda: {"transmittance": atmosphere.build_transmittance(64, 8, 40)}, notice=notes.append)
+    assert np.array_equal(got.arrays["transmittance"], table)
+    assert len(notes) == 1 and "outside [0, 1]" in notes[0]

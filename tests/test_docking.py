@@ -366,3 +366,57 @@ def test_the_3d_model_and_the_contact_model_lean_the_petals_alike():
     lean = math.radians(spec.petal_lean_deg)
     assert geo["tip_radius_m"] == pytest.approx(spec.ring_radius_m - spec.petal_height_m * math.sin(lean))
     assert spec.petal_lean_deg == data.load_toml("mission/geometry.toml")["apas75"]["petal_lean_deg"]["value"]
+
+
+def test_stacked_body_algebra_is_bitwise_the_term_by_term_one():
+    """The step's body-level algebra runs on whole stacked arrays (one multiply and one sum per
+    3x3 product, to cut NumPy's per-call cost); it must add the same terms in the same order as
+    the term-by-term form it replaced, so the results are bitwise equal (NumPy)."""
+    from kernels.contact import mat_t_vec, mat_tn, mat_vec, vadd, vscale, vsub
+
+    p = dk.build_params(_spec(), np.zeros(1))
+    rng = np.random.default_rng(5)
+    n = 37
+    rot = np.stack([dk.rotvec_to_matrix(rng.normal(size=(n, 3))) for _ in range(3)], axis=1)  # (N, 3, 3, 3)
+    R = np.ascontiguousarray(np.transpose(rot, (2, 3, 1, 0)))  # (row, column, body, N)
+    h = rng.normal(size=(3, 3, n)) * 50.0
+    X, V = rng.normal(size=(3, 3, n)), rng.normal(size=(3, 3, n))
+
+    # attitudes: the Strang splitting, column by column
+    rm = tuple(tuple(R[i, j, ...] for j in range(3)) for i in range(3))
+    mc = list(mat_t_vec(rm, (h[0], h[1], h[2])))
+    cols = [(rm[0][j], rm[1][j], rm[2][j]) for j in range(3)]
+    for i, frac, keep in ((0, 0.5, 2), (1, 0.5, 2), (2, 1.0, 2), (1, 0.5, 1), (0, 0.5, 0)):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        tt = mc[i] * ((0.5 * frac * p.dt_s) * p.inv_inertia_c[i, ...])
+        inv2 = 2.0 / (1.0 + tt * tt)
+        c, sn = inv2 - 1.0, tt * inv2
+        cj, ck = cols[j], cols[k]
+        cols[j] = vadd(vscale(cj, c), vscale(ck, sn))
+        cols[k] = vsub(vscale(ck, c), vscale(cj, sn))
+        mj, mk = mc[j], mc[k]
+        if keep == 2:
+            mc[j] = c * mj + sn * mk
+        if keep >= 1:
+            mc[k] = c * mk - sn * mj
+    old = np.stack([np.stack([cols[j][i] for j in range(3)]) for i in range(3)])
+    assert np.array_equal(dk._free_rotation(R, h, p, np), old)
+
+    # relative frames, offsets and rates in body-2 axes
+    r2 = tuple(tuple(R[i, j, 2, ...] for j in range(3)) for i in range(3))
+    r01 = tuple(tuple(R[i, j, 0:2, ...] for j in range(3)) for i in range(3))
+    mrel = mat_tn(r2, r01)
+    dx = mat_t_vec(r2, tuple(X[i, 0:2] - X[i, 2] for i in range(3)))
+    hb = mat_t_vec(rm, (h[0], h[1], h[2]))
+    wb = tuple(hb[i] * p.inv_inertia_c[i, ...] for i in range(3))
+    w01 = mat_vec(mrel, tuple(w[0:2] for w in wb))
+    r2a = R[:, :, 2, ...]
+    mrel_a = np.sum(r2a[:, :, None, None, ...] * R[:, None, :, 0:2, ...], axis=0)
+    dxv = np.stack((X[:, 0:2] - X[:, 2:3], V[:, 0:2] - V[:, 2:3]), axis=0)
+    dxv = np.sum(r2a[None, :, :, None, ...] * dxv[:, :, None, ...], axis=1)
+    wba = np.sum(R * h[:, None, ...], axis=0) * p.inv_inertia_c
+    w01a = np.sum(mrel_a * wba[None, :, 0:2, ...], axis=1)
+    assert np.array_equal(mrel_a, np.array(mrel))
+    assert np.array_equal(dxv[0], np.array(dx))
+    assert np.array_equal(wba, np.array(wb))
+    assert np.array_equal(w01a, np.array(w01))

@@ -62,6 +62,12 @@ DEFAULT_BINDINGS: dict[str, tuple[str, ...]] = {
     "screenshot": ("f12",),
     "fullscreen": ("f11",),
     "quit": ("escape",),
+    # the crossing (issue #10; experience/app/crossing.py)
+    "crossing_grab": ("g", "gamepad-face_y"),
+    "crossing_use": ("f",),
+    "crossing_brake": ("b",),
+    "crossing_guide": ("t",),
+    "crossing_speedup": ("x",),
 }
 HELD = ("move_forward", "move_back", "move_left", "move_right", "move_up", "move_down")
 ACTION_HELP = {  # the help overlay's lines (English msgids; translated by the front end)
@@ -98,6 +104,11 @@ ACTION_HELP = {  # the help overlay's lines (English msgids; translated by the f
     "screenshot": N_("Save a screenshot"),
     "fullscreen": N_("Full screen"),
     "quit": N_("Quit"),
+    "crossing_grab": N_("Crossing: grab / let go of a handrail or hatch rim"),
+    "crossing_use": N_("Crossing: operate the hatch or valve within reach"),
+    "crossing_brake": N_("Crossing: brake (on / off)"),
+    "crossing_guide": N_("Crossing: guided mode on / off"),
+    "crossing_speedup": N_("Crossing: airlock time faster"),
 }
 SCRUB_S = 600.0
 DRAG_DEG_PER_PX = 0.25
@@ -202,6 +213,12 @@ class Controls:
             exp.notify_jump()
         elif action.startswith("cam_"):
             cam.set_mode(action[4:])
+        elif action.startswith("crossing_"):
+            if getattr(exp, "crossing", None) is None:
+                from experience.app.crossing import CrossingMode
+
+                CrossingMode(exp)
+            exp.crossing.action(action)
         elif action == "help":
             ui.help_visible = not ui.help_visible
         elif action == "hud":

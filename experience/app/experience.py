@@ -64,6 +64,7 @@ class Experience:
         self.placement = None
         self.frames = 0
         self.jumps = 0
+        self.crossing = None   # the crossing mode while it is on (experience/app/crossing.py, issue #10)
 
     @property
     def clock(self):
@@ -72,6 +73,8 @@ class Experience:
     def step(self, dt_wall_s: float):
         """One frame: input already fed to :attr:`controls`; returns (snapshot, placement)."""
         self.controls.update(dt_wall_s)
+        if self.crossing is not None:
+            self.crossing.update(self, dt_wall_s)
         t_s = self.playback.advance(dt_wall_s)
         self.snapshot = self.live.snapshot(t_s)
         self.placement = self.camera.placement(self.snapshot)
@@ -105,6 +108,8 @@ class AppLoop:
         t0 = time.perf_counter()
         snapshot, placement = self.exp.step(dt_wall_s)
         t1 = time.perf_counter()
+        if getattr(self.exp, "crossing", None) is not None:
+            self.exp.crossing.prepare_scene(self.renderer)
         self.renderer.prepare(snapshot, placement=placement)
         t2 = time.perf_counter()
         for overlay in self.overlays:

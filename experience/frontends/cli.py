@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     _record.add_parser(sub, _add_backend)
     # --- end astp record ---
 
+    # --- astp tour (issue #10; experience/frontends/tour.py) ---
+    from experience.frontends import tour as _tour
+
+    _tour.add_parser(sub, _add_backend)
+    # --- end astp tour ---
+
     p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
     p.add_argument("--stills", action="store_true", help="render the stills even where a display could show the viewer")
@@ -300,6 +306,12 @@ def cmd_dock(args) -> int:
     return _dock.cmd_dock(args)
 
 
+def cmd_tour(args) -> int:
+    from experience.frontends import tour as _tour
+
+    return _tour.cmd_tour(args)
+
+
 def cmd_dock_envelope(args) -> int:
     from experience.frontends import dock as _dock
 
@@ -308,7 +320,8 @@ def cmd_dock_envelope(args) -> int:
 
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
-            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record}
+            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record,
+            "tour": cmd_tour}
 
 
 class _GuardedStdout:

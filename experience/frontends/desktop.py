@@ -43,6 +43,8 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--screenshot-dir", metavar="DIR", help="where F12 saves screenshots (default: your Pictures folder)")
     p.add_argument("--status-file", metavar="FILE", help="write the viewer's state as JSON four times a second (tests, supervisors)")
     p.add_argument("--frames", type=int, metavar="N", help="quit after N frames (tests, benchmarks)")
+    p.add_argument("--crossing", choices=("free", "guided"), help="start in the crossing: first person in the Command "
+                   "Module at 18:29 UTC on 17 July, to float through the Docking Module airlock into Soyuz (issue #10)")
     add_backend(p)
 
 
@@ -320,7 +322,18 @@ class DesktopViewer:
                            "scene_update": round(self.loop.timings.scene_update_ms, 3),
                            "overlays": round(self.loop.timings.overlays_ms, 3)},
             "pid": os.getpid(), "wall_time": time.time(),
+            "crossing": self._crossing_status(),
         }
+
+    def _crossing_status(self) -> dict | None:
+        """The crossing's state while it is on (issue #10): room, eye, hatches, pressures, guide."""
+        mode = getattr(self.exp, "crossing", None)
+        if mode is None:
+            return None
+        r = mode.crossing.reading()
+        return {"room": r.room, "pos_m": list(r.pos_m), "vel_m_s": list(r.vel_m_s), "holding": r.holding,
+                "hatches": r.hatches, "pressures_mmhg": r.pressures_mmhg, "guided": mode.guide is not None,
+                "lines": mode.hud_lines()}
 
     def write_status(self) -> None:
         try:
@@ -350,8 +363,15 @@ def main_job_args(args):
     import argparse
 
     return argparse.Namespace(at=None, event="handshake", size=None, fullscreen=None, language=None, camera=None,
-                              paused=False, screenshot_dir=None, status_file=None, frames=None,
+                              paused=False, screenshot_dir=None, status_file=None, frames=None, crossing=None,
                               backend=getattr(args, "backend", None))
+
+
+def run_crossing(args) -> int:
+    """``astp tour`` with a window: the viewer in the crossing's guided mode."""
+    ns = main_job_args(args)
+    ns.event, ns.crossing = None, "guided"
+    return cmd_viewer(ns)
 
 
 def cmd_viewer(args) -> int:
@@ -392,6 +412,12 @@ def cmd_viewer(args) -> int:
         exp.playback.seek(eph.clock.t_s(at))
     if args.camera:
         exp.camera.set_mode(args.camera)
+    if getattr(args, "crossing", None):
+        from experience.app.crossing import CrossingMode
+
+        mode = CrossingMode(exp, guided=args.crossing == "guided")
+        if not event and at is None:
+            exp.playback.seek(eph.clock.t_s(mode.crossing.airlock.utc))
     if args.paused:
         exp.playback.paused = True
     viewer = DesktopViewer(exp, settings, size=size, fullscreen=args.fullscreen, status_file=args.status_file,

@@ -177,7 +177,8 @@ class Overlay:
         self._set("panel", self.panel, "\n".join(h.lines))
         self._set("rate", self.rate, h.rate)
         self._set("camera", self.camera, h.camera)
-        self._set("status", self.status, h.status)
+        cross = getattr(exp, "crossing", None)   # the crossing's lines (issue #10) replace the story status
+        self._set("status", self.status, "\n".join(cross.hud_lines()) if cross is not None else h.status)
         cap = hud.caption_text(exp, _)
         if self._texts.get("caption") != cap:
             self._set("caption", self.caption, cap)

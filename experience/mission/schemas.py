@@ -220,6 +220,9 @@ PRESETS = Table({"preset": Array(Table({
     "offset_s": optional(Number()), "note": optional(TEXT), "key": optional(String()),
 }), min_len=1, unique_by="id")})
 
+CROSSING = Table({"lamp": Table({}, extra=Table({"position_m": entry(VEC3), "color_rgb": entry(RGB)})),
+                  "fitting": Table({}, extra=entry(Number()))})
+
 SCHEMAS: dict[str, Spec] = {
     "mission/presets.toml": PRESETS,
     "mission/timeline.toml": TIMELINE,
@@ -230,6 +233,7 @@ SCHEMAS: dict[str, Spec] = {
     "mission/geometry.toml": GEOMETRY,
     "mission/docking.toml": DOCKING,
     "mission/crew_figures.toml": CREW_FIGURES,
+    "mission/crossing.toml": CROSSING,
 }
 
 __all__ = ["SCHEMAS", "entry", "optional", "sourced"]

@@ -11,7 +11,8 @@ Two places draw it, both with shaders/atmosphere_common.glsl:
 
 Cost per pixel: ``atmosphere_steps`` view samples on the Earth (default 8), twice that on the
 limb; sunlight reaching each sample is one lookup in a transmittance table precomputed here with
-NumPy (512 sun angles x 64 heights, 400-step integration, ~0.2 s, deterministic), so there is no
+NumPy (512 sun angles x 64 heights, 400-step integration, about a second, deterministic, kept in
+the user cache), so there is no
 inner loop (the classic 8x4 nested march costs ~2.4x more on llvmpipe and is less accurate).
 
 "Atmosphere space" (see the GLSL file) is Earth-fixed kilometres with z scaled by a/b, which maps
@@ -46,11 +47,38 @@ SKYLIGHT = np.array([0.06, 0.075, 0.10])
 WGS84_A_OVER_B = 6378137.0 / 6356752.314245
 
 
+def transmittance_entry(n_mu: int = LUT_MU, n_h: int = LUT_H, steps: int = 400):
+    """The transmittance table's cache entry: built once per machine (about a second of NumPy),
+    then read in milliseconds at every start-up."""
+    from pathlib import Path
+
+    from experience import cache
+
+    def check(arrays):
+        tr = cache.require(arrays, "transmittance", np.float32, (n_h, n_mu, 3))
+        if float(tr.min()) < 0.0 or float(tr.max()) > 1.0:
+            raise cache.Invalid("holds transmittances outside [0, 1]")
+        if float(tr[-1, -1].min()) < 0.9:  # straight up from the top of the atmosphere: clear
+            raise cache.Invalid("is not a transmittance table (the zenith from 100 km is not clear)")
+
+    return cache.Entry("transmittance", "atmosphere transmittance table", (Path(__file__),),
+                       params=(n_mu, n_h, steps), check=check, compress=0)
+
+
 @functools.lru_cache(maxsize=1)
 def transmittance_table(n_mu: int = LUT_MU, n_h: int = LUT_H, steps: int = 400) -> np.ndarray:
     """(n_h, n_mu, 3) float32: transmittance from a point at height h (rows: sqrt(h / 100 km)
     uniform) toward a direction of cosine mu from the zenith (columns: mu uniform in [-1, 1]) to
-    space; 0 where the ray meets the Earth (its shadow)."""
+    space; 0 where the ray meets the Earth (its shadow). Kept in the user cache."""
+    from experience import cache
+
+    got = cache.load(transmittance_entry(n_mu, n_h, steps),
+                     lambda: {"transmittance": build_transmittance(n_mu, n_h, steps)})
+    return got.arrays["transmittance"]
+
+
+def build_transmittance(n_mu: int = LUT_MU, n_h: int = LUT_H, steps: int = 400) -> np.ndarray:
+    """:func:`transmittance_table`, computed."""
     mu = np.linspace(-1.0, 1.0, n_mu)
     h = (np.linspace(0.0, 1.0, n_h) ** 2) * H_TOP_KM
     r = R_PLANET_KM + h[:, None]

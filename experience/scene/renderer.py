@@ -58,6 +58,18 @@ FB_STATUS_NAMES = {0x8CD6: "an attachment is incomplete (out of memory or too la
                    0x8219: "there is no framebuffer"}
 
 
+def collect_states() -> None:
+    """Free the render and transform states no node uses any more. Every frame sets new shader
+    inputs and matrices, and culling composes them into new states; Panda3D caches each one and
+    frees unused ones only when asked (ShowBase asks once a frame in its ``garbageCollectStates``
+    task). A loop without ShowBase (the offscreen renderer: stills, recorded tours, scripted runs,
+    the kiosk soak) asks here, or it grows by about 80 states (~0.1 MB) a frame."""
+    from panda3d.core import RenderState, TransformState
+
+    TransformState.garbageCollect()
+    RenderState.garbageCollect()
+
+
 def headless() -> bool:
     """True when no display is named at all (DISPLAY and WAYLAND_DISPLAY unset)."""
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -842,6 +854,7 @@ class SceneRenderer:
         finally:
             self._set_active(False)
         self.frames += 1
+        collect_states()
 
     def read(self) -> np.ndarray:
         data = self.ldr_tex.getRamImageAs("RGB")

@@ -46,8 +46,8 @@ import math
 import sys
 
 import numpy as np
-from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, Material, NodePath, OmniBoundingVolume,
-                          Shader)
+from panda3d.core import (Filename, LMatrix4f, Loader, LoaderOptions, LRotationf, LVector3f, Material, NodePath,
+                          OmniBoundingVolume, Shader)
 
 from experience.paths import repo_root
 from experience.vec import cross3
@@ -74,6 +74,8 @@ EARTH_ALBEDO = 0.30
 EARTHSHINE_TINT = np.array([0.80, 0.92, 1.15])
 CABIN_LIGHT = 1.6       # floodlight intensity (white card at 1 m: radiance 0.5); illustrative
 AMBIENT_FLOOR = 0.003  # keeps an eclipsed stack barely visible (illustrative)
+CROSSING_HEADLAMP = 0.06  # the crossing's eye floats 0.15-1 m from the walls: a faint light at the eye ...
+CROSSING_LAMP = 0.45      # ... and the room's lamp (data/mission/crossing.toml) does the lighting
 
 _LOADED: dict[str, NodePath | None] = {}
 _PLACEHOLDER_NOTICE = [False]
@@ -91,15 +93,77 @@ def _load_gltf(name: str) -> NodePath | None:
     np_ = None
     if path.is_file():
         try:
-            node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
-                                                  LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors))
-            np_ = NodePath(node) if node is not None else None
+            np_ = _converted(path)
         except Exception:  # a broken file or no glTF loader plugin: fall back to the placeholder
             np_ = None
     if np_ is not None:
         np_ = _in_file_axes(np_)
     _LOADED[name] = np_
     return np_
+
+
+def _gltf_files(path) -> tuple:
+    """The glTF file and the buffers and images it names (what the converted model depends on)."""
+    import json
+
+    files = [path]
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for item in list(doc.get("buffers", [])) + list(doc.get("images", [])):
+            uri = item.get("uri", "")
+            if uri and not uri.startswith("data:"):
+                files.append(path.parent / uri)
+    except (OSError, ValueError, AttributeError):
+        pass  # unreadable: the loader will say so; the key still covers the file itself
+    return tuple(files)
+
+
+BAM_MAGIC = b"pbj\0\n\r"
+
+
+def _bam_entry(path):
+    from importlib import metadata
+
+    from experience import cache
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "none"
+
+    def check(arrays):
+        bam = cache.require(arrays, "bam", np.uint8, finite=False)
+        if bam.ndim != 1 or bytes(bam[:6]) != BAM_MAGIC:
+            raise cache.Invalid("is not a Panda3D model (no BAM header)")
+
+    return cache.Entry(f"model-{path.stem}", f"converted {path.stem} model", _gltf_files(path),
+                       params=(version("panda3d"), version("panda3d-gltf")), check=check, compress=1)
+
+
+def _converted(path) -> NodePath | None:
+    """The glTF model as Panda3D nodes. Converting glTF (tangents, materials) takes most of a
+    second per model; the result is kept in the user cache as a BAM stream keyed by the files'
+    content and the converter's version, so a warm start only decodes it."""
+    from experience import cache
+
+    def build():
+        node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
+                                              LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors))
+        if node is None:
+            raise _NotLoaded()
+        return {"bam": np.frombuffer(NodePath(node).encodeToBamStream(), dtype=np.uint8)}
+
+    try:
+        got = cache.load(_bam_entry(path), build)
+    except _NotLoaded:
+        return None
+    model = NodePath.decodeFromBamStream(got.arrays["bam"].tobytes())
+    return None if model.isEmpty() else model
+
+
+class _NotLoaded(Exception):
+    pass
 
 
 def _in_file_axes(model: NodePath) -> NodePath:
@@ -235,6 +299,26 @@ class Vehicles:
                 self.crew[arrangement] = node
                 self.geom_counts[f"crew_{arrangement}"] = sum(g.node().getNumGeoms() for g in node.findAllMatches("**/+GeomNode"))
         self.crew_shown: str | None = None
+        # the crossing (issue #10; experience/app/crossing.py): while set, interior views of the
+        # docked stack draw the hatches as the airlock has them, with the probe, the drogue and
+        # the CM's tunnel hatch removed (as the crew did), lit by the lamp of the visitor's room
+        self.crossing_hatches: dict[str, str] | None = None
+        self.crossing_lamp: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+        self.crossing_pressures: dict[str, float] | None = None
+        self.gauges: dict[str, list[tuple[NodePath, str, float]]] = {}   # kind -> (pivot, volume, axis sign)
+
+    def set_crossing(self, hatches: dict[str, str] | None, lamp=None, pressures_mmhg: dict[str, float] | None = None) -> None:
+        """Draw the crossing's hatches (``{"apollo_dm": "open"|"closed", "dm_soyuz": ...}``; None:
+        the story's own configuration) and light the cabins with ``lamp`` = (position in the
+        stack's model frame in metres, linear RGB)."""
+        self.crossing_hatches = dict(hatches) if hatches is not None else None
+        self.crossing_lamp = lamp
+        self.crossing_pressures = dict(pressures_mmhg) if pressures_mmhg else None
+        if hatches is not None:
+            kind = _crossing_kind(self.crossing_hatches)
+            if kind not in self.nodes:
+                self.nodes[kind] = self._build(kind)
+                self.nodes[kind].hide()
 
     def _defaults(self) -> None:
         r = self.root
@@ -251,7 +335,7 @@ class Vehicles:
 
     def _model(self, kind: str) -> NodePath:
         files = {"stack": ["stack"], "stack_open": ["stack"], "apollo": ["apollo_csm"],
-                 "apollo_dm": ["apollo_csm", "docking_module"], "soyuz": ["soyuz"]}[kind]
+                 "apollo_dm": ["apollo_csm", "docking_module"], "soyuz": ["soyuz"]}.get(kind, ["stack"])
         loaded = [_load_gltf(f) for f in files]
         if all(m is not None for m in loaded):
             holder = NodePath(kind)
@@ -259,6 +343,8 @@ class Vehicles:
                 m.copyTo(holder)
             if kind == "stack_open":
                 _open_hatches(holder)
+            elif kind.startswith("crossing_"):
+                _crossing_hatches(holder, kind)
             return holder
         self.placeholder_used.add(kind)
         if not _PLACEHOLDER_NOTICE[0]:
@@ -274,6 +360,8 @@ class Vehicles:
         model.reparentTo(body)
         if kind == "apollo_dm":
             self._separate_ring(model, body)
+        if kind.startswith("crossing_"):
+            self._separate_gauges(kind, model, body)
         if self.config.flatten:
             model.flattenStrong()
         holder.node().setBounds(OmniBoundingVolume())
@@ -298,6 +386,36 @@ class Vehicles:
             ring.flattenStrong()
         self.ring = anim
         self.ring_rest = np.array([[rest.getCell(r, c) for c in range(4)] for r in range(4)]).T  # column vectors
+
+    def _separate_gauges(self, kind: str, model: NodePath, body: NodePath) -> None:
+        """Take the DM's four gauge needles out of the model onto pivots at their dials' centres
+        (model axes), so the crossing can turn them to the cabins' pressures."""
+        from experience.scene.modelgen.panda import find_named
+
+        out = []
+        for end, sign in (("apollo", 1.0), ("soyuz", -1.0)):
+            for reads in ("dm", "cm" if end == "apollo" else "soyuz_om"):
+                n = find_named(model, f"dm/gauge_{end}_{reads}")
+                if n.isEmpty():
+                    continue
+                pivot = body.attachNewNode(f"dm/gauge_{end}_{reads}_pivot")
+                pivot.setPos(n.getPos(body))
+                n.wrtReparentTo(pivot)
+                out.append((pivot, reads, sign))
+        self.gauges[kind] = out
+
+    def _turn_gauges(self, kind: str) -> None:
+        if not self.crossing_pressures or kind not in self.gauges:
+            return
+        from experience.mission.cabins import fitting
+
+        full, sweep, rest = (fitting("dm_gauge_full_scale_mmhg"), fitting("dm_gauge_sweep_deg"),
+                             fitting("dm_gauge_rest_mmhg"))
+        for pivot, reads, sign in self.gauges[kind]:
+            p = min(max(float(self.crossing_pressures.get(reads, 0.0)), 0.0), full)
+            r0 = 258.0 if reads == "cm" else rest
+            # clockwise with rising pressure, seen from the cabin (the dial faces along sign * Y)
+            pivot.setQuat(LRotationf(LVector3f(0.0, sign, 0.0), -(p - r0) * sweep / full))
 
     def ring_matrix(self, docking) -> np.ndarray:
         """The ring node's 4x4 (column vectors, model axes) for a docking pose (None: at rest)."""
@@ -351,6 +469,8 @@ class Vehicles:
         docked = [v for v in vs.values() if v.phase == "docked"]
         if docked:
             state = vs.get("apollo") or docked[0]
+            if interior and self.crossing_hatches is not None:
+                return [(_crossing_kind(self.crossing_hatches), state)]
             is_open = interior and self.crew_arrangement(snapshot, interior) == "handshake"
             return [("stack_open" if is_open else "stack", state)]
         out = []
@@ -376,9 +496,13 @@ class Vehicles:
             np_.show()
             if kind == "apollo_dm" and self.ring is not None:
                 self.ring.setMat(_panda_mat(self.ring_matrix(snapshot.docking), np.eye(3)))
+            if kind.startswith("crossing_"):
+                self._turn_gauges(kind)
         for np_ in self.crew.values():
             np_.hide()
         self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None
+        if self.crossing_hatches is not None and shown and shown[0][0].startswith("crossing_"):
+            self.crew_shown = None   # the crossing's visitor floats where the figures stand
         if self.crew_shown in self.crew:
             state = shown[0][1]
             self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))
@@ -407,11 +531,18 @@ class Vehicles:
         r.setShaderInput("u_earth_cos", float(earth_cos))
         r.setShaderInput("u_earth_radiance", boundary.vec3f(np.zeros(3) if interior else earth_rad))
         r.setShaderInput("u_limb_radiance", boundary.vec3f(np.zeros(3) if interior else limb))
-        r.setShaderInput("u_cabin_light", boundary.vec3f(np.full(3, CABIN_LIGHT if interior else 0.0)))
+        crossing = interior and self.crossing_lamp is not None and self.crossing_hatches is not None
+        head = CABIN_LIGHT * (CROSSING_HEADLAMP if crossing else 1.0)
+        r.setShaderInput("u_cabin_light", boundary.vec3f(np.full(3, head if interior else 0.0)))
         lamp_km = getattr(placement, "lamp_km", None)
+        lamp_rgb = np.array([1.0, 0.95, 0.85])
+        if crossing:
+            lamp_m = np.asarray(self.crossing_lamp[0], dtype=np.float64)
+            lamp_rgb = np.asarray(self.crossing_lamp[1], dtype=np.float64) * (CROSSING_LAMP / 1.5)
+            lamp_km = pos + model_to_eci(state) @ lamp_m / 1000.0
         if interior and lamp_km is not None:
             r.setShaderInput("u_lamp_pos", boundary.vec3f(boundary.RenderFrame(placement.camera_km).to_m(lamp_km)))
-            r.setShaderInput("u_lamp", boundary.vec3f(np.array([1.0, 0.95, 0.85]) * CABIN_LIGHT * 1.5))
+            r.setShaderInput("u_lamp", boundary.vec3f(lamp_rgb * CABIN_LIGHT * 1.5))
         else:
             r.setShaderInput("u_lamp", (0.0, 0.0, 0.0))
         r.setShaderInput("u_ambient", boundary.vec3f(np.full(3, 0.02 if interior else AMBIENT_FLOOR)))
@@ -509,6 +640,38 @@ def pose_crew(model: NodePath, arrangement: str) -> None:
             j = find_named(node, f"{pid}/{joint}")
             if not j.isEmpty():
                 j.setMat(_panda_mat(local, conv))
+
+
+def _crossing_kind(hatches: dict[str, str]) -> str:
+    return f"crossing_{hatches.get('apollo_dm', 'closed')}_{hatches.get('dm_soyuz', 'closed')}"
+
+
+CROSSING_REMOVED = ("csm/probe", "dm/drogue", "csm/cm/hatch_forward")  # taken out by the crew before the transfers
+
+
+def _crossing_hatches(model: NodePath, kind: str) -> None:
+    """The stack as the crossing walks it: probe, drogue and the CM's tunnel hatch removed, the
+    Apollo-end hatch and the DM-Soyuz pair swung open where the kind says so."""
+    from experience.scene.modelgen.panda import find_named
+
+    _, apollo, soyuz = kind.split("_")
+    for name in CROSSING_REMOVED:
+        n = find_named(model, name)
+        if not n.isEmpty():
+            n.removeNode()
+    swings = []
+    if apollo == "open":
+        swings.append(("dm/hatch_apollo", 95.0))
+    if soyuz == "open":
+        swings += [("dm/hatch_soyuz", -95.0), ("soyuz/hatch_dm", 95.0)]
+    for name, angle in swings:
+        h = find_named(model, name)
+        if h.isEmpty():
+            continue
+        pivot = model.attachNewNode(f"{name}_hinge")
+        pivot.setPos(h.getPos(model))
+        h.wrtReparentTo(pivot)
+        pivot.setH(angle)
 
 
 def _open_hatches(model: NodePath) -> None:

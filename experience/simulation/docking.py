@@ -757,8 +757,12 @@ def chunk_budget(chunk: EnvelopeChunk) -> int:
     return _steps_to(float(chunk.window.max()), chunk.spec.dt_s, chunk.check_every)
 
 
-def default_chunk(backend: Backend, samples: int) -> int:
-    return max(1, samples) if backend.name == "cupy" else CHUNK_CPU
+def default_chunk(backend: Backend, samples: int, threads: int = 1) -> int:
+    """All cases at once on a GPU; on the CPU chunks of CHUNK_CPU, smaller where that would leave
+    a thread idle (16 cases on 2 threads: 2 chunks of 8, not 1 of 16)."""
+    if backend.name == "cupy":
+        return max(1, samples)
+    return max(1, min(CHUNK_CPU, -(-samples // max(1, threads))))
 
 
 def envelope_chunks(samples: int, seed: int, ranges, spec: dk.DockingSpec, backend: Backend,
@@ -864,12 +868,12 @@ def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None 
     ranges = dict(ranges or default_ranges())
     check_ranges(ranges)
     spec = envelope_spec(active)
-    chunk = int(tile or default_chunk(backend, samples))
-    if chunk < 1:
-        raise AstpError(f"the chunk size must be at least 1 case, not {chunk}")
     if backend.name == "cupy" and runner is None:
         workers = 1  # one device: the chunks go one after another
     runner = runner or thread_runner(workers)
+    chunk = int(tile or default_chunk(backend, samples, getattr(runner, "threads", 1)))
+    if chunk < 1:
+        raise AstpError(f"the chunk size must be at least 1 case, not {chunk}")
     mags, chunks = envelope_chunks(samples, seed, ranges, spec, backend, chunk, window_s)
     tally = _Tally([chunk_budget(c) for c in chunks], progress)
     t0 = time.perf_counter()
@@ -982,9 +986,9 @@ def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None
     ranges = dict(ranges or default_ranges())
     check_ranges(ranges)
     spec = envelope_spec(active)
-    chunk = int(tile or default_chunk(backend, samples))
-    chunk = max(1, min(chunk, samples))
     threads = int(threads or (1 if backend.name == "cupy" else parallel.thread_count()))
+    chunk = int(tile or default_chunk(backend, samples, threads))
+    chunk = max(1, min(chunk, samples))
     n_chunks = -(-samples // chunk)
     m = min(samples, 8192)
     tracemalloc.start()

@@ -135,6 +135,12 @@ class MissionTrajectory:
         """coast / formation / docked at each time. A leader (Soyuz) is labelled by the joint
         phases its followers fly with it: when Apollo is docked to Soyuz, both are docked."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        if t.size == 1:  # the per-frame path: the same rule over a short list, no array masks
+            tv, label = float(t[0]), None
+            for t0, t1, name in self._label_spans(vehicle):
+                if t0 <= tv <= t1:
+                    label = name
+            return [label]
         labels = np.empty(t.shape, dtype=object)
         for seg in self.segments[vehicle]:
             labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
@@ -143,6 +149,19 @@ class MissionTrajectory:
                 if other != vehicle and isinstance(seg.piece, Formation) and seg.piece.leader == vehicle:
                     labels[(t >= seg.t0_s) & (t <= seg.t1_s)] = seg.label
         return list(labels)
+
+    def _label_spans(self, vehicle: str) -> tuple[tuple[float, float, str], ...]:
+        """(t0, t1, label) in the order :meth:`segment_labels` applies them (the last match wins)."""
+        memo = self.__dict__.setdefault("_label_memo", {})
+        if vehicle not in memo:
+            memo[vehicle] = self._spans_of_labels(vehicle)
+        return memo[vehicle]
+
+    def _spans_of_labels(self, vehicle: str) -> tuple[tuple[float, float, str], ...]:
+        own = [(seg.t0_s, seg.t1_s, seg.label) for seg in self.segments[vehicle]]
+        joint = [(seg.t0_s, seg.t1_s, seg.label) for other, segs in self.segments.items() for seg in segs
+                 if other != vehicle and isinstance(seg.piece, Formation) and seg.piece.leader == vehicle]
+        return tuple(own + joint)
 
     def states(self, vehicles, t_s) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """:meth:`state` of several vehicles at the same times, each evaluated once: a follower in
@@ -156,6 +175,15 @@ class MissionTrajectory:
     def state(self, vehicle: str, t_s, *, _known=None) -> tuple[np.ndarray, np.ndarray]:
         """ECI position (km) and velocity (km/s), shapes (n, 3), at mission elapsed times."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        if t.size == 1:  # the per-frame path: the first segment holding the time, found in Python
+            tv = float(t[0])
+            lo, hi = self.span(vehicle)
+            if not lo - 1e-6 <= tv <= hi + 1e-6:
+                self.check_span(vehicle, t)  # raises, naming the range
+            for seg in self.segments[vehicle]:
+                if seg.t0_s <= tv <= seg.t1_s:
+                    return self._piece_state(seg, t, _known, slice(None))
+            return np.full((1, 3), np.nan), np.full((1, 3), np.nan)
         self.check_span(vehicle, t)
         pos = np.full(t.shape + (3,), np.nan)
         vel = np.full(t.shape + (3,), np.nan)
@@ -163,15 +191,17 @@ class MissionTrajectory:
             sel = (t >= seg.t0_s) & (t <= seg.t1_s) & np.isnan(pos[:, 0])
             if not sel.any():
                 continue
-            if isinstance(seg.piece, Table):
-                p, v = seg.piece.state(t[sel])
-            elif _known and seg.piece.leader in _known:
-                lp, lv = _known[seg.piece.leader]
-                p, v = self._formation_state(seg.piece, t[sel], (lp[sel], lv[sel]))
-            else:
-                p, v = self._formation_state(seg.piece, t[sel])
-            pos[sel], vel[sel] = p, v
+            pos[sel], vel[sel] = self._piece_state(seg, t[sel], _known, sel)
         return pos, vel
+
+    def _piece_state(self, seg, t: np.ndarray, known, sel):
+        """One segment's states at times ``t`` (the ``sel`` part of the query)."""
+        if isinstance(seg.piece, Table):
+            return seg.piece.state(t)
+        if known and seg.piece.leader in known:
+            lp, lv = known[seg.piece.leader]
+            return self._formation_state(seg.piece, t, (lp[sel], lv[sel]))
+        return self._formation_state(seg.piece, t)
 
     def _formation_state(self, form: Formation, t: np.ndarray, leader_state=None):
         lp, lv = leader_state if leader_state is not None else self.state(form.leader, t)

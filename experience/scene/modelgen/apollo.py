@@ -15,52 +15,16 @@ import numpy as np
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
 from experience.scene.modelgen.gltf import Node, quat_from_matrix
+from experience.mission.cabins import CMCabin, furniture
 from experience.scene.modelgen.params import Dimensions
 
 HULL_SEGMENTS = 96
 SMALL = 12
 
 
-class CMShape:
-    """The CM outline as functions of height h above the base (lowest heat-shield point)."""
-
-    def __init__(self, d: Dimensions):
-        self.H = d.fact("apollo_cm", "height_m")
-        self.Rb = d.fact("apollo_cm", "base_diameter_m") / 2
-        self.Rh = d.dim("apollo_cm", "heat_shield_radius_m")
-        self.rs = d.dim("apollo_cm", "shoulder_radius_m")
-        self.delta = math.radians(d.dim("apollo_cm", "cone_half_angle_deg"))
-        self.r_top = d.dim("apollo_cm", "cone_top_radius_m")
-        self.r_tunnel_out = d.dim("apollo_cm", "tunnel_outer_radius_m")
-        self.r_ring = d.dim("apollo_cm", "docking_ring_outer_radius_m")
-        self.ring_h = d.dim("apollo_cm", "docking_ring_height_m")
-        self.r_tunnel = d.fact("apas75", "transfer_tunnel_diameter_m") / 2
-        self.wall = d.dim("apollo_cm", "wall_thickness_m")
-        self.floor = d.dim("apollo_cm", "floor_height_m")
-        # shoulder torus centre, tangent to the heat-shield sphere (centre (0, Rh))
-        self.sc_r = self.Rb - self.rs
-        self.sc_h = self.Rh - math.sqrt((self.Rh - self.rs) ** 2 - self.sc_r**2)
-        self.alpha = math.degrees(math.atan2(self.sc_h - self.Rh, self.sc_r))  # tangent point angle
-        # where the shoulder meets the cone
-        d_deg = math.degrees(self.delta)
-        self.t_r = self.sc_r + self.rs * math.cos(self.delta)
-        self.t_h = self.sc_h + self.rs * math.sin(self.delta)
-        self.cone_top_h = self.t_h + (self.t_r - self.r_top) / math.tan(self.delta)
-        self.deck_h = self.cone_top_h + 0.12
-        self.d_deg = d_deg
-        # cabin
-        self.inner_off = self.wall / math.cos(self.delta)
-        self.ceiling_r = self.r_top
-        self.ceiling_h = self.t_h + (self.t_r - self.inner_off - self.ceiling_r) / math.tan(self.delta)
-        if self.cone_top_h >= self.H - self.ring_h - 0.05:
-            raise ValueError("CM cone reaches past the docking ring; check apollo_cm dimensions")
-
-    def outer_r(self, h: float) -> float:
-        """Outer radius of the conical wall at height h (valid on the cone)."""
-        return self.t_r - (h - self.t_h) * math.tan(self.delta)
-
-    def inner_r(self, h: float) -> float:
-        return self.outer_r(h) - self.inner_off
+class CMShape(CMCabin):
+    """The CM outline (experience/mission/cabins.CMCabin, shared with the crossing's collision
+    volumes) with the frames and profiles the model is drawn with."""
 
     def surface_frame(self, az_deg: float, h: float, out: float = 0.0, tilt_deg: float = 0.0) -> np.ndarray:
         """A plate frame on the cone at (azimuth, height), local +Z along the outward normal
@@ -101,7 +65,7 @@ class CMShape:
 
     def cabin_profile(self) -> list[np.ndarray]:
         """Inner skin of the cabin (normals into the cabin): ceiling, wall, fillet, floor."""
-        wall_bottom_h = self.floor + 0.12
+        wall_bottom_h = self.wall_bottom_h
         fillet_r = self.inner_r(wall_bottom_h) - 0.05
         return [
             g.line((self.r_tunnel, self.ceiling_h), (self.ceiling_r, self.ceiling_h)),
@@ -210,10 +174,13 @@ def build(d: Dimensions) -> Node:
     interior = cm_node.child(Node("csm/cm/interior", extras={"role": "interior"}))
     interior.add(mat.CABIN_WALL, g.lathe(cm.cabin_profile(), HULL_SEGMENTS).transformed(to_vehicle))
     # lower equipment bay at the crew's feet (-Z), lockers left and right
-    lockers = [g.box((1.1, 0.5, 0.36), center=(0.0, cm.floor + 0.25, -1.12))]
-    for sx in (-1, 1):
-        lockers.append(g.box((0.3, 0.55, 0.7), center=(sx * 1.17, cm.floor + 0.3, -0.25)))
-    interior.add(mat.PANEL_INSTRUMENTS, *(m.transformed(to_vehicle) for m in lockers))
+    lockers = [g.box(b.size, center=b.center) for b in furniture(d) if b.name.startswith(("lower_equipment_bay", "locker_"))]
+    interior.add(mat.PANEL_INSTRUMENTS, *lockers)
+    # the lower equipment bay's face towards the cabin: locker doors and the guidance panel
+    leb = next(b for b in furniture(d) if b.name == "lower_equipment_bay")
+    face_z = leb.center[2] + leb.size[2] / 2
+    doors = [g.box((0.24, 0.18, 0.01), center=(x, leb.center[1] + y, face_z - 0.004)) for x in (-0.4, -0.13, 0.13, 0.4) for y in (-0.11, 0.11)]
+    interior.add(mat.PANEL_FACE, *doors)
     inner_windows = []
     for az, h, w, hgt, _tilt in window_spots:
         inner_windows.append(g.extrude(g.rounded_rect_outline(w, hgt, 0.04), 0.01, to_vehicle @ cm.inner_frame(az, h, 0.004)))
@@ -260,8 +227,18 @@ def build(d: Dimensions) -> Node:
                 x = (i - 2) * seg_w / 5.5
                 y = (j - 1) * face_h / 3.4
                 knobs.append(g.box((seg_w / 8, face_h / 7, 0.03), f @ g.translate(x, y, 0.04)))
+    # the round gauges along each face's top row (flight director attitude indicators in the
+    # left and centre faces, meters elsewhere)
+    dials = []
+    for k in (-1, 0, 1):
+        f = g.compose(g.translate(*centre), g.translate(k * seg_w * 0.96, 0.0, abs(k) * 0.1), g.rot_y(-k * 28.0), g.rot_x(38.0))
+        big = 0.075 if k <= 0 else 0.04
+        dials.append(g.extrude(g.disc_outline(big, 20), 0.01, f @ g.translate(0.0, face_h * 0.36, 0.03)))
+        for x in (-0.19, 0.19):
+            dials.append(g.extrude(g.disc_outline(0.03, 14), 0.01, f @ g.translate(x, face_h * 0.36, 0.03)))
     panel.add(mat.PANEL_FACE, *(m.transformed(to_vehicle) for m in faces))
     panel.add(mat.PANEL_INSTRUMENTS, *(m.transformed(to_vehicle) for m in knobs))
+    panel.add(mat.DIAL_FACE, *(m.transformed(to_vehicle) for m in dials))
 
     # forward (tunnel) hatch, closed, at the top of the cabin; opens down into the cabin
     cm_node.child(

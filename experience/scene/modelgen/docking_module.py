@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from experience.mission.cabins import dm_cabin, dm_cabin_profile, dm_handrails, fitting, furniture
 from experience.scene.modelgen import apas
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
@@ -98,7 +99,7 @@ def build(d: Dimensions) -> Node:
 
     # --- inside: the cabin, tunnels, bulkheads, hatches, rails, gauges, valves -----------------
     interior = root.child(Node("dm/interior", extras={"role": "interior"}))
-    cabin = g.polyline((rt, y_bh_s), (r_in, y_bh_s), (r_in, y_bh_a), (rt, y_bh_a))
+    cabin = g.polyline(*dm_cabin_profile(d))
     interior.add(mat.CABIN_WALL, g.lathe(cabin, SEGMENTS))
     t_a = root.child(Node("dm/tunnel_apollo", extras={"role": "interior", "diameter_m": 2 * rt}))
     t_a.add(mat.CABIN_WALL, g.lathe([g.line((rt, y_bh_a), (rt, 0.0))], 48))
@@ -106,24 +107,31 @@ def build(d: Dimensions) -> Node:
     t_s.add(mat.CABIN_WALL, g.lathe([g.line((rt, L), (rt, y_bh_s))], 48))
 
     rails = []
-    r_rail = r_in - 0.1  # clear of the hatches when they swing open
-    for k in range(4):
+    r_rail = dm_cabin(d).r_rail  # clear of the hatches when they swing open
+    for k, (a, b) in enumerate(dm_handrails(d)):
         dvec = g.azimuth_dir(45.0 + 90.0 * k)
-        rails.append(g.cylinder_between(dvec * r_rail + [0, y_bh_a + 0.15, 0], dvec * r_rail + [0, y_bh_s - 0.15, 0], 0.016, 8))
+        rails.append(g.cylinder_between(a, b, 0.016, 8))
         for y in np.linspace(y_bh_a + 0.2, y_bh_s - 0.2, 3):
             rails.append(g.cylinder_between(dvec * (r_in + 0.005) + [0, y, 0], dvec * r_rail + [0, y, 0], 0.012, 6))
     interior.add(mat.HANDRAIL, *rails)
 
     dials, bezels, valves = [], [], []
-    for y, up in ((y_bh_a, 1.0), (y_bh_s, -1.0)):
-        for az in (-20.0, 20.0):  # two pressure gauges on each bulkhead, outside the hatch's swing
+    rest = fitting("dm_gauge_rest_mmhg")
+    for y, up, end, other in ((y_bh_a, 1.0, "apollo", "cm"), (y_bh_s, -1.0, "soyuz", "soyuz_om")):
+        for az, reads in ((-20.0, "dm"), (20.0, other)):  # two pressure gauges on each bulkhead, outside the hatch's swing
             dvec = g.azimuth_dir(az)
             c = dvec * ((rt + r_in) / 2 + 0.02) + np.array([0.0, y, 0.0])
             axis = np.array([0.0, up, 0.0])
             bezels.append(g.cylinder_between(c, c + axis * 0.035, 0.06, 16))
             dials.append(g.cylinder_between(c + axis * 0.035, c + axis * 0.037, 0.05, 16, caps=True))
-            needle = g.box((0.006, 0.004, 0.04), g.frame(c + axis * 0.04, axis, dvec) @ g.translate(0, 0, 0.015))
-            bezels.append(needle)
+            # the needle: its own node at the dial's centre, turned by the scene to the cabin's
+            # pressure during the crossing (experience/scene/vehicles.py); drawn at its rest reading
+            centre = c + axis * 0.04
+            needle = root.child(Node(f"dm/gauge_{end}_{reads}", translation=tuple(float(v) for v in centre), extras={
+                "role": "gauge_needle", "reads": reads, "axis": [0.0, up, 0.0],
+                "rest_mmhg": 258.0 if reads == "cm" else rest,
+                "full_scale_mmhg": fitting("dm_gauge_full_scale_mmhg"), "sweep_deg": fitting("dm_gauge_sweep_deg")}))
+            needle.add(mat.BLACK, g.box((0.006, 0.004, 0.04), g.frame((0.0, 0.0, 0.0), axis, dvec) @ g.translate(0, 0, 0.015)))
         # the equalisation valve on each bulkhead (az 180), body and T handle
         dvec = g.azimuth_dir(180.0)
         c = dvec * ((rt + r_in) / 2 + 0.02) + np.array([0.0, y, 0.0])
@@ -136,13 +144,27 @@ def build(d: Dimensions) -> Node:
     interior.add(mat.PROBE_METAL, *valves)
 
     # control panel on the +Z wall, the multipurpose electric furnace on the -Z wall, lights
-    panel = g.box((0.42, 0.5, 0.05), g.translate(0.0, 1.55, r_in - 0.09))
+    boxes = {b.name: b for b in furniture(d)}
+    panel = g.box(boxes["dm_control_panel"].size, center=boxes["dm_control_panel"].center)
     knobs = [g.box((0.05, 0.04, 0.02), g.translate(x, y, r_in - 0.125)) for x in (-0.14, -0.05, 0.05, 0.14) for y in (1.4, 1.5, 1.6, 1.7)]
-    furnace = g.box((0.36, 0.42, 0.22), g.translate(0.0, 2.1, -(r_in - 0.2)))
+    furnace = g.box(boxes["dm_furnace"].size, center=boxes["dm_furnace"].center)
     interior.add(mat.PANEL_FACE, panel)
     interior.add(mat.PANEL_INSTRUMENTS, *knobs, furnace)
     lights = [g.box((0.1, 0.2, 0.03), g.compose(g.rot_y(az), g.translate(0.0, y, r_in - 0.03))) for az in (90.0, 270.0) for y in (1.1, 2.2)]
     interior.add(mat.CABIN_LIGHT, *lights)
+    # stowage containers on the side walls and Slayton's rolled sleeping restraint (beta cloth),
+    # with their straps (3 mm proud); the same boxes the crossing collides with (experience/mission/cabins.py)
+    cloth, straps = [], []
+    for name in ("dm_stowage_left", "dm_stowage_right", "dm_sleep_restraint"):
+        bx = boxes[name]
+        cloth.append(g.box(bx.size, center=bx.center))
+        c, sz = np.array(bx.center), np.array(bx.size)
+        for dy in (-0.3, 0.3):
+            strap = sz + 0.006
+            strap[1] = 0.03
+            straps.append(g.box(tuple(strap), center=tuple(c + np.array([0.0, dy * sz[1] * 0.8, 0.0]))))
+    interior.add(mat.COUCH_FABRIC, *cloth)
+    interior.add(mat.BLACK, *straps)
 
     # hatches: origin at the hinge (x = -r), discs seated in the tunnel mouths; both open into the module
     root.child(hatch_disc("dm/hatch_apollo", hatch_r, 0.05, 1.0, (-hatch_r, y_bh_a, 0.0)))

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from experience.mission.cabins import furniture, om_handrail_ring, om_side_hatch, om_wall_panel, orbital_module_sphere, sphere_station
 from experience.scene.modelgen import apas
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen import materials as mat
@@ -23,20 +24,10 @@ from experience.scene.modelgen.params import Dimensions
 SEGMENTS = 72
 
 
-def _sphere_station(center_y: float, radius: float, r: float, front: bool) -> float:
-    """The station where a sphere about (0, center_y) has radius r (front: towards -Y)."""
-    dy = math.sqrt(radius**2 - r**2)
-    return center_y - dy if front else center_y + dy
+_sphere_station = sphere_station
 
 
 PORTHOLES = ((-60.0, -0.1), (60.0, 0.25))  # (azimuth deg, height above the sphere's centre m)
-
-
-def orbital_module_sphere(d: Dimensions) -> tuple[float, float]:
-    """(centre y, radius) of the orbital module's sphere in the Soyuz model frame (metres)."""
-    r_om = d.dim("soyuz", "orbital_module_diameter_m") / 2
-    r_front = d.dim("apas75", "body_radius_m") - 0.07  # where the APAS body's back ledge meets the sphere
-    return d.dim("soyuz", "apas_base_depth_m") + math.sqrt(r_om**2 - r_front**2), r_om
 
 
 def porthole_frames(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -119,18 +110,38 @@ def build(d: Dimensions) -> Node:
     )
     cab = []
     # a cabinet on +X, the bench ("sofa") with lockers on -X, a folding table, a ring of handrail
-    cab.append(g.box((0.32, 0.85, 0.66), center=(0.63, om_c + 0.02, 0.0)))
-    cab.append(g.box((0.34, 0.36, 0.9), center=(-0.62, om_c + 0.30, 0.0)))
-    cab.append(g.box((0.5, 0.03, 0.36), center=(0.0, om_c + 0.58, -0.3)))
+    for name in ("om_cabinet", "om_bench", "om_table"):
+        bx = next(b for b in furniture(d) if b.name == name)
+        cab.append(g.box(bx.size, center=bx.center))
     cab.append(g.cylinder_between((0.0, om_c + 0.58, -0.3), (0.0, om_c + 0.85, -0.3), 0.02, 8))
     interior.add(mat.PANEL_INSTRUMENTS, *cab)
-    interior.add(mat.HANDRAIL, g.torus(math.sqrt(r_in**2 - 0.62**2) - 0.07, 0.014, 48, 6).transformed(g.translate(0.0, om_c - 0.62, 0.0)))
+    ring_r, ring_y = om_handrail_ring(d)
+    interior.add(mat.HANDRAIL, g.torus(ring_r, 0.014, 48, 6).transformed(g.translate(0.0, ring_y, 0.0)))
     interior.add(mat.HATCH_PAINT, g.cylinder(r_hatch_aft + 0.02, dm_top - 0.04, dm_top, 40))
     inner_windows = []
     for p, n in porthole_frames(d):
         p = p - n * wall
         inner_windows.append(g.extrude(g.disc_outline(0.1, 20), 0.01, g.on_surface(p - n * 0.006, -n)))
     interior.add(mat.WINDOW, *inner_windows)
+    # the side hatch (the crew's way in on the pad): its lining and cover inside, a handle and
+    # the latch wheel; outside, its frame on the hull
+    hc, hn, hr = om_side_hatch(d)
+    inner_hatch = g.on_surface(hc + hn * 0.004, hn)
+    interior.add(mat.HATCH_PAINT, g.extrude(g.disc_outline(hr, 32), 0.025, inner_hatch))
+    handle_f = g.on_surface(hc + hn * 0.029, hn)
+    hatch_parts = [g.box((0.3, 0.025, 0.018), handle_f @ g.translate(0.0, -0.18, 0.009)),
+                   g.torus(0.09, 0.008, 20, 6).transformed(handle_f @ g.rot_x(90.0) @ g.translate(0.0, 0.008, 0.0))]
+    interior.add(mat.PROBE_METAL, *hatch_parts)
+    out_c = hc - hn * wall
+    om_hull.add(mat.BLACK, g.extrude(g.disc_outline(hr + 0.04, 32), 0.015, g.on_surface(out_c - hn * 0.002, -hn)))
+    # a control panel on the wall above the bench, with its dials and switches
+    pc, pn = om_wall_panel(d)
+    pf = g.on_surface(pc, pn)
+    interior.add(mat.PANEL_FACE, g.box((0.46, 0.32, 0.024), pf))
+    dials = [g.extrude(g.disc_outline(0.035, 16), 0.008, pf @ g.translate(x, 0.07, 0.012)) for x in (-0.15, -0.05, 0.05, 0.15)]
+    keys = [g.box((0.035, 0.03, 0.012), pf @ g.translate(x, y, 0.016)) for x in (-0.16, -0.08, 0.0, 0.08, 0.16) for y in (-0.06, -0.11)]
+    interior.add(mat.DIAL_FACE, *dials)
+    interior.add(mat.PANEL_INSTRUMENTS, *keys)
     interior.add(mat.CABIN_LIGHT, *(g.box((0.12, 0.12, 0.03), g.on_surface(np.array([0, om_c, 0]) + n * (r_in - 0.02), -n)) for n in (np.array([0.0, 0.6, 0.8]), np.array([0.0, 0.6, -0.8]))))
     tunnel = root.child(Node("soyuz/tunnel", extras={"role": "interior", "diameter_m": 2 * rt}))
     tunnel.add(mat.SOYUZ_CABIN, g.lathe([g.line((rt, y_in_front), (rt, 0.0))], 48))

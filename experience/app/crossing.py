@@ -1,0 +1,166 @@
+"""The crossing on the one application loop: first person from the Command Module through the
+Docking Module airlock into the Soyuz orbital module (issue #10; docs/crossing.md).
+
+:class:`CrossingMode` joins an :class:`~experience.app.experience.Experience` to one
+:class:`~experience.simulation.crossing.Crossing`. While it is on (``exp.crossing``), the camera is
+the ``cabin`` camera with its eye on the crossing's eye, and every frame (``update``, called from
+``Experience.step``):
+
+- the movement keys / left stick (``Controls`` turns them into a wanted eye displacement through
+  ``CameraRig.cabin_constraint``, which this mode takes over) become a push along the camera's
+  axes; momentum carries on, gently damped, within the speed caps; the look (mouse drag, right
+  stick) stays the camera's own, with no forced roll;
+- ``crossing_grab`` (G) holds the nearest handrail or hatch rim within reach, or lets go; while
+  holding, pushing forward pulls you along (the hand moves back towards you), and letting go
+  keeps the speed;
+- ``crossing_brake`` (B) switches the brake on or off; ``crossing_use`` (F) does the first hatch or valve action
+  within reach (the airlock's interlocks answer with one line on screen);
+- ``crossing_guide`` (T) switches the guided mode on or off (it floats you along the path and
+  runs the airlock); ``crossing_speedup`` (X) steps the airlock's visible speed-up.
+
+``prepare_scene(renderer)`` hands the hatches and the room's lamp to the scene before it is drawn
+(``AppLoop.frame``). The VR front end drives the same :class:`Crossing` with hand poses
+(``Crossing.grab(hand_point)``, ``Input(hand_m=...)``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from experience import i18n
+from experience.i18n import _
+from experience.mission import data
+from experience.simulation import crossing as sim
+
+PUSH_M_S2 = 0.8            # a push from the keys or the stick
+PULL_M_S = 0.6             # how fast the hand draws back while pulling
+MESSAGE_S = 4.0
+
+
+def room_lamps() -> dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]:
+    """Each room's lamp: (position in the stack frame, linear RGB), from data/mission/crossing.toml."""
+    raw = data.load_toml("mission/crossing.toml")["lamp"]
+    return {room: (tuple(float(v) for v in e["position_m"]["value"]), tuple(float(v) for v in e["color_rgb"]["value"]))
+            for room, e in raw.items()}
+
+
+class CrossingMode:
+    """The crossing driven by the desktop's (or the kiosk's) controls on one Experience."""
+
+    def __init__(self, exp, crossing: sim.Crossing | None = None, guided: bool = False):
+        self.exp = exp
+        self.crossing = crossing or sim.Crossing()
+        self.guide: sim.Guide | None = sim.Guide(self.crossing) if guided else None
+        self.message = ""
+        self._message_until = 0.0
+        self._wanted = np.zeros(3)
+        self._brake = False
+        self._lamps = room_lamps()
+        cam = exp.camera
+        cam.set_mode("cabin")
+        cam.cabin_eye_m = self.crossing.eye_m
+        cam.cabin_yaw_deg, cam.cabin_pitch_deg = 0.0, 20.0   # up the CM towards the tunnel
+        cam.cabin_constraint = self._constraint
+        exp.crossing = self
+
+    # -- input -----------------------------------------------------------------------------------
+    def _constraint(self, wanted_m):
+        """The camera's movement becomes the push's direction; the eye stays where the crossing is."""
+        self._wanted = self._wanted + (np.asarray(wanted_m, dtype=np.float64) - self.exp.camera.cabin_eye_m)
+        return self.exp.camera.cabin_eye_m
+
+    def action(self, name: str) -> None:
+        c = self.crossing
+        if name == "crossing_grab":
+            if c.holding:
+                c.release()
+            elif not c.grab():
+                self.say(_("Nothing to hold within reach"))
+        elif name == "crossing_use":
+            acts = c.actions()
+            if not acts:
+                self.say(_("No hatch or valve within reach"))
+                return
+            a = acts[0]
+            out = c.act(a.verb, a.target)
+            self.say(out.message if not out.ok else a.label)
+        elif name == "crossing_brake":
+            self._brake = not self._brake
+        elif name == "crossing_guide":
+            self.guide = None if self.guide else sim.Guide(c)
+        elif name == "crossing_speedup":
+            from experience.simulation.airlock import SPEEDUPS
+
+            k = SPEEDUPS.index(c.airlock.speedup) if c.airlock.speedup in SPEEDUPS else 0
+            c.airlock.set_speedup(SPEEDUPS[(k + 1) % len(SPEEDUPS)])
+            self.say(c.airlock.speedup_label())
+
+    def say(self, text: str) -> None:
+        self.message = text
+        self._message_until = self.crossing.t_s + MESSAGE_S
+
+    # -- per frame ---------------------------------------------------------------------------------
+    def update(self, exp, dt_wall_s: float) -> None:
+        c = self.crossing
+        dt = min(max(float(dt_wall_s), 0.0), 0.1)
+        if i18n.current_language() != exp.ui.language:
+            i18n.set_language(exp.ui.language)   # the airlock's and the crossing's lines follow the visitor's language
+        cam = exp.camera
+        if cam.mode != "cabin":
+            return
+        if self.guide is not None:
+            inp = self.guide.next_input(c, dt)
+            if self.guide.done:
+                self.guide = None
+        else:
+            wanted = self._wanted
+            n = float(np.linalg.norm(wanted))
+            direction = wanted / n if n > 1e-12 else np.zeros(3)
+            inp = sim.Input(brake=1.0 if self._brake else 0.0)
+            if c.holding:
+                # pulling: the holding hand draws back along the push, so the body goes forward
+                hand = c._hand - direction * PULL_M_S * dt if c._hand is not None else None
+                inp.hand_m = tuple(hand) if hand is not None else None
+            else:
+                inp.accel_m_s2 = tuple(direction * PUSH_M_S2)
+        self._wanted = np.zeros(3)
+        if dt > 0.0:
+            c.step(inp, dt)
+        cam.cabin_eye_m = c.eye_m
+
+    def prepare_scene(self, renderer) -> None:
+        vehicles = getattr(renderer, "vehicles", None)
+        if vehicles is not None and hasattr(vehicles, "set_crossing"):
+            room = self.crossing.room
+            vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg())
+
+    # -- what the visitor reads ----------------------------------------------------------------------
+    def hud_lines(self) -> list[str]:
+        c = self.crossing
+        r = c.reading()
+        p = r.pressures_mmhg
+        room = _(sim.ROOM_NAMES.get(r.room, r.room)) if r.room in sim.ROOM_NAMES else r.room
+        lines = [_("You are in the {room}").format(room=room),
+                 _("Pressure: CM {cm:.0f}, DM {dm:.0f}, Soyuz {so:.0f} mmHg").format(cm=p["cm"], dm=p["dm"], so=p["soyuz_om"]),
+                 c.airlock.speedup_label()]
+        speed = math.hypot(*r.vel_m_s)
+        if c.holding:
+            lines.append(_("Holding on"))
+        elif speed > 0.02:
+            lines.append(_("Gliding at {v:.1f} m/s").format(v=speed))
+        if self.guide is not None:
+            lines.append(self.guide.message)
+        else:
+            acts = c.actions()
+            if acts:
+                lines.append(_("Press F: {action}").format(action=acts[0].label))
+        if self.message and c.t_s < self._message_until:
+            lines.append(self.message)
+        return lines
+
+    def stop(self) -> None:
+        exp = self.exp
+        exp.crossing = None
+        exp.camera.cabin_constraint = None

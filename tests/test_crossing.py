@@ -1,0 +1,279 @@
+"""The crossing (kernels/crossing.py, experience/mission/cabins.py, experience/simulation/crossing.py):
+the walkable volume is closed and matches the drawn cabins, zero-g movement (push, glide, brake,
+grab and pull, caps, walls, hatches), the guided crossing through the airlock and
+``astp tour --headless --json``.
+
+Kernel tests take the ``xp`` fixture (NumPy, array_api_strict, CuPy where a CUDA device exists).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experience.mission import cabins
+from experience.simulation import crossing as cs
+from kernels import crossing as kc
+
+ROOT = Path(__file__).resolve().parents[1]
+B = cabins.BODY_RADIUS_M
+
+
+def _host(a):
+    if hasattr(a, "get"):
+        return np.asarray(a.get())
+    try:
+        return np.asarray(a)
+    except (TypeError, ValueError, RuntimeError):
+        return np.asarray(np.from_dlpack(a))
+
+
+def _vol(xp):
+    v = cs.volume()
+    return kc.Volume(*(xp.asarray(np.asarray(a, dtype=np.float64)) for a in v))
+
+
+def _sample_inside(n, rng, hatch_open):
+    """n points of the walkable volume (rejection sampling in the stack's bounding box)."""
+    v = cs.volume()
+    out = []
+    while sum(len(o) for o in out) < n:
+        p = np.column_stack([rng.uniform(-1.8, 1.8, 4000), rng.uniform(-3.0, 5.5, 4000), rng.uniform(-1.8, 1.8, 4000)])
+        h = np.broadcast_to(hatch_open, (len(p), 2))
+        out.append(p[kc.inside(v, p, h)])
+    return np.concatenate(out)[:n]
+
+
+def _planes():
+    return [(pl.name, pl.y) for pl in cs.geometry().hatch_planes]
+
+
+# ------------------------------------------------------------------------------ closure
+def test_closed_random_walk_never_leaves_and_never_passes_a_closed_hatch(xp):
+    """Points anywhere inside, pushed hard in random directions for 3 s with random hatch
+    states, stay inside, and stay on their side of every closed hatch plane."""
+    rng = np.random.default_rng(7)
+    n = 120
+    hatch = rng.integers(0, 2, size=(n, 2)).astype(float)
+    hatch[: n // 3] = 0.0
+    pos = np.concatenate([_sample_inside(1, rng, hatch[i]) for i in range(n)])
+    side0 = {i: pos[:, 1] > y for i, (_name, y) in enumerate(_planes())}
+    vol = _vol(xp)
+    motion = kc.Motion(max_speed_m_s=2.0)   # faster than any visitor, to try to tunnel through
+    state = kc.State(xp.asarray(pos), xp.asarray(np.zeros((n, 3))))
+    h = xp.asarray(hatch)
+    zeros = xp.asarray(np.zeros((n, 3)))
+    for frame in range(30):
+        acc = rng.normal(size=(n, 3)) * 6.0
+        ctl = kc.Controls(xp.asarray(acc), xp.asarray(np.zeros(n)), h, xp.asarray(np.zeros(n)), zeros, zeros)
+        state = kc.step(vol, motion, state, ctl, 1.0 / 15.0)
+        p = _host(state.pos_m)
+        assert _host(kc.inside(vol, state.pos_m, h)).all(), f"frame {frame}: a point left the volume"
+        for i, (name, y) in enumerate(_planes()):
+            closed = hatch[:, cs.HATCHES.index(name)] == 0.0
+            assert ((p[:, 1] > y) == side0[i])[closed].all(), f"frame {frame}: a point passed the closed {name} hatch"
+        assert (np.linalg.norm(_host(state.vel_m_s), axis=-1) <= 2.0 + 1e-9).all()
+
+
+def test_an_open_hatch_lets_you_through_and_a_closed_one_stops_you(xp):
+    vol = _vol(xp)
+    start = np.array([[0.05, 2.2, 0.0], [0.05, 2.2, 0.0]])     # in the DM cabin
+    hatch = xp.asarray(np.array([[1.0, 1.0], [1.0, 0.0]]))       # Soyuz hatch open / closed
+    state = kc.State(xp.asarray(start), xp.asarray(np.zeros((2, 3))))
+    push = xp.asarray(np.array([[0.0, 1.0, 0.0]] * 2))
+    zeros = xp.asarray(np.zeros((2, 3)))
+    ctl = kc.Controls(push, xp.asarray(np.zeros(2)), hatch, xp.asarray(np.zeros(2)), zeros, zeros)
+    for _ in range(25):
+        state = kc.step(vol, kc.Motion(), state, ctl, 0.1)
+    room = _host(kc.room_of(vol, state.pos_m, hatch))
+    assert list(room) == [cabins.ROOMS.index("soyuz_om"), cabins.ROOMS.index("dm")]
+    y_hatch = cs.geometry().hatch_planes[1].y
+    assert _host(state.pos_m)[1, 1] < y_hatch - B
+
+
+def test_walkable_volume_keeps_the_head_clear_of_every_drawn_wall_and_piece_of_furniture():
+    """One source: every walkable point is at least the head radius from every vertex the
+    models draw for the cabins' walls, tunnels, couches, console, lockers, panels and furniture
+    (handrails, which the hand holds, and the thin dials excepted), with all hatches open."""
+    from tests.test_models import MODELS, Model
+
+    m = Model(MODELS / "stack.gltf")
+    doc = m.doc
+    skip = {"handrail_blue_grey", "cabin_floodlight", "gauge_dial_white", "window_glass", "black_paint",
+            "docking_mechanism_metal", "hatch_light_grey"}
+    pts = []
+    for name in m.world:
+        if not any(k in name for k in ("interior", "tunnel", "couch", "main_display_panel")):
+            continue
+        w = m.world[name]
+        for prim in m.primitives(name):
+            if doc["materials"][prim["material"]]["name"] in skip:
+                continue
+            p = m.accessor(prim["attributes"]["POSITION"]).astype(float)
+            pts.append(p @ w[:3, :3].T + w[:3, 3])
+    walls = np.concatenate(pts)
+    rng = np.random.default_rng(3)
+    eye = _sample_inside(3000, rng, np.ones(2))
+    # near the walls is where it matters: add the walkable points pushed out to the boundary
+    v = cs.volume()
+    far = eye + rng.normal(size=eye.shape) * 0.6
+    edge, _hit = kc.resolve(v, eye, far, np.ones((len(eye), 2)))
+    probe = np.concatenate([eye, edge])
+    worst = math.inf
+    for chunk in np.array_split(probe, 20):
+        d = np.sqrt(((chunk[:, None, :] - walls[None, :, :]) ** 2).sum(-1)).min(axis=1)
+        worst = min(worst, float(d.min()))
+    assert worst >= B - 0.01, f"a walkable point comes within {worst:.3f} m of a drawn wall (head radius {B})"
+
+
+def test_every_room_is_reachable_and_the_guide_path_is_walkable():
+    v = cs.volume()
+    geo = cs.geometry()
+    for room, p in geo.guide_path_m:
+        pa = np.array([p])
+        assert kc.inside(v, pa, np.ones((1, 2)))[0], f"guide point {p} is not walkable"
+        assert cabins.ROOMS[int(kc.room_of(v, pa, np.ones((1, 2)))[0])] == room
+    assert [r for r in dict.fromkeys(room for room, _p in geo.guide_path_m)] == list(cabins.ROOMS)
+
+
+# ------------------------------------------------------------------------------ movement
+def test_push_glide_brake_and_speed_cap():
+    c = cs.Crossing(start_m=(0.0, 1.2, 0.0))
+    c.airlock.close_hatch("apollo_dm")
+    for _ in range(90):  # push along the DM for 3 s
+        c.step(cs.Input(accel_m_s2=(0.0, 3.0, 0.0)), 1 / 30)
+    v_push = np.linalg.norm(c.vel_m_s)
+    assert v_push <= c.motion.max_speed_m_s + 1e-9
+    c2 = cs.Crossing(start_m=(0.0, 0.9, 0.0))
+    c2.vel_m_s = np.array([[0.0, 0.3, 0.0]])
+    speeds = []
+    for _ in range(30):   # glide 1 s: momentum carries, gently damped
+        c2.step(cs.Input(), 1 / 30)
+        speeds.append(float(np.linalg.norm(c2.vel_m_s)))
+    assert 0.3 * math.exp(-c2.motion.damping_per_s) * 0.99 < speeds[-1] < 0.3
+    assert all(b <= a + 1e-12 for a, b in zip(speeds, speeds[1:]))
+    for _ in range(30):   # brake 1 s
+        c2.step(cs.Input(brake=1.0), 1 / 30)
+    assert np.linalg.norm(c2.vel_m_s) < 0.3 * math.exp(-(c2.motion.damping_per_s + c2.motion.brake_per_s) * 0.95) * 1.2
+
+
+def test_walls_stop_and_slide():
+    c = cs.Crossing(start_m=(0.0, 1.6, 0.0))
+    for _ in range(120):   # push at the wall and along it
+        c.step(cs.Input(accel_m_s2=(3.0, 1.0, 0.0)), 1 / 30)
+    p = c.eye_m
+    assert math.hypot(p[0], p[2]) <= c.geo.cells[5].radius(p[1]) + 1e-6
+    assert c.vel_m_s[0, 0] <= 1e-9 or math.hypot(p[0], p[2]) < 0.5  # no velocity into the wall
+    assert c.room == "dm"
+
+
+def test_grab_a_handrail_pull_release_and_glide():
+    c = cs.Crossing(start_m=(0.2, 1.2, 0.2))
+    assert c.grab()
+    assert c.holding.startswith("dm_handrail")
+    anchor = c._anchor.copy()
+    hand0 = anchor - c.eye_m
+    # pull: the hand moves back towards the body (and past it): the body moves along the rail
+    for k in range(20):
+        c.step(cs.Input(hand_m=tuple(hand0 - np.array([0.0, 0.03 * (k + 1), 0.0]))), 1 / 30)
+    assert c.vel_m_s[0, 1] > 0.2
+    v = c.vel_m_s.copy()
+    c.release()
+    c.step(cs.Input(), 1 / 30)
+    assert np.linalg.norm(c.vel_m_s - v) < 0.05   # momentum kept on letting go
+    # nothing within reach: no grab
+    far = cs.Crossing(start_m=(0.0, c.geo.soyuz_offset_m + 1.3, 0.0))
+    assert not far.grab((0.0, c.geo.soyuz_offset_m + 1.3, 0.0)) or far.holding
+
+
+def test_hatch_does_not_close_on_you_and_actions_are_offered():
+    c = cs.Crossing(start_m=(0.0, 0.6, 0.0))   # in the Apollo hatchway
+    out = c.act("close_hatch", "apollo_dm")
+    assert not out.ok and out.message
+    assert c.airlock.hatches()["apollo_dm"] == "open"
+    c2 = cs.Crossing(start_m=(0.0, 1.1, 0.0))
+    verbs = {(a.verb, a.target) for a in c2.actions()}
+    assert ("close_hatch", "apollo_dm") in verbs
+    assert c2.act("close_hatch", "apollo_dm").ok
+    out = c2.act("open_hatch", "dm_soyuz")     # against 260 vs 520 mmHg: refused, says why
+    assert not out.ok and "mmHg" in out.message
+
+
+# ------------------------------------------------------------------------------ guided crossing
+def test_guided_crossing_runs_the_airlock_and_ends_in_the_soyuz():
+    out = cs.guided_tour()
+    assert out["final_room"] == "soyuz_om" and out["completed"]
+    assert out["rooms_visited"] == ["cm", "dm", "soyuz_om"]
+    actions = [e["action"] for e in out["events"]]
+    assert actions.index("close_hatch apollo_dm") < actions.index("open_hatch dm_soyuz")
+    first_om = next(s for s in out["steps"] if s["room"] == "soyuz_om")
+    assert first_om["hatches"]["dm_soyuz"] == "open" and first_om["hatches"]["apollo_dm"] == "closed"
+    p = first_om["pressures_mmhg"]
+    assert abs(p["dm"] - p["soyuz_om"]) < 5.0 and p["cm"] < 300.0
+    for s in out["steps"]:
+        assert set(s) == {"t_s", "room", "pos_m", "hatches", "pressures_mmhg"}
+        assert set(s["hatches"]) == {"apollo_dm", "dm_soyuz"} and set(s["pressures_mmhg"]) == {"cm", "dm", "soyuz_om"}
+
+
+def test_astp_tour_headless_json():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "experience.frontends.cli", "tour", "--headless", "--json"],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["final_room"] == "soyuz_om" and out["rooms_visited"] == ["cm", "dm", "soyuz_om"]
+    assert out["steps"] and {"t_s", "room", "pos_m", "hatches", "pressures_mmhg"} <= set(out["steps"][0])
+
+
+def test_visitor_texts_are_marked_for_translation():
+    import ast
+
+    src = (ROOT / "experience/simulation/crossing.py").read_text(encoding="utf-8")
+    tree = ast.parse(src)
+    calls = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("_", "N_")
+             and n.args and isinstance(n.args[0], ast.Constant)}
+    from experience import i18n
+
+    i18n.set_language("ru")
+    try:
+        for msg in calls:
+            assert i18n._(msg) != msg, f"no Russian for {msg!r}"
+    finally:
+        i18n.set_language("en")
+
+
+def test_lazy_resolution_gives_the_same_steps():
+    """``lazy`` (host arrays, one visitor) skips work only where nothing needs resolving."""
+    rng = np.random.default_rng(11)
+    n = 60
+    pos = _sample_inside(n, rng, np.ones(2))
+    v = cs.volume()
+    h = np.ones((n, 2))
+    zeros = np.zeros((n, 3))
+    a = b = kc.State(pos, zeros)
+    for _ in range(20):
+        ctl = kc.Controls(rng.normal(size=(n, 3)) * 4.0, np.zeros(n), h, np.zeros(n), zeros, zeros)
+        a = kc.step(v, kc.Motion(), a, ctl, 1 / 30)
+        b = kc.step(v, kc.Motion(), b, ctl, 1 / 30, lazy=True)
+        assert np.allclose(a.pos_m, b.pos_m, atol=1e-12) and np.allclose(a.vel_m_s, b.vel_m_s, atol=1e-12)
+
+
+def test_bench_crossing_quick_json():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "bench", "crossing", "--quick", "--json"], capture_output=True,
+                       text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    for key in ("name", "ours_per_s", "baseline", "baseline_per_s", "ratio", "rooms", "targets"):
+        assert key in out
+    assert out["name"] == "crossing" and set(out["rooms"]) == set(cabins.ROOMS)
+    for room, d in out["rooms"].items():
+        assert d["room_seen"] == room and d["physics_room_at_end"] == room
+        assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0

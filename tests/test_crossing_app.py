@@ -1,0 +1,112 @@
+"""The crossing on the one application loop (experience/app/crossing.py): desktop keys drive the
+same Crossing, the cabin camera follows its eye, the scene draws the airlock's hatches, and the
+rooms render offscreen (lit by their lamps, nothing but cabin in front of the eye)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SIZE = (320, 180)
+
+
+@pytest.fixture(scope="module")
+def eph(mission):
+    from experience.simulation.ephemeris import Ephemeris
+
+    return Ephemeris(trajectory=mission)
+
+
+@pytest.fixture()
+def exp(eph):
+    from experience.app.experience import Experience
+
+    return Experience(eph)
+
+
+def _crossing_at_its_story_time(exp):
+    from experience.app.crossing import CrossingMode
+
+    mode = CrossingMode(exp)
+    exp.playback.seek(exp.clock.t_s(mode.crossing.airlock.utc))
+    exp.playback.paused = True
+    return mode
+
+
+def test_keys_push_grab_use_and_guide(exp):
+    mode = _crossing_at_its_story_time(exp)
+    c = mode.crossing
+    assert exp.camera.mode == "cabin" and exp.crossing is mode
+    y0 = c.eye_m[1]
+    exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = 0.0, 0.0   # looking along +Y, up the stack
+    exp.controls.press("w")
+    for _ in range(15):
+        exp.step(1 / 30)
+    exp.controls.release("w")
+    assert c.eye_m[1] > y0 + 0.05 and np.allclose(exp.camera.cabin_eye_m, c.eye_m)
+    v = np.linalg.norm(c.vel_m_s)
+    for _ in range(10):          # glide on: momentum
+        exp.step(1 / 30)
+    assert 0.5 * v < np.linalg.norm(c.vel_m_s) <= v
+    exp.controls.press("b")      # brake
+    for _ in range(30):
+        exp.step(1 / 30)
+    assert np.linalg.norm(c.vel_m_s) < 0.3 * v
+    # in the DM: grab a handrail, use the nearest action (close the Apollo hatch)
+    c.pos_m = np.array([[0.2, 1.2, 0.2]])
+    exp.controls.press("g")
+    assert c.holding
+    exp.controls.press("g")
+    assert not c.holding
+    exp.controls.press("f")
+    assert c.airlock.hatches()["apollo_dm"] == "closed"
+    assert any("Docking Module" in line for line in mode.hud_lines())
+    exp.controls.press("t")      # guided mode takes over from here
+    assert mode.guide is not None
+    for _ in range(900):
+        exp.step(1 / 30)
+        if mode.guide is None:
+            break
+    assert c.room == "soyuz_om" and c.airlock.hatches()["dm_soyuz"] == "open"
+
+
+def test_each_room_renders_with_the_airlock_hatches(exp):
+    from experience.app.experience import AppLoop
+    from experience.scene.config import RenderConfig
+    from experience.scene.renderer import SceneRenderer
+
+    mode = _crossing_at_its_story_time(exp)
+    r = SceneRenderer(RenderConfig(size=SIZE))
+    try:
+        loop = AppLoop(exp, r)
+        means = {}
+        for room, pos, yaw, pitch in (("cm", (0.0, -1.58, 0.45), 0.0, -35.0), ("dm", (0.0, 0.95, 0.0), 0.0, 0.0),
+                                      ("soyuz_om", (0.0, 3.75, 0.0), 0.0, 0.0)):
+            mode.crossing.pos_m = np.array([pos])
+            exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = yaw, pitch
+            img = loop.render_offscreen(1 / 30)
+            assert mode.crossing.room == room
+            assert r.vehicles.crossing_hatches == mode.crossing.airlock.hatches()
+            means[room] = float(img.mean())
+            # lit but not washed out: the cabin fills the view with mid tones
+            assert 25.0 < means[room] < 215.0, (room, means[room])
+        kinds = [k for k in r.vehicles.nodes if k.startswith("crossing_")]
+        assert kinds == ["crossing_open_closed"]
+        # the DM's four gauges follow the airlock: raise the DM and the needles of its gauges turn
+        lock = mode.crossing.airlock
+        lock.close_hatch("apollo_dm")
+        mode.crossing.pos_m = np.array([[0.0, 1.6, 0.0]])
+        loop.frame(0.01)
+        gauges = r.vehicles.gauges["crossing_closed_closed"]
+        assert sorted(reads for _p, reads, _s in gauges) == ["cm", "dm", "dm", "soyuz_om"]
+        before = {p.getName(): p.getQuat() for p, _r, _s in gauges}
+        lock.set_valve("n2_fill", True)
+        lock.set_speedup(600.0)
+        for _ in range(3):
+            loop.frame(0.1)
+        turned = {p.getName(): not p.getQuat().almostEqual(before[p.getName()], 1e-4) for p, _r, _s in gauges}
+        assert all(v for k, v in turned.items() if k.endswith("_dm_pivot")), turned
+        assert not any(v for k, v in turned.items() if k.endswith(("_cm_pivot", "_soyuz_om_pivot"))), turned
+    finally:
+        mode.stop()
+        r.close()
