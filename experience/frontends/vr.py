@@ -1,0 +1,301 @@
+"""`astp vr`: the mission in an OpenXR headset, one more front end on the one application loop.
+
+    astp vr [--at ISO8601 | --event ID] [--frames N] [--json] [--save-eye FILE.png] [--turn snap|smooth]
+    astp vr --check [--json]          the runtime, system, views, swapchain formats, extensions
+    astp vr --fallback desktop        the desktop viewer instead (also when no headset is there)
+
+The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 1975 (nine minutes
+before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
+
+    OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
+      -> TrackingOrigin (model frame) -> the movement model (FreeFloat, or the crossing's)
+      -> Experience.step (story clock, snapshot; the cabin camera follows the head)
+      -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
+      -> xrEndFrame (one projection layer)
+
+Each eye's picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
+pass for the Earth and sky, NEAR pass for the spacecraft, tone map), with the eye's position in
+float64 km ECI (the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one
+frame), and the eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
+(experience.xr.xrmath.EyeFrustum).
+
+Where there is no runtime, no headset or the session is lost: one line naming what is missing
+and how to fix it, exit code 2 (or the desktop viewer with ``--fallback desktop``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from experience.errors import AstpError
+
+START_UTC = "1975-07-17T19:10:00Z"
+CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
+
+
+def add_parser(sub, add_backend) -> None:
+    p = sub.add_parser("vr", help="the mission in an OpenXR headset (SteamVR, Quest Link, Monado, WMR, Varjo)",
+                       description="Float through the Command Module, the tunnel and the Docking Module into Soyuz "
+                                   "at 1:1 scale, in any OpenXR headset.")
+    p.add_argument("--check", action="store_true", help="report the OpenXR runtime, headset, views, swapchain formats "
+                                                          "and extensions without starting a session")
+    p.add_argument("--json", action="store_true", help="machine-readable report (--check, --frames)")
+    p.add_argument("--fallback", choices=("desktop", "none"), default="none",
+                   help="what to open when VR cannot start (default: none, an error)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="ISO8601", help=f"start at this UTC instant (default: {START_UTC})")
+    when.add_argument("--event", metavar="ID", help="start at a timeline event or story preset")
+    p.add_argument("--frames", type=int, metavar="N", help="run N frames and end the session (scripted runs, benchmark)")
+    p.add_argument("--save-eye", metavar="FILE.png", help="at the end, write the left eye's last picture as the runtime got it")
+    p.add_argument("--turn", choices=("snap", "smooth"), help="turning with the right thumbstick (default: the settings')")
+    p.add_argument("--language", metavar="LANG", help="caption language (en, ru)")
+    p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
+                   help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
+    add_backend(p)
+
+
+# ------------------------------------------------------------------------------------------------
+def eye_placement(snapshot, eye_model, frustum, *, lamp_m=None, exposure: float = 1.0):
+    """The scene's camera for one eye: its model-frame pose (float64 m) -> float64 km ECI and an
+    ECI basis (right, forward, up), the symmetric fov enclosing the eye's frustum, cabin near."""
+    from experience.scene import views
+    from experience.scene.vehicles import model_to_eci
+    from experience.xr.tracking import CM_LAMP_MODEL_M, NEAR_M
+    from experience.xr.xrmath import camera_basis
+
+    state = snapshot.vehicles["apollo"]
+    rot = model_to_eci(state)
+    cam_km = views.model_point_km(state, eye_model.position_m)
+    basis = camera_basis(eye_model.rotation, rot)
+    lamp = views.model_point_km(state, np.asarray(lamp_m or CM_LAMP_MODEL_M, dtype=np.float64))
+    return views.Placement("vr", cam_km, basis, frustum.fov_x_deg(), NEAR_M, True, False, None, exposure * CABIN_EXPOSURE, lamp)
+
+
+class VrFrontEnd:
+    """One headset session around one :class:`~experience.app.experience.Experience`."""
+
+    def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None):
+        from experience.xr.actions import Actions
+        from experience.xr.session import VrSession
+        from experience.xr.tracking import FreeFloat, TrackingOrigin
+
+        self.exp = experience
+        self.exp.camera.set_mode("cabin")
+        self.actions = Actions()
+        self.vs = VrSession(actions=self.actions).open()
+        self.origin = TrackingOrigin()
+        self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn)
+        self.renderer = None
+        self.quality = quality or {}
+        self.frames = 0
+        self.head_log: list[dict] = []      # per drawn frame: head (reference space), left eye camera (ECI basis)
+        self.last_intents = None
+        self._last_wall = None
+        self.snap_ms: list[float] = []
+        self.status_lines: list[str] = []
+
+    def _renderer_for(self, eye):
+        if self.renderer is None:
+            from experience.scene.config import RenderConfig
+            from experience.scene.renderer import SceneRenderer
+
+            size = eye.frustum.render_size(*eye.size)
+            self.render_size = size
+            self.renderer = SceneRenderer(RenderConfig(size=size, supersample=1, **self.quality))
+        return self.renderer
+
+    # -- per frame -------------------------------------------------------------------------------
+    def _draw(self, info, eye):
+        if eye.index == 0:
+            self._prepare_frame(info)
+        r = self._renderer_for(eye)
+        eye_model = self.origin.to_model(eye.pose)
+        placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum)
+        r.prepare(self.exp.snapshot, placement=placement)
+        from experience.scene.renderer import quiet_teardown
+
+        with quiet_teardown():  # Panda3D's GLX buffers beside the session's GLFW context: harmless BadMatch notices
+            r.render_frame()
+        w, h = eye.size
+        x0, y0 = eye.frustum.crop(self.render_size, w, h)
+        raw = np.frombuffer(bytes(r.ldr_tex.getRamImageAs("RGB")), dtype=np.uint8)
+        raw = raw.reshape(self.render_size[1], self.render_size[0], 3)  # bottom-up rows, as GL wants them
+        if eye.index == 0 and info.head is not None:
+            self.head_log.append({"frame": self.frames, "head_ref": info.head.position_m.tolist(),
+                                  "head_fwd_ref": (-info.head.rotation[:, 2]).tolist(),
+                                  "eye_basis_eci": placement.basis.tolist(), "eye_km": placement.camera_km.tolist(),
+                                  "head_model": self.origin.to_model(info.head).position_m.tolist()})
+        return np.ascontiguousarray(raw[y0:y0 + h, x0:x0 + w]).tobytes()
+
+    def _prepare_frame(self, info) -> None:
+        """Once per drawn frame, before the first eye: recentre, hands, movement, story step."""
+        from experience.xr.tracking import TrackedPoses
+
+        now = time.perf_counter()
+        dt = 0.0 if self._last_wall is None else min(now - self._last_wall, 0.1)
+        self._last_wall = now
+        if info.head is not None and not self.origin.centred:
+            self.origin.recentre(info.head)
+        hands = self.actions.hands()
+        poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
+                             self.origin.to_model(hands["right"].pose_ref))
+        self.last_intents = self.movement.update(poses, hands, dt)
+        for hand, amp in (self.last_intents.haptic or {}).items():
+            self.actions.pulse(self.vs, hand, amp)
+        if hands["left"].menu or hands["right"].menu:
+            self.origin.centred = False      # menu: recentre (the wrist menu's first entry, for now)
+        t0 = time.perf_counter()
+        head_model = self.origin.to_model(info.head)
+        if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
+            cam = self.exp.camera
+            cam.cabin_eye_m = head_model.position_m.copy()
+            fwd = head_model.rotation @ np.array([0.0, 0.0, -1.0])
+            cam.cabin_yaw_deg = math.degrees(math.atan2(-fwd[0], fwd[1]))
+            cam.cabin_pitch_deg = math.degrees(math.asin(max(-1.0, min(1.0, fwd[2]))))
+        self.exp.step(dt)
+        self.snap_ms.append((time.perf_counter() - t0) * 1e3)
+
+    def run(self, max_frames: int | None = None, *, deadline_s: float | None = None) -> None:
+        start = time.monotonic()
+        while not self.vs.done:
+            if max_frames is not None and self.vs.stats.submitted >= max_frames:
+                break
+            if deadline_s is not None and time.monotonic() - start > deadline_s:
+                self.status_lines.append(f"stopped after {deadline_s:.0f} s with {self.vs.stats.submitted} frames")
+                break
+            info = self.vs.run_frame(self._draw)
+            if info is not None and info.should_render:
+                self.frames += 1
+
+    def report(self) -> dict:
+        rep = dict(self.vs.report)
+        rep.update({"states": self.vs.states_seen, "final_state": self.vs.state, "lost": self.vs.lost,
+                    "frames": self.vs.stats.summary(), "render_size": list(getattr(self, "render_size", (0, 0))),
+                    "snapshot_ms_p50": round(float(np.median(self.snap_ms)), 3) if self.snap_ms else None,
+                    "story_utc": self.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.exp.snapshot else None,
+                    "camera_mode": self.exp.camera.mode,
+                    "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
+                    "input_source": self.actions.source(), "actions_synced": self.actions.synced,
+                    "haptics_sent": self.actions.haptics_sent, "body_offset_m": self.origin.offset_m.tolist(),
+                    "head_log": self.head_log[-400:]})
+        return rep
+
+    def close(self) -> None:
+        try:
+            self.vs.shutdown()
+        finally:
+            self.vs.close()
+            if self.renderer is not None:
+                self.renderer.close()
+                self.renderer = None
+
+
+# ------------------------------------------------------------------------------------------------
+def _parse_inject(items) -> list[tuple[str, str, object]]:
+    out = []
+    for item in items:
+        try:
+            hand, rest = item.split(":", 1)
+            action, value = rest.split("=", 1)
+        except ValueError:
+            raise AstpError(f"--inject {item!r}: write HAND:ACTION=VALUE, e.g. right:grip=1") from None
+        if hand not in ("left", "right"):
+            raise AstpError(f"--inject {item!r}: the hand is left or right")
+        if action in ("grip", "trigger"):
+            val: object = float(value)
+        elif action == "menu":
+            val = value.lower() in ("1", "true", "yes", "on")
+        elif action == "thumbstick":
+            x, y = (float(v) for v in value.split(","))
+            val = (x, y)
+        else:
+            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick or menu")
+        out.append((hand, action, val))
+    return out
+
+
+def cmd_vr(args) -> int:
+    from experience.xr import runtime
+
+    if args.check:
+        rep = runtime.check()
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n" if args.json else runtime.format_check(rep))
+        return 0
+    if args.frames is not None and args.frames < 1:
+        raise AstpError("--frames must be at least 1")
+    injections = _parse_inject(args.inject)
+    if args.save_eye:
+        from experience.scene.renderer import check_writable
+
+        check_writable(args.save_eye)
+    try:
+        return _run_vr(args, injections)
+    except AstpError as exc:
+        if args.fallback != "desktop":
+            raise
+        print(f"astp: VR cannot start: {exc}; opening the desktop viewer instead", file=sys.stderr)
+        return _desktop(args)
+
+
+def _desktop(args) -> int:
+    import argparse
+
+    from experience.frontends import desktop
+
+    ns = argparse.Namespace(at=args.at or (None if args.event else START_UTC), event=args.event, size=None,
+                            fullscreen=None, language=args.language, camera="cabin", paused=False, screenshot_dir=None,
+                            status_file=None, frames=args.frames, backend=getattr(args, "backend", None))
+    return desktop.cmd_viewer(ns)
+
+
+def _run_vr(args, injections) -> int:
+    from experience.app import settings as settings_mod
+    from experience.app.experience import Experience
+    from experience.backend import select_backend
+    from experience.frontends.desktop import start_time_args
+    from experience.mission.clock import parse_utc
+    from experience.simulation.ephemeris import Ephemeris
+
+    settings = settings_mod.load(notice=lambda m: print(m, file=sys.stderr))
+    language = args.language or settings.language
+    event, at = start_time_args(args)
+    eph = Ephemeris(backend=select_backend(args.backend, notice=lambda _m: None))
+    exp = Experience(eph, language=language, units=settings.units)
+    if event:
+        exp.playback.jump(event)
+    else:
+        exp.playback.seek(eph.clock.t_s(at or parse_utc(START_UTC)))
+    turn = args.turn or getattr(settings, "vr_turn", "snap")
+    front = VrFrontEnd(exp, turn=turn)
+    for hand, action, val in injections:
+        front.actions.inject(hand, **{action: val})
+    code = 0
+    try:
+        front.run(args.frames, deadline_s=None if args.frames is None else 60.0 + args.frames * 0.5)
+        image = front.vs.read_image(0) if (args.save_eye and front.vs.stats.submitted and not front.vs.lost) else None
+    finally:
+        lost = front.vs.lost
+        front.close()
+    rep = front.report()
+    rep["clean_exit"] = (not lost) and front.vs.done or (args.frames is not None and not lost)
+    if image is not None:
+        from experience.scene.renderer import write_png
+
+        write_png(image, args.save_eye, {"Software": "Handshake in Orbit (astp vr)",
+                                         "Title": "left eye, as submitted to the OpenXR runtime"})
+        rep["eye_png"] = str(args.save_eye)
+    if args.json:
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n")
+    else:
+        fr = rep["frames"]
+        print(f"astp vr: {rep['system']} on {rep['runtime']}: {fr['submitted']} frames submitted "
+              f"({fr['missed']} missed), CPU {fr['cpu_ms']['p50']} ms per frame (p50), states {' -> '.join(rep['states'])}")
+    if lost:
+        raise AstpError(f"{lost}; restart the runtime (or the headset) and run 'astp vr' again, "
+                        "or 'astp vr --fallback desktop'")
+    return code
