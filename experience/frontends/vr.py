@@ -54,6 +54,7 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--save-eye", metavar="FILE.png", help="at the end, write the left eye's last picture as the runtime got it")
     p.add_argument("--turn", choices=("snap", "smooth"), help="turning with the right thumbstick (default: the settings')")
     p.add_argument("--language", metavar="LANG", help="caption language (en, ru)")
+    p.add_argument("--quality", choices=("low", "medium", "high"), help="scene detail (default: the settings')")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
     add_backend(p)
@@ -98,6 +99,9 @@ class VrFrontEnd:
         self._last_wall = None
         self.snap_ms: list[float] = []
         self.status_lines: list[str] = []
+        self._said_focused = False
+        self.hand_log: list[dict] = []
+        self.moves: dict = {}                 # hand -> (delta m in the reference space, over N frames)
 
     def _renderer_for(self, eye):
         if self.renderer is None:
@@ -129,12 +133,16 @@ class VrFrontEnd:
             self.head_log.append({"frame": self.frames, "head_ref": info.head.position_m.tolist(),
                                   "head_fwd_ref": (-info.head.rotation[:, 2]).tolist(),
                                   "eye_basis_eci": placement.basis.tolist(), "eye_km": placement.camera_km.tolist(),
-                                  "head_model": self.origin.to_model(info.head).position_m.tolist()})
+                                  "head_model": self.origin.to_model(info.head).position_m.tolist(),
+                                  "eye_fwd_model": (eye_model.rotation @ np.array([0.0, 0.0, -1.0])).tolist(),
+                                  "eye_model": eye_model.position_m.tolist(),
+                                  "eye_ref": eye.pose.position_m.tolist()})
         return np.ascontiguousarray(raw[y0:y0 + h, x0:x0 + w]).tobytes()
 
     def _prepare_frame(self, info) -> None:
         """Once per drawn frame, before the first eye: recentre, hands, movement, story step."""
         from experience.xr.tracking import TrackedPoses
+        from experience.xr.xrmath import Pose
 
         now = time.perf_counter()
         dt = 0.0 if self._last_wall is None else min(now - self._last_wall, 0.1)
@@ -142,9 +150,20 @@ class VrFrontEnd:
         if info.head is not None and not self.origin.centred:
             self.origin.recentre(info.head)
         hands = self.actions.hands()
+        for hand, (delta, frames) in self.moves.items():  # injected hand motion (scripted pulls)
+            h = hands[hand]
+            if h.pose_ref is not None:
+                k = min(1.0, self.frames / max(1, frames))
+                h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
         poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
         self.last_intents = self.movement.update(poses, hands, dt)
+        after = self.origin.to_model(hands["right"].pose_ref)
+        self.hand_log.append({"frame": self.frames, "grip": hands["right"].grip,
+                              "right_ref": None if hands["right"].pose_ref is None else hands["right"].pose_ref.position_m.tolist(),
+                              "right_model": None if after is None else after.position_m.tolist(),
+                              "grabs": [g.hand for g in self.last_intents.grabs],
+                              "body_offset_m": self.origin.offset_m.tolist()})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
         if hands["left"].menu or hands["right"].menu:
@@ -171,6 +190,10 @@ class VrFrontEnd:
             info = self.vs.run_frame(self._draw)
             if info is not None and info.should_render:
                 self.frames += 1
+            if self.vs.state == "FOCUSED" and not self._said_focused:
+                self._said_focused = True
+                print(f"astp vr: session FOCUSED on {self.vs.report.get('system')} "
+                      f"({self.vs.report.get('reference_space')} space)", file=sys.stderr, flush=True)
 
     def report(self) -> dict:
         rep = dict(self.vs.report)
@@ -182,7 +205,7 @@ class VrFrontEnd:
                     "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "body_offset_m": self.origin.offset_m.tolist(),
-                    "head_log": self.head_log[-400:]})
+                    "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
         return rep
 
     def close(self) -> None:
@@ -213,8 +236,12 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
         elif action == "thumbstick":
             x, y = (float(v) for v in value.split(","))
             val = (x, y)
+        elif action == "move":
+            val = tuple(float(v) for v in value.split(","))
+            if len(val) != 3:
+                raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
         else:
-            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick or menu")
+            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu or move")
         out.append((hand, action, val))
     return out
 
@@ -271,9 +298,14 @@ def _run_vr(args, injections) -> int:
     else:
         exp.playback.seek(eph.clock.t_s(at or parse_utc(START_UTC)))
     turn = args.turn or getattr(settings, "vr_turn", "snap")
-    front = VrFrontEnd(exp, turn=turn)
+    quality = {"low": dict(earth_segments=128, atmosphere_steps=6), "medium": {}, "high": {}}[args.quality or settings.quality]
+    front = VrFrontEnd(exp, turn=turn, quality=quality)
     for hand, action, val in injections:
-        front.actions.inject(hand, **{action: val})
+        if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
+            front.moves[hand] = (val, 30)
+            front.actions.injected[hand]["pose_ref"] = "moved"
+        else:
+            front.actions.inject(hand, **{action: val})
     code = 0
     try:
         front.run(args.frames, deadline_s=None if args.frames is None else 60.0 + args.frames * 0.5)

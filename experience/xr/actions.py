@@ -152,12 +152,14 @@ class Actions:
             st = self._state[h]
             merged = HandInput(st.grip, st.trigger, st.thumbstick, st.menu, st.pose_ref, st.active)
             for k, v in self.injected[h].items():
-                setattr(merged, k, v)
+                if k != "pose_ref":   # a moved pose is applied by the front end (VrFrontEnd.moves)
+                    setattr(merged, k, v)
             out[h] = merged
         return out
 
     def source(self) -> dict:
-        return {h: {k: ("injected" if k in self.injected[h] else "runtime")
+        return {h: {k: ("runtime + injected motion" if k == "pose_ref" and k in self.injected[h]
+                        else "injected" if k in self.injected[h] else "runtime")
                     for k in ("pose_ref", "grip", "trigger", "thumbstick", "menu")} for h in HANDS}
 
     def pulse(self, vs, hand: str, amplitude: float = 0.5, duration_s: float = 0.05) -> None:
