@@ -68,11 +68,11 @@ def quat_to_rot(x: float, y: float, z: float, w: float) -> np.ndarray:
     """A unit quaternion (OpenXR's x, y, z, w order) -> 3x3 rotation, through glm.dquat."""
     q = glm.normalize(glm.dquat(float(w), float(x), float(y), float(z)))  # glm's constructor is (w, x, y, z)
     m = glm.mat3_cast(q)
-    return np.array(m, dtype=np.float64).T  # numpy(glm) is column-major: transpose to rows x cols
+    return np.array(m, dtype=np.float64)  # numpy(glm) is already rows x cols (RECIPES.md "pyglm")
 
 
 def rot_to_quat(r) -> tuple[float, float, float, float]:
-    q = glm.quat_cast(glm.dmat3(np.asarray(r, dtype=np.float64).T.copy()))
+    q = glm.quat_cast(glm.dmat3(np.asarray(r, dtype=np.float64)))
     return float(q.x), float(q.y), float(q.z), float(q.w)
 
 
@@ -98,8 +98,17 @@ def projection_dmat(left_rad: float, right_rad: float, down_rad: float, up_rad: 
                     near_m: float, far_m: float) -> glm.dmat4:
     """The OpenGL projection (column vectors, clip z in -1..1) of an asymmetric frustum given by
     OpenXR's four angles (left and down negative for a centred eye)."""
-    return glm.frustum(near_m * math.tan(left_rad), near_m * math.tan(right_rad),
-                       near_m * math.tan(down_rad), near_m * math.tan(up_rad), near_m, far_m)
+    return frustum_dmat(math.tan(left_rad), math.tan(right_rad), math.tan(down_rad), math.tan(up_rad), near_m, far_m)
+
+
+def frustum_dmat(tan_l: float, tan_r: float, tan_d: float, tan_u: float, near_m: float, far_m: float) -> glm.dmat4:
+    """glFrustum in double precision (pyglm's ``frustum`` of Python floats is float32)."""
+    l, r, b, t, n, f = near_m * tan_l, near_m * tan_r, near_m * tan_d, near_m * tan_u, near_m, far_m
+    a = np.array([[2 * n / (r - l), 0.0, (r + l) / (r - l), 0.0],
+                  [0.0, 2 * n / (t - b), (t + b) / (t - b), 0.0],
+                  [0.0, 0.0, -(f + n) / (f - n), -2 * f * n / (f - n)],
+                  [0.0, 0.0, -1.0, 0.0]])
+    return glm.dmat4(a)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,8 +153,7 @@ class EyeFrustum:
         return math.degrees(2.0 * math.atan(self.tan_x))
 
     def projection(self, near_m: float, far_m: float) -> glm.dmat4:
-        return glm.frustum(near_m * self.tan_left, near_m * self.tan_right, near_m * self.tan_down,
-                           near_m * self.tan_up, near_m, far_m)
+        return frustum_dmat(self.tan_left, self.tan_right, self.tan_down, self.tan_up, near_m, far_m)
 
 
 def to_panda(m: glm.dmat4):
