@@ -181,6 +181,7 @@ class VrFrontEnd:
 
     def run(self, max_frames: int | None = None, *, deadline_s: float | None = None) -> None:
         start = time.monotonic()
+        self._run_start = start
         while not self.vs.done:
             if max_frames is not None and self.vs.stats.submitted >= max_frames:
                 break
@@ -190,13 +191,18 @@ class VrFrontEnd:
             info = self.vs.run_frame(self._draw)
             if info is not None and info.should_render:
                 self.frames += 1
+            self._run_end = time.monotonic()
             if self.vs.state == "FOCUSED" and not self._said_focused:
                 self._said_focused = True
+                self.focused_at = time.monotonic()
                 print(f"astp vr: session FOCUSED on {self.vs.report.get('system')} "
                       f"({self.vs.report.get('reference_space')} space)", file=sys.stderr, flush=True)
 
     def report(self) -> dict:
         rep = dict(self.vs.report)
+        end = getattr(self, "_run_end", None)
+        if end is not None and getattr(self, "focused_at", None) is not None:
+            rep["focused_wall_s"] = round(end - self.focused_at, 3)
         rep.update({"states": self.vs.states_seen, "final_state": self.vs.state, "lost": self.vs.lost,
                     "frames": self.vs.stats.summary(), "render_size": list(getattr(self, "render_size", (0, 0))),
                     "snapshot_ms_p50": round(float(np.median(self.snap_ms)), 3) if self.snap_ms else None,
