@@ -111,6 +111,12 @@ class VrFrontEnd:
             size = eye.frustum.render_size(*eye.size)
             self.render_size = size
             self.renderer = SceneRenderer(RenderConfig(size=size, supersample=1, **self.quality))
+            # Xlib's error handler is per process (Panda3D's): the session's GLFW/GLX context switches
+            # make it print harmless "BadMatch" lines for every eye; keep them off the terminal.
+            from panda3d.core import NS_fatal, Notify
+
+            for cat in (":display:x11display", ":display:glxdisplay"):
+                Notify.ptr().getCategory(cat).setSeverity(NS_fatal)
         return self.renderer
 
     # -- per frame -------------------------------------------------------------------------------
