@@ -116,6 +116,48 @@ def test_suggested_bindings_cover_the_five_controller_families():
         assert all(p.startswith("/user/hand/") for _a, p in binding_paths(profile))
 
 
+def test_free_float_snap_turn_glide_and_the_cabin_wall():
+    from experience.xr.tracking import FreeFloat, HandInput, TrackedPoses, TrackingOrigin
+    from experience.xr.xrmath import Pose
+
+    o = TrackingOrigin()
+    head_ref = Pose(np.array([0.0, 1.6, 0.0]), np.eye(3))
+    o.recentre(head_ref)
+    ff = FreeFloat(o, turn="snap", snap_deg=30.0)
+    poses = lambda: TrackedPoses(o.to_model(head_ref), None, None)  # noqa: E731
+    right = HandInput(thumbstick=(1.0, 0.0))
+    turns = [ff.update(poses(), {"right": right}, 0.05).turn_deg for _ in range(5)]
+    assert turns == [-30.0, 0.0, 0.0, 0.0, 0.0]          # one snap per push of the stick
+    ff.update(poses(), {"right": HandInput()}, 0.05)     # stick back to the middle: armed again
+    assert ff.update(poses(), {"right": right}, 0.05).turn_deg == -30.0
+    assert o.yaw_deg == -60.0
+    # glide along the view for 1 s at full stick
+    o.yaw_deg = 0.0
+    y0 = o.to_model(head_ref).position_m[1]
+    for _ in range(20):
+        ff.update(poses(), {"left": HandInput(thumbstick=(0.0, 1.0))}, 0.05)
+    assert o.to_model(head_ref).position_m[1] - y0 == pytest.approx(FreeFloat.GLIDE_M_S, rel=0.05)
+    # sideways into the cabin wall: the head stops at the desktop camera's cabin radius
+    for _ in range(100):
+        ff.update(poses(), {"left": HandInput(thumbstick=(1.0, 0.0))}, 0.05)
+    from experience.app.cameras import CABIN_RADIUS_M
+
+    p = o.to_model(head_ref).position_m
+    assert math.hypot(p[0], p[2]) == pytest.approx(CABIN_RADIUS_M, abs=1e-9)
+
+
+def test_vr_comfort_settings_round_trip(tmp_path, monkeypatch):
+    from experience.app import settings as st
+
+    monkeypatch.setenv("ASTP_CONFIG_DIR", str(tmp_path))
+    s = st.Settings(vr_turn="smooth", vr_snap_deg=45.0, vr_vignette=0.25)
+    st.save(s)
+    assert st.load() == s
+    (tmp_path / "settings.toml").write_text('[vr]\nturn = "sideways"\n', encoding="utf-8")
+    said = []
+    assert st.load(notice=said.append) == st.Settings() and "turn" in said[0]
+
+
 def test_no_runtime_is_one_line_with_the_fix(tmp_path):
     env = dict(os.environ, XR_RUNTIME_JSON=str(tmp_path / "missing.json"), XDG_CONFIG_HOME=str(tmp_path),
                ASTP_CONFIG_DIR=str(tmp_path))
@@ -226,8 +268,9 @@ def test_session_focused_frames_head_tracking_and_clean_exit(monado, tmp_path):
 def test_grab_and_pull_moves_the_visitor(monado):
     """The runtime's own right-controller pose (fixed in the room: Monado's simulated controller),
     plus an injected grip and a 0.3 m motion toward the body: the visitor floats 0.3 m forward
-    and the hand stays where it took hold; a haptic pulse marks the grab."""
-    r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low",
+    and the hand stays where it took hold; a haptic pulse marks the grab, and another both hands
+    as the story passes the handshake (started 0.2 s before it)."""
+    r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low", "--at", "1975-07-17T19:18:59.8Z",
               "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3")
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(r.stdout)
@@ -240,6 +283,8 @@ def test_grab_and_pull_moves_the_visitor(monado):
     assert np.linalg.norm(rep["body_offset_m"]) == pytest.approx(0.3, abs=0.01)
     assert rep["body_offset_m"][1] > 0.25     # forward, into the tunnel
     assert rep["haptics_sent"] >= 1
+    # the story passed 19:19:00 during the run: the handshake pulse went to both hands
+    assert rep["handshake_pulses"] == 1 and rep["haptics_sent"] >= 3
 
 
 @pytest.mark.vr

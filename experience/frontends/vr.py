@@ -55,6 +55,9 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--turn", choices=("snap", "smooth"), help="turning with the right thumbstick (default: the settings')")
     p.add_argument("--language", metavar="LANG", help="caption language (en, ru)")
     p.add_argument("--quality", choices=("low", "medium", "high"), help="scene detail (default: the settings')")
+    p.add_argument("--vignette", type=float, metavar="0..1", help="comfort vignette strength while gliding or turning "
+                                                                   "(default: the settings', 0.6; 0 = off)")
+    p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
     add_backend(p)
@@ -80,7 +83,8 @@ def eye_placement(snapshot, eye_model, frustum, *, lamp_m=None, exposure: float 
 class VrFrontEnd:
     """One headset session around one :class:`~experience.app.experience.Experience`."""
 
-    def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None):
+    def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
+                 vignette: float = 0.6, snap_deg: float = 30.0):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -90,7 +94,16 @@ class VrFrontEnd:
         self.actions = Actions()
         self.vs = VrSession(actions=self.actions).open()
         self.origin = TrackingOrigin()
-        self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn)
+        self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn,
+                                              snap_deg=snap_deg)
+        self.vignette = float(vignette)
+        self.comfort = 0.0                    # this frame's vignette strength (0 = none)
+        self.comfort_max = 0.0
+        self._masks: dict = {}
+        from experience.mission import data
+
+        self.handshake_t_s = self.exp.clock.t_s(data.event("handshake").utc)
+        self.handshake_pulses = 0
         self.renderer = None
         self.quality = quality or {}
         self.frames = 0
@@ -143,7 +156,27 @@ class VrFrontEnd:
                                   "eye_fwd_model": (eye_model.rotation @ np.array([0.0, 0.0, -1.0])).tolist(),
                                   "eye_model": eye_model.position_m.tolist(),
                                   "eye_ref": eye.pose.position_m.tolist()})
-        return np.ascontiguousarray(raw[y0:y0 + h, x0:x0 + w]).tobytes()
+        crop = raw[y0:y0 + h, x0:x0 + w]
+        if self.comfort > 0.0:
+            crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
+        return np.ascontiguousarray(crop).tobytes()
+
+    def _mask(self, eye):
+        """The comfort vignette for one eye: 1 in the middle, falling to 0.15 at the frustum's edge,
+        centred on the eye's own optical axis (the asymmetric frustum's centre of projection)."""
+        key = (eye.index, eye.size)
+        m = self._masks.get(key)
+        if m is None:
+            w, h = eye.size
+            f = eye.frustum
+            tx = np.linspace(f.tan_left, f.tan_right, w)
+            ty = np.linspace(f.tan_down, f.tan_up, h)
+            gx, gy = np.meshgrid(tx / max(abs(f.tan_left), f.tan_right), ty / max(abs(f.tan_down), f.tan_up))
+            r = np.hypot(gx, gy)
+            t = np.clip((r - 0.45) / 0.5, 0.0, 1.0)
+            m = (1.0 - 0.85 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
+            self._masks[key] = m
+        return m
 
     def _prepare_frame(self, info) -> None:
         """Once per drawn frame, before the first eye: recentre, hands, movement, story step."""
@@ -164,6 +197,11 @@ class VrFrontEnd:
         poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
         self.last_intents = self.movement.update(poses, hands, dt)
+        speed = float(np.linalg.norm(self.last_intents.velocity_m_s)) if not self.last_intents.grabs else 0.0
+        glide = abs(hands["left"].thumbstick[0]) + abs(hands["left"].thumbstick[1])
+        turning = abs(self.last_intents.turn_deg) > 0.0 or abs(hands["right"].thumbstick[0]) > 0.2
+        self.comfort = self.vignette * min(1.0, max(speed / 0.5, glide, 1.0 if turning else 0.0))
+        self.comfort_max = max(self.comfort_max, self.comfort)
         after = self.origin.to_model(hands["right"].pose_ref)
         self.hand_log.append({"frame": self.frames, "grip": hands["right"].grip,
                               "right_ref": None if hands["right"].pose_ref is None else hands["right"].pose_ref.position_m.tolist(),
@@ -182,7 +220,13 @@ class VrFrontEnd:
             fwd = head_model.rotation @ np.array([0.0, 0.0, -1.0])
             cam.cabin_yaw_deg = math.degrees(math.atan2(-fwd[0], fwd[1]))
             cam.cabin_pitch_deg = math.degrees(math.asin(max(-1.0, min(1.0, fwd[2]))))
+        before = self.exp.playback.t_s
         self.exp.step(dt)
+        after_t = self.exp.playback.t_s
+        if min(before, after_t) < self.handshake_t_s <= max(before, after_t):   # 19:19:00: the handshake
+            for hand in ("left", "right"):
+                self.actions.pulse(self.vs, hand, 0.8, 0.3)
+            self.handshake_pulses += 1
         self.snap_ms.append((time.perf_counter() - t0) * 1e3)
 
     def run(self, max_frames: int | None = None, *, deadline_s: float | None = None) -> None:
@@ -216,9 +260,13 @@ class VrFrontEnd:
                     "camera_mode": self.exp.camera.mode,
                     "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
-                    "haptics_sent": self.actions.haptics_sent, "body_offset_m": self.origin.offset_m.tolist(),
+                    "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
+                    "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
         return rep
+
+    def movement_turn(self):
+        return getattr(self.movement, "turn", None)
 
     def close(self) -> None:
         try:
@@ -309,9 +357,15 @@ def _run_vr(args, injections) -> int:
         exp.playback.jump(event)
     else:
         exp.playback.seek(eph.clock.t_s(at or parse_utc(START_UTC)))
-    turn = args.turn or getattr(settings, "vr_turn", "snap")
+    turn = args.turn or settings.vr_turn
+    if args.vignette is not None and not 0.0 <= args.vignette <= 1.0:
+        raise AstpError(f"--vignette {args.vignette}: give a strength from 0 (off) to 1")
+    vignette = settings.vr_vignette if args.vignette is None else args.vignette
+    if args.save_settings:
+        settings = settings.replace(vr_turn=turn, vr_vignette=float(vignette))
+        settings_mod.save(settings)
     quality = {"low": dict(earth_segments=128, atmosphere_steps=6), "medium": {}, "high": {}}[args.quality or settings.quality]
-    front = VrFrontEnd(exp, turn=turn, quality=quality)
+    front = VrFrontEnd(exp, turn=turn, quality=quality, vignette=vignette, snap_deg=settings.vr_snap_deg)
     for hand, action, val in injections:
         if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
             front.moves[hand] = (val, 30)

@@ -140,12 +140,13 @@ class FreeFloat:
     SNAP_DEG = 30.0
     SMOOTH_DEG_S = 60.0
 
-    def __init__(self, origin: TrackingOrigin, *, constraint=None, turn: str = "snap"):
+    def __init__(self, origin: TrackingOrigin, *, constraint=None, turn: str = "snap", snap_deg: float = 30.0):
         from experience.app.cameras import default_cabin_constraint
 
         self.origin = origin
         self.constraint = constraint or default_cabin_constraint
         self.turn = turn
+        self.snap_deg = float(snap_deg)
         self.velocity = np.zeros(3)
         self._held: dict[str, np.ndarray] = {}
         self._snap_armed = True
@@ -187,7 +188,7 @@ class FreeFloat:
             turn = -rx * self.SMOOTH_DEG_S * dt_s
         elif self.turn == "snap":
             if abs(rx) > 0.7 and self._snap_armed:
-                turn, self._snap_armed = (-self.SNAP_DEG if rx > 0 else self.SNAP_DEG), False
+                turn, self._snap_armed = (-self.snap_deg if rx > 0 else self.snap_deg), False
             elif abs(rx) < 0.3:
                 self._snap_armed = True
         if poses.head is not None:
