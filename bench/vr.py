@@ -20,6 +20,9 @@ drawing the same two views offscreen.
   (pacing excluded). The variant ``desktop mono frame`` is one view of the same loop: the issue's
   ratio (stereo against mono, goal <= 1.6) is ``mono_per_s / ours_per_s``.
 
+The full run alternates two rounds of each and keeps the best of each (the load of a shared
+machine moves between runs); ``--quick`` is one round of 40 frames.
+
 Both sides draw every pixel on llvmpipe (software GL on the CPU), so the numbers are CPU-bound
 and depend on the machine's load (``load_avg`` is recorded); tests never assert on them.
 """
@@ -81,25 +84,30 @@ def run(quick: bool = False) -> dict:
     from tests.xdisplay import start_xvfb
 
     frames = 40 if quick else 300
+    rounds = 1 if quick else 2   # alternating, best of each: the machine's load moves between runs
     prefix = monado.ensure_prefix()
+    reps, bases = [], []
     with start_xvfb((640, 480)) as disp, monado.MonadoService(prefix) as svc:
         env = svc.client_env(DISPLAY=disp.display)
         env.pop("WAYLAND_DISPLAY", None)
-        t0 = time.perf_counter()
-        proc = subprocess.run(svc.client_command(["-m", "experience.frontends.cli", "vr", "--frames", str(frames),
-                                                  "--json", "--quality", "low"]),
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
-        total_s = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"astp vr failed: {proc.stderr[-1500:]}")
-        rep = json.loads(proc.stdout)
-        w, h = rep["render_size"]
-        base = subprocess.run([sys.executable, "-m", "bench.vr", "baseline", str(frames // 2), str(w), str(h)],
-                              cwd=ROOT, env=dict(os.environ, DISPLAY=disp.display), capture_output=True, text=True,
-                              timeout=3600)
-        if base.returncode != 0:
-            raise RuntimeError(f"the baseline failed: {base.stderr[-1500:]}")
-        b = json.loads(base.stdout.strip().splitlines()[-1])
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            proc = subprocess.run(svc.client_command(["-m", "experience.frontends.cli", "vr", "--frames", str(frames),
+                                                      "--json", "--quality", "low"]),
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+            total_s = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise RuntimeError(f"astp vr failed: {proc.stderr[-1500:]}")
+            reps.append(json.loads(proc.stdout))
+            w, h = reps[-1]["render_size"]
+            base = subprocess.run([sys.executable, "-m", "bench.vr", "baseline", str(frames // 2), str(w), str(h)],
+                                  cwd=ROOT, env=dict(os.environ, DISPLAY=disp.display), capture_output=True,
+                                  text=True, timeout=3600)
+            if base.returncode != 0:
+                raise RuntimeError(f"the baseline failed: {base.stderr[-1500:]}")
+            bases.append(json.loads(base.stdout.strip().splitlines()[-1]))
+    rep = min(reps, key=lambda r: r["frames"]["cpu_ms"]["p50"])
+    b = {"stereo_ms": min(x["stereo_ms"] for x in bases), "mono_ms": min(x["mono_ms"] for x in bases)}
     fr = rep["frames"]
     ours_per_s = 1000.0 / fr["cpu_ms"]["p50"]
     baseline_per_s = 1000.0 / b["stereo_ms"]

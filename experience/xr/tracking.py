@@ -41,8 +41,9 @@ XR_TO_MODEL = np.array([[1.0, 0.0, 0.0],
 # The Command Module, 19:10 UTC on 17 July 1975: the visitor floats in the upper cabin on the axis
 # above the main display panel (the CM spans y = -3.23 .. 0; the tunnel is its top 0.8 m), facing
 # the forward bulkhead and the tunnel hatch, toward the Docking Module and Soyuz; at the CM end of
-# the desktop cabin camera's range (experience.app.cameras.CABIN_Y_RANGE_M).
-CM_START_MODEL_M = (0.0, -1.6, 0.0)
+# the desktop cabin camera's range (experience.app.cameras.CABIN_Y_RANGE_M, -1.6), 15 cm inside it so
+# that the head's own sway does not meet that limit at once.
+CM_START_MODEL_M = (0.0, -1.45, 0.0)
 CM_START_FORWARD = (0.0, 1.0, 0.0)
 CM_LAMP_MODEL_M = (0.0, -2.3, 0.5)      # the cabin's floodlight (illustrative, like the DM's)
 NEAR_M = 0.05                             # cabin scale: a handrail 30 cm away is well beyond it
