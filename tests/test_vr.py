@@ -146,6 +146,25 @@ def test_free_float_snap_turn_glide_and_the_cabin_wall():
     assert math.hypot(p[0], p[2]) == pytest.approx(CABIN_RADIUS_M, abs=1e-9)
 
 
+def test_wrist_panel_faces_the_head_and_lands_where_the_eye_sees_it():
+    from experience.frontends import vr_wrist
+    from experience.xr.xrmath import EyeFrustum, Pose
+
+    head = Pose(np.array([0.0, 0.0, 0.0]), np.eye(3))                  # eye axes: -Z forward, +Y up
+    hand = Pose(np.array([0.0, -vr_wrist.LIFT_M, -0.5]), np.eye(3))    # 50 cm ahead, card lifted to eye level
+    c = vr_wrist.panel_corners(hand, head)
+    assert np.allclose(c.mean(axis=0), [0.0, 0.0, -0.5], atol=1e-12)
+    assert np.linalg.norm(c[1] - c[0]) == pytest.approx(vr_wrist.PANEL_W_M)
+    f = EyeFrustum(-1.0, 1.0, -0.75, 0.75)
+    px = vr_wrist.project(c, head, f, (320, 240))
+    assert np.allclose(px.mean(axis=0), [160.0, 120.0], atol=1e-9)
+    assert px[0, 0] < px[1, 0] and px[0, 1] < px[3, 1]                  # top-left is left of and above the rest
+    img = np.zeros((240, 320, 3), np.uint8)
+    out = vr_wrist.composite(img, vr_wrist.panel_image(["19:19:00 UTC", "a", "b", "c", "d"]), px)
+    assert out[120, 160].sum() > 0 and out[5, 5].sum() == 0            # drawn in the middle only
+    assert vr_wrist.project(c + [0.0, 0.0, 1.0], head, f, (320, 240)) is None   # behind the eye
+
+
 def test_vr_comfort_settings_round_trip(tmp_path, monkeypatch):
     from experience.app import settings as st
 
@@ -284,7 +303,7 @@ def test_grab_and_pull_moves_the_visitor(monado):
     and the hand stays where it took hold; a haptic pulse marks the grab, and another both hands
     as the story passes the handshake (started 0.2 s before it)."""
     r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low", "--at", "1975-07-17T19:18:59.8Z",
-              "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3")
+              "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3", "--inject", "left:menu=1")
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(r.stdout)
     assert rep["input_source"]["right"]["grip"] == "injected"
@@ -298,6 +317,8 @@ def test_grab_and_pull_moves_the_visitor(monado):
     assert rep["haptics_sent"] >= 1
     # the story passed 19:19:00 during the run: the handshake pulse went to both hands
     assert rep["handshake_pulses"] == 1 and rep["haptics_sent"] >= 3
+    # the left menu button (injected) shows the wrist panel, drawn in the eyes at the simulated left hand
+    assert rep["wrist_panel"]["visible"] and rep["wrist_panel"]["eyes_drawn"] > 0
 
 
 @pytest.mark.vr

@@ -104,6 +104,12 @@ class VrFrontEnd:
 
         self.handshake_t_s = self.exp.clock.t_s(data.event("handshake").utc)
         self.handshake_pulses = 0
+        from experience.frontends.vr_wrist import WristPanel
+
+        self.wrist = WristPanel()
+        self._recentre_was = False
+        self._left_model = self._head_model = None
+        self.snap_deg = float(snap_deg)
         self.renderer = None
         self.quality = quality or {}
         self.frames = 0
@@ -159,6 +165,10 @@ class VrFrontEnd:
         crop = raw[y0:y0 + h, x0:x0 + w]
         if self.comfort > 0.0:
             crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
+        if self.wrist.visible:
+            crop = self.wrist.draw(crop, self.exp, {"turn": self.movement_turn(), "snap_deg": self.snap_deg,
+                                                     "vignette": self.vignette},
+                                   self._left_model, self._head_model, eye_model, eye.frustum)
         return np.ascontiguousarray(crop).tobytes()
 
     def _mask(self, eye):
@@ -210,8 +220,12 @@ class VrFrontEnd:
                               "body_offset_m": self.origin.offset_m.tolist()})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
-        if hands["left"].menu or hands["right"].menu:
-            self.origin.centred = False      # menu: recentre (the wrist menu's first entry, for now)
+        self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
+        if hands["right"].menu and not self._recentre_was:
+            self.origin.centred = False                 # right menu: recentre at the next frame
+        self._recentre_was = hands["right"].menu
+        self._left_model = self.origin.to_model(hands["left"].pose_ref)
+        self._head_model = self.origin.to_model(info.head)
         t0 = time.perf_counter()
         head_model = self.origin.to_model(info.head)
         if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
@@ -261,6 +275,7 @@ class VrFrontEnd:
                     "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
+                    "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn},
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
         return rep
