@@ -380,7 +380,15 @@ def _run_vr(args, injections) -> int:
         settings = settings.replace(vr_turn=turn, vr_vignette=float(vignette))
         settings_mod.save(settings)
     quality = {"low": dict(earth_segments=128, atmosphere_steps=6), "medium": {}, "high": {}}[args.quality or settings.quality]
-    front = VrFrontEnd(exp, turn=turn, quality=quality, vignette=vignette, snap_deg=settings.vr_snap_deg)
+    from experience.xr.runtime import RuntimeLog
+
+    with RuntimeLog() as log:  # the runtime's own C-level messages stay off the terminal
+        return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
+                        snap_deg=settings.vr_snap_deg)
+
+
+def _session(args, exp, injections, log, **kw) -> int:
+    front = VrFrontEnd(exp, **kw)
     for hand, action, val in injections:
         if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
             front.moves[hand] = (val, 30)
@@ -409,6 +417,7 @@ def _run_vr(args, injections) -> int:
         print(f"astp vr: {rep['system']} on {rep['runtime']}: {fr['submitted']} frames submitted "
               f"({fr['missed']} missed), CPU {fr['cpu_ms']['p50']} ms per frame (p50), states {' -> '.join(rep['states'])}")
     if lost:
-        raise AstpError(f"{lost}; restart the runtime (or the headset) and run 'astp vr' again, "
-                        "or 'astp vr --fallback desktop'")
+        said = log.last_error()
+        raise AstpError(f"{lost}{f' (the runtime said: {said})' if said else ''}; restart the runtime (or the "
+                        "headset) and run 'astp vr' again, or 'astp vr --fallback desktop'")
     return code

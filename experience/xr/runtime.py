@@ -122,6 +122,58 @@ def quiet_stderr(sink: list):
         tmp.close()
 
 
+class RuntimeLog:
+    """While a session runs, the runtime's and the OpenXR loader's C-level messages (file
+    descriptor 2) go to an unlinked temporary file instead of the terminal; Python's own
+    ``sys.stderr`` keeps the terminal. :meth:`last_error` gives the runtime's last error line (for
+    the one-line report of a lost session). A context manager; nothing is left on disk."""
+
+    def __init__(self):
+        self._tmp = None
+        self._saved_fd = None
+        self._saved_stderr = None
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self._saved_fd = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            return self
+        self._tmp = tempfile.TemporaryFile()
+        self._saved_stderr = sys.stderr
+        sys.stderr = open(os.dup(self._saved_fd), "w", encoding="utf-8", errors="replace", buffering=1)
+        os.dup2(self._tmp.fileno(), 2)
+        return self
+
+    def lines(self) -> list[str]:
+        if self._tmp is None:
+            return []
+        self._tmp.flush()
+        self._tmp.seek(0)
+        text = self._tmp.read().decode("utf-8", "replace")
+        self._tmp.seek(0, 2)
+        return [ln for ln in text.splitlines() if ln.strip()]
+
+    def last_error(self) -> str:
+        errs = [ln for ln in self.lines() if "XR_ERROR" in ln] or [ln for ln in self.lines() if "ERROR" in ln]
+        return errs[-1].strip() if errs else ""
+
+    def __exit__(self, *exc):
+        if self._saved_fd is None:
+            return
+        os.dup2(self._saved_fd, 2)
+        os.close(self._saved_fd)
+        if self._saved_stderr is not None:
+            try:
+                sys.stderr.close()
+            except OSError:
+                pass
+            sys.stderr = self._saved_stderr
+        if self._tmp is not None:
+            self._tmp.close()
+        self._saved_fd = None
+
+
 def no_runtime_error(detail: str = "") -> AstpError:
     path, how = manifest_path()
     if path is None:

@@ -193,6 +193,7 @@ class VrSession:
         self.swapchains: list = []
         self.images: list = []
         self.sizes: list[tuple[int, int]] = []
+        self.last_k: dict[int, int] = {}      # eye -> the swapchain image it was last given
         self.stats = FrameStats()
         self.frame_index = 0
         self.actions = actions
@@ -329,6 +330,8 @@ class VrSession:
             self._lose(f"the OpenXR runtime was lost mid-session ({type(exc).__name__})")
         except xr.exception.SessionNotRunningError:
             self.running = False
+        except xr.exception.XrException as exc:   # any other failed call: end the session, say which
+            self._lose(f"an OpenXR call failed mid-session ({type(exc).__name__}: {exc})")
         return None
 
     def _frame(self, draw) -> FrameInfo:
@@ -396,7 +399,7 @@ class VrSession:
         data = pixels if pixels is not None else bytes(w * h * 3)
         GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, data)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-        self.last_image = (index, k)
+        self.last_k[index] = k
         xr.release_swapchain_image(sc, xr.SwapchainImageReleaseInfo())
 
     def read_image(self, index: int) -> np.ndarray:
@@ -405,9 +408,7 @@ class VrSession:
         from OpenGL import GL
 
         w, h = self.sizes[index]
-        k = getattr(self, "_last_k", {}).get(index, 0)
-        if getattr(self, "last_image", (None, None))[0] == index:
-            k = self.last_image[1]
+        k = self.last_k.get(index, 0)
         self.ctx.make_current()
         GL.glBindTexture(GL.GL_TEXTURE_2D, self.images[index][k].image)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
