@@ -21,7 +21,8 @@ drawing the same two views offscreen.
   ratio (stereo against mono, goal <= 1.6) is ``mono_per_s / ours_per_s``.
 
 The full run alternates two rounds of each and keeps the best of each (the load of a shared
-machine moves between runs); ``--quick`` is one round of 40 frames.
+machine moves between runs), then 100 frames each in the Docking Module and the Soyuz orbital
+module (``by_place``: ``astp vr --place dm|om``); ``--quick`` is one round of 40 frames in the CM.
 
 Both sides draw every pixel on llvmpipe (software GL on the CPU), so the numbers are CPU-bound
 and depend on the machine's load (``load_avg`` is recorded); tests never assert on them.
@@ -106,6 +107,16 @@ def run(quick: bool = False) -> dict:
             if base.returncode != 0:
                 raise RuntimeError(f"the baseline failed: {base.stderr[-1500:]}")
             bases.append(json.loads(base.stdout.strip().splitlines()[-1]))
+        by_place = {}
+        for place in (() if quick else ("dm", "om")):   # the Docking Module and the Soyuz orbital module
+            pr = subprocess.run(svc.client_command(["-m", "experience.frontends.cli", "vr", "--frames", "100", "--json",
+                                                    "--quality", "low", "--place", place]),
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+            if pr.returncode != 0:
+                raise RuntimeError(f"astp vr --place {place} failed: {pr.stderr[-1500:]}")
+            f = json.loads(pr.stdout)["frames"]
+            by_place[place] = {"stereo_cpu_ms_p50": f["cpu_ms"]["p50"], "eye_ms_p50": f["eye_ms"]["p50"],
+                               "frames": f["submitted"]}
     rep = min(reps, key=lambda r: r["frames"]["cpu_ms"]["p50"])
     b = {"stereo_ms": min(x["stereo_ms"] for x in bases), "mono_ms": min(x["mono_ms"] for x in bases)}
     fr = rep["frames"]
@@ -130,6 +141,8 @@ def run(quick: bool = False) -> dict:
         "variants": {"desktop mono frame (one view, same loop)": mono_per_s},
         "stereo_over_mono": mono_per_s / ours_per_s,
         "paced_fps": paced,
+        "by_place": {"cm": {"stereo_cpu_ms_p50": fr["cpu_ms"]["p50"], "eye_ms_p50": fr["eye_ms"]["p50"],
+                            "frames": fr["submitted"]}, **by_place},
         "frames": fr,
         "eye_size": rep["eye_size"], "render_size": rep["render_size"],
         "runtime": rep["runtime"], "system": rep["system"], "swapchain_format": rep["swapchain_format"],

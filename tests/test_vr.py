@@ -303,9 +303,11 @@ def test_grab_and_pull_moves_the_visitor(monado):
     and the hand stays where it took hold; a haptic pulse marks the grab, and another both hands
     as the story passes the handshake (started 0.2 s before it)."""
     r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low", "--at", "1975-07-17T19:18:59.8Z",
+              "--posture", "seated",
               "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3", "--inject", "left:menu=1")
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(r.stdout)
+    assert rep["posture"] == "seated" and rep["reference_space"] == "LOCAL"   # seated: LOCAL even where STAGE is offered
     assert rep["input_source"]["right"]["grip"] == "injected"
     assert rep["input_source"]["right"]["pose_ref"] == "runtime + injected motion"
     hands = [h for h in rep["hand_log"] if h["right_model"] is not None]

@@ -35,6 +35,11 @@ import numpy as np
 from experience.errors import AstpError
 
 START_UTC = "1975-07-17T19:10:00Z"
+# Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
+# tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
+# beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
+PLACES = {"cm": None, "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+LAMPS = {"cm": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
 
@@ -57,6 +62,12 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--quality", choices=("low", "medium", "high"), help="scene detail (default: the settings')")
     p.add_argument("--vignette", type=float, metavar="0..1", help="comfort vignette strength while gliding or turning "
                                                                    "(default: the settings', 0.6; 0 = off)")
+    p.add_argument("--posture", choices=("standing", "seated"), default="standing",
+                   help="standing: the room-scale STAGE space where the runtime offers it; seated: the LOCAL space "
+                        "(default: standing)")
+    p.add_argument("--place", choices=tuple(PLACES), default="cm",
+                   help="where the visitor starts: cm (the Command Module, default), dm (the Docking Module), "
+                        "om (the Soyuz orbital module)")
     p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
@@ -84,7 +95,8 @@ class VrFrontEnd:
     """One headset session around one :class:`~experience.app.experience.Experience`."""
 
     def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
-                 vignette: float = 0.6, snap_deg: float = 30.0):
+                 vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
+                 lamp_m=None):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -92,8 +104,10 @@ class VrFrontEnd:
         self.exp = experience
         self.exp.camera.set_mode("cabin")
         self.actions = Actions()
-        self.vs = VrSession(actions=self.actions).open()
-        self.origin = TrackingOrigin()
+        self.vs = VrSession(actions=self.actions, prefer_stage=(posture == "standing")).open()
+        self.origin = TrackingOrigin() if start_m is None else TrackingOrigin(start_m)
+        self.posture = posture
+        self.lamp_m = lamp_m
         self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn,
                                               snap_deg=snap_deg)
         self.vignette = float(vignette)
@@ -144,7 +158,7 @@ class VrFrontEnd:
             self._prepare_frame(info)
         r = self._renderer_for(eye)
         eye_model = self.origin.to_model(eye.pose)
-        placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum)
+        placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
         r.prepare(self.exp.snapshot, placement=placement)
         from experience.scene.renderer import quiet_teardown
 
@@ -267,7 +281,8 @@ class VrFrontEnd:
         end = getattr(self, "_run_end", None)
         if end is not None and getattr(self, "focused_at", None) is not None:
             rep["focused_wall_s"] = round(end - self.focused_at, 3)
-        rep.update({"states": self.vs.states_seen, "final_state": self.vs.state, "lost": self.vs.lost,
+        rep.update({"posture": self.posture, "start_model_m": self.origin.start_m.tolist(),
+                    "states": self.vs.states_seen, "final_state": self.vs.state, "lost": self.vs.lost,
                     "frames": self.vs.stats.summary(), "render_size": list(getattr(self, "render_size", (0, 0))),
                     "snapshot_ms_p50": round(float(np.median(self.snap_ms)), 3) if self.snap_ms else None,
                     "story_utc": self.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.exp.snapshot else None,
@@ -384,7 +399,8 @@ def _run_vr(args, injections) -> int:
 
     with RuntimeLog() as log:  # the runtime's own C-level messages stay off the terminal
         return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
-                        snap_deg=settings.vr_snap_deg)
+                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=PLACES[args.place],
+                        lamp_m=LAMPS[args.place])
 
 
 def _session(args, exp, injections, log, **kw) -> int:
