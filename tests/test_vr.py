@@ -165,6 +165,17 @@ def test_wrist_panel_faces_the_head_and_lands_where_the_eye_sees_it():
     assert vr_wrist.project(c + [0.0, 0.0, 1.0], head, f, (320, 240)) is None   # behind the eye
 
 
+def test_vignette_is_centred_on_the_eyes_own_axis():
+    from experience.frontends.vr import vignette_mask
+    from experience.xr.xrmath import EyeFrustum
+
+    m = vignette_mask(EyeFrustum(-1.0, 1.0, -1.0, 1.0), (101, 101))
+    assert m[50, 50] == pytest.approx(1.0) and m[0, 0] == pytest.approx(0.15, abs=1e-6)
+    a = vignette_mask(EyeFrustum(-1.2, 0.8, -1.0, 1.0), (101, 101))   # a left eye: its axis right of the middle
+    assert a[50, 60] == pytest.approx(1.0)                            # tan 0 lies at column 60 of 0..100
+    assert a[50, 0] < a[50, 100] < 1.0                                # the far (outer) edge darker than the near one
+
+
 def test_vr_comfort_settings_round_trip(tmp_path, monkeypatch):
     from experience.app import settings as st
 
@@ -252,6 +263,16 @@ def test_check_reports_the_real_runtime(monado):
     assert "XR_KHR_opengl_enable" in rep["extensions"]
     text = _astp(monado, "vr", "--check")
     assert text.returncode == 0 and "Monado: Simulated HMD" in text.stdout and "SRGB8_ALPHA8" in text.stdout
+    headless = monado.display
+    try:   # no X display: the runtime is still reported, the swapchain formats say why they are unknown
+        monado.display = ""
+        r = _astp(monado, "vr", "--check", "--json")
+    finally:
+        monado.display = headless
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads(r.stdout)
+    assert rep["system"]["name"] == "Monado: Simulated HMD" and rep["swapchain"]["formats"] == []
+    assert "X display" in rep["swapchain"]["why"]
 
 
 @pytest.mark.vr

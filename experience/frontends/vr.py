@@ -91,6 +91,20 @@ def eye_placement(snapshot, eye_model, frustum, *, lamp_m=None, exposure: float 
     return views.Placement("vr", cam_km, basis, frustum.fov_x_deg(), NEAR_M, True, False, None, exposure * CABIN_EXPOSURE, lamp)
 
 
+def vignette_mask(frustum, size) -> np.ndarray:
+    """The comfort vignette for one eye, (H, W) float32: 1 in the middle, falling to 0.15 at the
+    frustum's edge, centred on the eye's own optical axis (the asymmetric frustum's centre of
+    projection, not the picture's middle)."""
+    w, h = size
+    f = frustum
+    tx = np.linspace(f.tan_left, f.tan_right, w)
+    ty = np.linspace(f.tan_down, f.tan_up, h)
+    gx, gy = np.meshgrid(tx / max(abs(f.tan_left), f.tan_right), ty / max(abs(f.tan_down), f.tan_up))
+    r = np.hypot(gx, gy)
+    t = np.clip((r - 0.45) / 0.5, 0.0, 1.0)
+    return (1.0 - 0.85 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
 class VrFrontEnd:
     """One headset session around one :class:`~experience.app.experience.Experience`."""
 
@@ -186,21 +200,10 @@ class VrFrontEnd:
         return np.ascontiguousarray(crop).tobytes()
 
     def _mask(self, eye):
-        """The comfort vignette for one eye: 1 in the middle, falling to 0.15 at the frustum's edge,
-        centred on the eye's own optical axis (the asymmetric frustum's centre of projection)."""
         key = (eye.index, eye.size)
-        m = self._masks.get(key)
-        if m is None:
-            w, h = eye.size
-            f = eye.frustum
-            tx = np.linspace(f.tan_left, f.tan_right, w)
-            ty = np.linspace(f.tan_down, f.tan_up, h)
-            gx, gy = np.meshgrid(tx / max(abs(f.tan_left), f.tan_right), ty / max(abs(f.tan_down), f.tan_up))
-            r = np.hypot(gx, gy)
-            t = np.clip((r - 0.45) / 0.5, 0.0, 1.0)
-            m = (1.0 - 0.85 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
-            self._masks[key] = m
-        return m
+        if key not in self._masks:
+            self._masks[key] = vignette_mask(eye.frustum, eye.size)
+        return self._masks[key]
 
     def _prepare_frame(self, info) -> None:
         """Once per drawn frame, before the first eye: recentre, hands, movement, story step."""
