@@ -152,6 +152,7 @@ class VrFrontEnd:
 
     def _renderer_for(self, eye):
         if self.renderer is None:
+            self.vs.stats.exclude_current = True   # shaders, buffers, scene: one-time, not a frame's cost
             from experience.scene.config import RenderConfig
             from experience.scene.renderer import SceneRenderer
 
