@@ -251,6 +251,25 @@ def _astp(svc, *args, timeout=300, **popen):
 
 
 @pytest.mark.vr
+def test_setup_script_is_cached_and_leaves_the_system_apt_alone(monado):
+    """A second run of tools/setup_monado.sh is the cache (no download) and the system's apt
+    sources and dpkg status are untouched (the recipe's private sources, status and folders)."""
+    watched = [Path(p) for p in ("/var/lib/dpkg/status", "/etc/apt/sources.list.d", "/etc/apt/sources.list")
+               if Path(p).exists()]
+    before = {p: p.stat().st_mtime_ns for p in watched}
+    r = subprocess.run(["bash", str(ROOT / "tools" / "setup_monado.sh"), "--prefix", str(monado.prefix)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == str(monado.prefix), r.stderr
+    assert "downloading" not in r.stderr and not Path(f"{monado.prefix}.part").exists()   # the cache, as it was
+    assert {p: p.stat().st_mtime_ns for p in watched} == before
+    for src in Path("/etc/apt").rglob("*"):
+        if src.is_file() and src.suffix in (".list", ".sources"):
+            assert "trixie" not in src.read_text(errors="replace"), f"{src} names trixie"
+    stamp = (monado.prefix / ".complete").read_text().splitlines()
+    assert stamp[1].startswith("monado-service 25.") and (monado.prefix / "openxr_monado.json").is_file()
+
+
+@pytest.mark.vr
 def test_check_reports_the_real_runtime(monado):
     r = _astp(monado, "vr", "--check", "--json")
     assert r.returncode == 0, r.stderr[-2000:]
