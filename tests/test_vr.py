@@ -176,6 +176,33 @@ def test_vignette_is_centred_on_the_eyes_own_axis():
     assert a[50, 0] < a[50, 100] < 1.0                                # the far (outer) edge darker than the near one
 
 
+def test_wrist_menu_jumps_events_and_switches_turning(mission):
+    from experience.app.experience import Experience
+    from experience.frontends.vr_wrist import WristPanel
+    from experience.mission.clock import parse_utc
+    from experience.xr.tracking import FreeFloat, HandInput, TrackingOrigin
+
+    exp = Experience()
+    exp.playback.seek(exp.eph.clock.t_s(parse_utc("1975-07-17T19:10:00Z")))
+    ff = FreeFloat(TrackingOrigin(), turn="snap")
+    panel = WristPanel()
+    hands = lambda lx=0.0, ly=0.0, trig=0.0: {"left": HandInput(thumbstick=(lx, ly)),  # noqa: E731
+                                               "right": HandInput(trigger=trig)}
+    h = hands(lx=1.0)
+    assert panel.interact(h, exp, ff) == [] and h["left"].thumbstick == (1.0, 0.0)   # hidden: no menu, stick glides
+    panel.update(True)
+    assert panel.visible
+    t0 = exp.playback.t_s
+    h = hands(lx=1.0)
+    assert panel.interact(h, exp, ff) == ["next_event"] and exp.playback.t_s > t0
+    assert h["left"].thumbstick == (0.0, 0.0)                                         # taken by the menu
+    assert panel.interact(hands(lx=1.0), exp, ff) == []                              # once per push
+    panel.interact(hands(), exp, ff)
+    assert panel.interact(hands(lx=-1.0), exp, ff) == ["prev_event"]
+    assert panel.interact(hands(ly=1.0), exp, ff) == ["turn:smooth"] and ff.turn == "smooth"
+    assert panel.interact(hands(trig=1.0), exp, ff) == ["language"] and exp.ui.language == "ru"
+
+
 def test_vr_comfort_settings_round_trip(tmp_path, monkeypatch):
     from experience.app import settings as st
 
@@ -344,7 +371,8 @@ def test_grab_and_pull_moves_the_visitor(monado):
     as the story passes the handshake (started 0.2 s before it)."""
     r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low", "--at", "1975-07-17T19:18:59.8Z",
               "--posture", "seated",
-              "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3", "--inject", "left:menu=1")
+              "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3", "--inject", "left:menu=1",
+              "--inject", "right:trigger=1")
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(r.stdout)
     assert rep["posture"] == "seated" and rep["reference_space"] == "LOCAL"   # seated: LOCAL even where STAGE is offered
@@ -361,6 +389,8 @@ def test_grab_and_pull_moves_the_visitor(monado):
     assert rep["handshake_pulses"] == 1 and rep["haptics_sent"] >= 3
     # the left menu button (injected) shows the wrist panel, drawn in the eyes at the simulated left hand
     assert rep["wrist_panel"]["visible"] and rep["wrist_panel"]["eyes_drawn"] > 0
+    # ... and while it shows, the right trigger (held, injected) switched the language once
+    assert rep["wrist_panel"]["actions"] == ["language"] and rep["language"] == "ru"
 
 
 @pytest.mark.vr

@@ -222,6 +222,8 @@ class VrFrontEnd:
             if h.pose_ref is not None:
                 k = min(1.0, self.frames / max(1, frames))
                 h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
+        self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
+        self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
         poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
         self.last_intents = self.movement.update(poses, hands, dt)
@@ -238,7 +240,6 @@ class VrFrontEnd:
                               "body_offset_m": self.origin.offset_m.tolist()})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
-        self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         if hands["right"].menu and not self._recentre_was:
             self.origin.centred = False                 # right menu: recentre at the next frame
         self._recentre_was = hands["right"].menu
@@ -294,7 +295,9 @@ class VrFrontEnd:
                     "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
-                    "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn},
+                    "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn,
+                                    "actions": self.wrist.actions_done[-20:]},
+                    "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
         return rep

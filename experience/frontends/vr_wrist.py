@@ -24,6 +24,7 @@ SNAP_TURN = N_("Snap turn {deg}°")
 SMOOTH_TURN = N_("Smooth turn")
 VIGNETTE = N_("Comfort vignette {pct} %")
 VIGNETTE_OFF = N_("Comfort vignette off")
+MENU_HINT = N_("Trigger: language · stick ◀ ▶: events · stick ▲ ▼: turning")
 LIFT_M = 0.07
 IMAGE_W, IMAGE_H = 512, 320
 CAPTION_LINES = 4
@@ -51,6 +52,7 @@ def panel_lines(exp, comfort: dict) -> list[str]:
     lines.append(f"{turn}  ·  {_(VIGNETTE).format(pct=int(round(vig * 100))) if vig > 0 else _(VIGNETTE_OFF)}")
     if cap:
         lines.insert(3, cap)
+    lines.insert(len(lines) - 1, _(MENU_HINT))
     return lines
 
 
@@ -61,7 +63,7 @@ def panel_image(lines: list[str]):
     img = Image.new("RGBA", (IMAGE_W, IMAGE_H), (12, 16, 24, 215))
     d = ImageDraw.Draw(img)
     d.rectangle([2, 2, IMAGE_W - 3, IMAGE_H - 3], outline=(190, 200, 215, 255), width=3)
-    head, body, foot = lines[:3], lines[3:-1], lines[-1]
+    head, body, hint, foot = lines[:3], lines[3:-2], lines[-2], lines[-1]
     y = 12
     for i, line in enumerate(head):
         font = _font(30 if i == 0 else 21, bold=(i == 0))
@@ -78,6 +80,8 @@ def panel_image(lines: list[str]):
         for part in parts:
             d.text((16, y), part, font=font, fill=(225, 228, 235, 255))
             y += int(font.size * 1.25)
+    hint_font = _font(17)
+    d.text((16, IMAGE_H - 12 - 26 * 2 - 24), hint, font=hint_font, fill=(150, 160, 175, 255))
     foot_font = _font(20)
     parts = [foot] if d.textlength(foot, font=foot_font) <= IMAGE_W - 32 else [p.strip() for p in foot.split("·")]
     for k, part in enumerate(parts):
@@ -166,11 +170,50 @@ class WristPanel:
         self._key = None
         self._image = None
         self.drawn = 0
+        self.actions_done: list[str] = []
 
     def update(self, menu_pressed: bool) -> None:
         if menu_pressed and not self._menu_was:
             self.visible = not self.visible
         self._menu_was = menu_pressed
+
+    def interact(self, hands: dict, exp, movement) -> list[str]:
+        """While the panel is shown it is a menu, through the same Controls as the desktop: the
+        right trigger switches the language, the left stick left/right jumps to the previous or
+        next timeline event, the left stick up/down switches snap and smooth turning (once per
+        push). The left stick does not glide meanwhile (its value is taken here). Returns what
+        was done this frame."""
+        done: list[str] = []
+        if not self.visible:
+            self._armed = {}
+            return done
+        armed = getattr(self, "_armed", None)
+        if armed is None or not armed:
+            armed = self._armed = {"trigger": True, "x": True, "y": True}
+        right, left = hands["right"], hands["left"]
+        if right.trigger > 0.8 and armed["trigger"]:
+            exp.controls.apply("language")
+            done.append("language")
+            armed["trigger"] = False
+        elif right.trigger < 0.3:
+            armed["trigger"] = True
+        x, y = left.thumbstick
+        if abs(x) > 0.7 and armed["x"]:
+            exp.controls.apply("next_event" if x > 0 else "prev_event")
+            done.append("next_event" if x > 0 else "prev_event")
+            armed["x"] = False
+        elif abs(x) < 0.3:
+            armed["x"] = True
+        if abs(y) > 0.7 and armed["y"]:
+            if hasattr(movement, "turn"):
+                movement.turn = "smooth" if movement.turn == "snap" else "snap"
+                done.append(f"turn:{movement.turn}")
+            armed["y"] = False
+        elif abs(y) < 0.3:
+            armed["y"] = True
+        left.thumbstick = (0.0, 0.0)
+        self.actions_done.extend(done)
+        return done
 
     def image(self, exp, comfort: dict):
         key = (exp.snapshot.utc.replace(microsecond=0), exp.ui.language, tuple(sorted(comfort.items())))
