@@ -277,3 +277,24 @@ def test_bench_crossing_quick_json():
     for room, d in out["rooms"].items():
         assert d["room_seen"] == room and d["physics_room_at_end"] == room
         assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0
+
+
+def test_an_open_hatch_is_in_the_way_and_does_not_open_onto_you():
+    """The open hatch, swung into its module, is a solid; it does not open onto a visitor."""
+    geo = cs.geometry()
+    box = next(bx for bx, h in geo.hatch_boxes if bx.name == "dm/hatch_apollo_open")
+    spot = (box.center[0], box.center[1], box.center[2])
+    v = cs.volume()
+    beside = np.array([[-0.3, spot[1], spot[2]]])    # where the hatch swings
+    assert kc.inside(v, beside, np.array([[0.0, 0.0]]))[0]          # closed: free space
+    assert not kc.inside(v, beside, np.array([[1.0, 0.0]]))[0]      # open: the hatch is there
+    c = cs.Crossing(start_m=(0.0, box.center[1], 0.0))
+    c.airlock.close_hatch("apollo_dm")
+    c.pos_m = np.array([[-0.3, box.center[1], 0.0]])
+    out = c.act("open_hatch", "apollo_dm")
+    assert not out.ok and out.message
+    # floating sideways into the open hatch stops at it
+    c2 = cs.Crossing(start_m=(0.0, box.center[1], 0.0))
+    for _ in range(60):
+        c2.step(cs.Input(accel_m_s2=(-2.0, 0.0, 0.0)), 1 / 30)
+    assert c2.eye_m[0] >= box.center[0] + box.size[0] / 2 + B - 1e-6

@@ -309,6 +309,7 @@ class Crossing:
     cells: tuple[Cell, ...]
     hatch_planes: tuple[HatchPlane, ...]
     boxes: tuple[Box, ...]            # in the stack frame
+    hatch_boxes: tuple[tuple[Box, str], ...]   # where each hatch swings open (stack frame), and which hatch
     grips: tuple[Grip, ...]
     start_m: tuple[float, float, float]            # where a visitor starts, in the CM
     guide_path_m: tuple[tuple[str, tuple[float, float, float]], ...]   # (room, waypoint)
@@ -368,6 +369,7 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     for bx in furniture(d):
         off = L if bx.vehicle == "soyuz" else 0.0
         boxes.append(dataclasses.replace(bx, center=(bx.center[0], bx.center[1] + off, bx.center[2])))
+    hatch_boxes = tuple((open_hatch_box(pl, d), pl.name) for pl in planes)
     grips = []
     for k, (a, e) in enumerate(dm_handrails(d)):
         grips.append(Grip(f"dm_handrail_{k}", tuple(map(float, a)), tuple(map(float, e))))
@@ -394,4 +396,22 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     for cell in cells:
         lo, hi = bounds.get(cell.room, (math.inf, -math.inf))
         bounds[cell.room] = (min(lo, cell.y0), max(hi, cell.y1))
-    return Crossing(b, tuple(cells), planes, tuple(boxes), tuple(grips), start, path, L, bounds, drawn)
+    return Crossing(b, tuple(cells), planes, tuple(boxes), hatch_boxes, tuple(grips), start, path, L, bounds, drawn)
+
+
+HATCH_SWING_DEG = 95.0   # how far an open hatch stands (experience/scene/vehicles.py swings them so)
+HATCH_OPENS = {"dm/hatch_apollo": 1.0, "dm/hatch_soyuz": -1.0, "soyuz/hatch_dm": 1.0}   # into +Y or -Y
+
+
+def open_hatch_box(plane: HatchPlane, d: Dimensions) -> Box:
+    """The box an open hatch takes, swung about its hinge (x = -r, in its plane) into its module."""
+    r = d.dim("docking_module", "hatch_diameter_m") / 2
+    t = HATCH_THICKNESS_M
+    a = math.radians(HATCH_SWING_DEG)
+    side = HATCH_OPENS[plane.part]
+    xs = [-r, -r + 2 * r * math.cos(a), -r - t * math.sin(a), -r + 2 * r * math.cos(a) - t * math.sin(a)]
+    ys = [plane.y, plane.y + side * 2 * r * math.sin(a)]
+    lo = (min(xs) - 0.01, min(ys), -r - 0.01)
+    hi = (max(xs) + 0.01, max(ys), r + 0.01)
+    return Box(f"{plane.part}_open", "stack", tuple((a_ + b_) / 2 for a_, b_ in zip(lo, hi)),
+               tuple(b_ - a_ for a_, b_ in zip(lo, hi)))
