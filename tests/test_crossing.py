@@ -298,3 +298,12 @@ def test_an_open_hatch_is_in_the_way_and_does_not_open_onto_you():
     for _ in range(60):
         c2.step(cs.Input(accel_m_s2=(-2.0, 0.0, 0.0)), 1 / 30)
     assert c2.eye_m[0] >= box.center[0] + box.size[0] / 2 + B - 1e-6
+
+
+def test_astp_tour_without_a_display_or_with_a_bad_step_is_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT)
+    for args, needle in ((["tour"], "--headless"), (["tour", "--headless", "--dt", "5"], "--dt")):
+        r = subprocess.run([sys.executable, "-m", "experience.frontends.cli", *args], capture_output=True, text=True,
+                           cwd=ROOT, env=env, timeout=120)
+        assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
