@@ -188,9 +188,9 @@ def test_grab_a_handrail_pull_release_and_glide():
     c.release()
     c.step(cs.Input(), 1 / 30)
     assert np.linalg.norm(c.vel_m_s - v) < 0.05   # momentum kept on letting go
-    # nothing within reach: no grab
-    far = cs.Crossing(start_m=(0.0, c.geo.soyuz_offset_m + 1.3, 0.0))
-    assert not far.grab((0.0, c.geo.soyuz_offset_m + 1.3, 0.0)) or far.holding
+    # nothing within reach of the hand (the grip nearest it is out of the arm's reach): no grab
+    cm = cs.Crossing()
+    assert not cm.grab((0.0, -2.0, 1.3)) and cm.holding is None
 
 
 def test_hatch_does_not_close_on_you_and_actions_are_offered():
@@ -307,3 +307,25 @@ def test_astp_tour_without_a_display_or_with_a_bad_step_is_one_line():
         r = subprocess.run([sys.executable, "-m", "experience.frontends.cli", *args], capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=120)
         assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_the_waiting_crew_are_solids_that_hold_their_drawn_figures():
+    """Leonov and Kubasov wait in the orbital module (the crew table's hatch_closed arrangement):
+    the crossing's box for each holds the drawn figure, so the visitor's head keeps clear of them."""
+    from experience.scene.modelgen import crew
+
+    table = crew.load_table()
+    ppl = crew.people(table)
+    worlds = crew.world_joints(cabins.CREW_ARRANGEMENT, table)
+    boxes = {bx.name: bx for bx in cs.geometry().boxes}
+    for pid in cabins.CROSSING_CREW:
+        pts = []
+        for joint, parts in crew.segment_meshes(ppl[pid]).items():
+            m = worlds[pid][joint]
+            pts += [mesh.positions @ m[:3, :3].T + m[:3, 3] for ms in parts.values() for mesh in ms]
+        p = np.concatenate(pts)
+        bx = boxes[f"crew_{pid}"]
+        lo = np.array(bx.center) - np.array(bx.size) / 2
+        hi = np.array(bx.center) + np.array(bx.size) / 2
+        poke = max(float((lo - p).max()), float((p - hi).max()))
+        assert poke < 0.03, f"{pid} reaches {poke:.3f} m out of its box"
