@@ -132,6 +132,9 @@ def _data_messages_regions():
         if entry.get("note"):
             yield (entry["note"], None, "data/regions/names_1975.json",
                    [f"Historical note on {code} for July 1975."])
+        for part in entry.get("parts", []):
+            yield (part["then"], None, "data/regions/names_1975.json",
+                   [f"A part of {code} in July 1975, shown as 'Name (then ...)'."])
     seas = json.loads((reg / "oceans.json").read_text(encoding="utf-8"))["regions"]
     for s in sorted(seas, key=lambda r: r["priority"]):
         yield s["name"], None, "data/regions/oceans.json", [f"{s['kind'].capitalize()} (IHO S-23 name)."]
