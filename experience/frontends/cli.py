@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     _record.add_parser(sub, _add_backend)
     # --- end astp record ---
 
+    # --- astp kiosk (issue #12; experience/frontends/kiosk.py) ---
+    from experience.frontends import kiosk as _kiosk
+
+    _kiosk.add_parser(sub, _add_backend)
+    # --- end astp kiosk ---
+
     p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
     p.add_argument("--stills", action="store_true", help="render the stills even where a display could show the viewer")
@@ -294,6 +300,12 @@ def cmd_record(args) -> int:
     return _record.cmd_record(args)
 
 
+def cmd_kiosk(args) -> int:
+    from experience.frontends import kiosk as _kiosk
+
+    return _kiosk.cmd_kiosk(args)
+
+
 def cmd_dock(args) -> int:
     from experience.frontends import dock as _dock
 
@@ -308,7 +320,8 @@ def cmd_dock_envelope(args) -> int:
 
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
-            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record}
+            "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record,
+            "kiosk": cmd_kiosk}
 
 
 class _GuardedStdout:
