@@ -50,6 +50,7 @@ DEFAULTS = {
     "log_dir": "",                   # supervisor and kiosk logs ("" = the platform's user log folder)
     "pin_hash": "",                  # set with `astp kiosk --set-pin` ("" = the operator panel cannot be opened)
     "vr_station": False,             # the kiosk around `astp vr` (headset off = idle)
+    "quality": "medium",             # the scene's detail: "low", "medium", "high" (as the viewer's settings)
     "heartbeat_timeout_s": 10.0,     # the supervisor restarts a kiosk whose heartbeat is older
     "startup_timeout_s": 180.0,      # ... or that has drawn no first frame after this long
     "max_crashes": 10,               # the supervisor gives up after this many crashes ...
@@ -67,6 +68,7 @@ KEY_DOCS = {
     "log_dir": "the log folder",
     "pin_hash": "the operator PIN's hash (set it with astp kiosk --set-pin)",
     "vr_station": "VR station mode",
+    "quality": "the scene's detail",
     "heartbeat_timeout_s": "seconds of a stopped heartbeat before a restart",
     "startup_timeout_s": "seconds to the first frame before a restart",
     "max_crashes": "crashes before the supervisor gives up",
@@ -90,6 +92,7 @@ class KioskConfig:
     log_dir: Path
     pin_hash: str
     vr_station: bool
+    quality: str
     heartbeat_timeout_s: float
     startup_timeout_s: float
     max_crashes: int
@@ -136,6 +139,7 @@ def schema():
         "log_dir": String(required=False, doc=d["log_dir"]),
         "pin_hash": String(required=False, doc=d["pin_hash"], check=_check_pin_hash),
         "vr_station": Boolean(required=False, doc=d["vr_station"]),
+        "quality": String(choices=("low", "medium", "high"), required=False, doc=d["quality"]),
         "heartbeat_timeout_s": Number(min=2, max=600, required=False, doc=d["heartbeat_timeout_s"]),
         "startup_timeout_s": Number(min=10, max=3600, required=False, doc=d["startup_timeout_s"]),
         "max_crashes": Integer(min=1, max=1000, required=False, doc=d["max_crashes"]),
@@ -222,7 +226,7 @@ def _from_doc(doc, path) -> KioskConfig:
                        tours=tours, languages=(v["default_language"],) + tuple(x for x in langs if x != v["default_language"]),
                        default_language=v["default_language"], screen_width_mm=float(v["screen_width_mm"]),
                        min_target_mm=float(v["min_target_mm"]), restart_window=_window(v["restart_window"]),
-                       log_dir=log_dir, pin_hash=v["pin_hash"], vr_station=bool(v["vr_station"]),
+                       log_dir=log_dir, pin_hash=v["pin_hash"], vr_station=bool(v["vr_station"]), quality=v["quality"],
                        heartbeat_timeout_s=float(v["heartbeat_timeout_s"]),
                        startup_timeout_s=float(v["startup_timeout_s"]), max_crashes=int(v["max_crashes"]),
                        crash_window_min=float(v["crash_window_min"]))
@@ -287,7 +291,7 @@ def with_pin_hash(text: str, pin_hash: str) -> str:
 ATTRACT, INTERACTIVE, COUNTDOWN, PIN_ENTRY, OPERATOR = "attract", "interactive", "countdown", "pin", "operator"
 STATES = (ATTRACT, INTERACTIVE, COUNTDOWN, PIN_ENTRY, OPERATOR)
 GESTURE = ("top_left", "top_right", "bottom_right", "bottom_left")
-GESTURE_WINDOW_S = 5.0
+GESTURE_WINDOW_S = 8.0
 CORNER_FRACTION = 0.08           # a corner tap: within this fraction of the width/height of a corner
 OPERATOR_KEYS = ("control-shift-o", "shift-control-o")
 PIN_FREE_TRIES = 3
