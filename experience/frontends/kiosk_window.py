@@ -418,7 +418,8 @@ class KioskViewer(DesktopViewer):
         self.exp.ui.language = config.default_language
         self.ui = KioskUI(self)
         self.loop.overlays.append(self.ui)
-        self.base.buttonThrowers[0].node().setButtonDownEvent("kiosk-button")
+        if self.base.buttonThrowers:   # a window (offscreen, the soak injects the same events)
+            self.base.buttonThrowers[0].node().setButtonDownEvent("kiosk-button")
         self.base.accept("kiosk-button", self._on_button)
         for name in K.OPERATOR_KEYS:
             self.base.accept(name, self._operator_keys, [name])
@@ -442,13 +443,17 @@ class KioskViewer(DesktopViewer):
         self._log(msg)
 
     # -- input -------------------------------------------------------------------------------------
+    def _poll_devices(self) -> None:
+        if self.base.mouseWatcherNode is not None:   # none offscreen (the soak)
+            super()._poll_devices()
+
     def _on_button(self, button: str) -> None:
         """Every button-down of the window (keys, mouse and touch buttons, gamepad): on this very
         event the attract loop breaks, the idle timer restarts, the corner gesture is followed."""
         now = self.now()
         if button.startswith("mouse1") or button == "touch":
             mw = self.base.mouseWatcherNode
-            if mw.hasMouse():
+            if mw is not None and mw.hasMouse():
                 m = mw.getMouse()
                 if self.session.tap((m.getX() + 1) / 2, (1 - m.getY()) / 2, now):
                     self.log("operator gesture: PIN keypad shown")
