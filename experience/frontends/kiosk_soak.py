@@ -134,14 +134,17 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
     from experience.frontends.kiosk_window import DISABLED_ACTIONS, KioskViewer
     from experience.simulation.ephemeris import Ephemeris
 
+    import tempfile
+
     wall0 = time.perf_counter()
     clock = _Clock()
+    beats = tempfile.TemporaryDirectory(prefix="astp-kiosk-soak-")  # the heartbeat, as the real kiosk writes it
     logs: list[str] = []
     eph = Ephemeris(backend=select_backend(backend, notice=lambda _m: None))
     exp = Experience(eph, language=config.default_language, languages=config.languages,
                      disabled_actions=DISABLED_ACTIONS)
     viewer = KioskViewer(exp, settings_mod.Settings(quality=config.quality), config, size=size, offscreen=True,
-                         clock=clock, log=lambda m: logs.append(m) if len(logs) < 200 else None)
+                         clock=clock, heartbeat=os.path.join(beats.name, "heartbeat.json"), log=lambda m: logs.append(m) if len(logs) < 200 else None)
     visitors = _Visitors(viewer, random.Random(seed))
     total_s = hours * 3600.0
     frames = exceptions = 0
@@ -151,6 +154,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
     timed = 0
     rss_start = None
     warm = min(WARMUP_S, total_s / 4)
+    loop0 = time.perf_counter()
     try:
         while clock.t < total_s:
             t0 = time.perf_counter()
@@ -171,6 +175,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                     max_ms = max(max_ms, ms)
                     sum_ms += ms
                     timed += 1
+        loop_s = time.perf_counter() - loop0
         rss_end = rss_mb()
         s = viewer.session
         result = {
@@ -181,10 +186,12 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
             "max_frame_ms": round(max_ms, 2), "mean_frame_ms": round(sum_ms / timed, 2) if timed else None,
             "language_switches": visitors.language_switches, "pin_failures": s.pin_failures,
             "simulated_hours": hours, "step_s": step_s, "warmup_s": warm,
-            "wall_s": round(time.perf_counter() - wall0, 2),
+            "wall_s": round(time.perf_counter() - wall0, 2), "loop_wall_s": round(loop_s, 2),
+            "frames_per_s": round(frames / loop_s, 2) if loop_s > 0 else None,
             "size": list(size), "gl": getattr(viewer.renderer, "gl_renderer", None), "errors": errors,
         }
         result["wall_s_per_simulated_hour"] = round(result["wall_s"] / hours, 2)
         return result
     finally:
         viewer.close()
+        beats.cleanup()

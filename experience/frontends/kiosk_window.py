@@ -61,6 +61,8 @@ class KioskUI:
         self._labels: dict[str, str] = {}
         self._lang = None
         self._texts: dict[str, str] = {}
+        self._fade = 0.0
+        self._cap_key = None
         shadow = (0, 0, 0, 0.85)
         self.target_units = self._target_units()
         # the fade of the tours (over the scene, under the GUI)
@@ -197,6 +199,12 @@ class KioskUI:
         b["text_pos"] = (0, -0.35 * s)
         b.setText()
 
+    def _set_fade(self, black: float) -> None:
+        a = round(max(0.0, min(1.0, black)), 3)
+        if a != self._fade:
+            self._fade = a
+            self.fade["frameColor"] = (0, 0, 0, a)
+
     def _set(self, key: str, node, text: str) -> None:
         if self._texts.get(key) != text:
             self._texts[key] = text
@@ -278,7 +286,7 @@ class KioskUI:
             f = v.attract_frame
             cap = _(f.caption) if f.caption else ""
             alpha = f.caption_alpha
-            self.fade["frameColor"] = (0, 0, 0, max(0.0, min(1.0, 1.0 - f.fade)))
+            self._set_fade(1.0 - f.fade)
             self._set("tour_title", self.tour_title, _(v.attract.tours[v.attract.index].title))
             bottom = 0.47
         else:
@@ -288,24 +296,22 @@ class KioskUI:
             alpha = v.watch_frame.caption_alpha if v.watching is not None and v.watch_frame else 1.0
             if v.watching is None:
                 cap = hud.caption_text(exp, _)
-            self.fade["frameColor"] = (0, 0, 0, 0 if v.watching is None or not v.watch_frame
-                                       else max(0.0, 1.0 - v.watch_frame.fade))
+            self._set_fade(0.0 if v.watching is None or not v.watch_frame else 1.0 - v.watch_frame.fade)
             bottom = 0.22 + max(0.2, self.target_units * 1.15)
         if state in (K.COUNTDOWN, K.PIN_ENTRY, K.OPERATOR) or not self.crews.isHidden():
             cap = ""
         self._set("caption", self.caption, cap)
         self.caption.setAlphaScale(alpha)
         self.caption_bg.setAlphaScale(alpha)
-        if cap:
+        if cap and self._cap_key != (cap, bottom):
+            self._cap_key = (cap, bottom)
             tn = self.caption.textNode
             sc, pad = CAPTION_SCALE, 0.035
             z = bottom + (max(tn.getNumRows(), 1) - 1) * tn.getLineHeight() * sc
             self.caption.setZ(z)
             l, r, b, t = tn.getFrameActual()
             self.caption_bg["frameSize"] = (l * sc - pad, r * sc + pad, z + b * sc - pad, z + t * sc + pad)
-            self.caption_bg.show()
-        else:
-            self.caption_bg.hide()
+        self.caption_bg.show() if cap else self.caption_bg.hide()
         # the dialogs
         cd = state == K.COUNTDOWN
         self.countdown.show() if cd else self.countdown.hide()
@@ -407,6 +413,7 @@ class KioskViewer(DesktopViewer):
             props.setUndecorated(True)
             self.win.requestProperties(props)
         self.heartbeat = Path(heartbeat) if heartbeat else None
+        self._beat_written = -1e9
         from experience.app.tours import Tour
 
         self.attract = K.AttractLoop([Tour.load(n, experience.clock) for n in config.tours])
@@ -417,6 +424,11 @@ class KioskViewer(DesktopViewer):
         self.exp.ui.hud_visible = False
         self.exp.ui.language = config.default_language
         self.ui = KioskUI(self)
+        o = self.overlay                       # the viewer's HUD: hidden, and left out of the loop
+        for node in (o.panel, o.rate, o.camera, o.caption_bg, o.caption, o.status, o.notice_text, o.bar,
+                     o.bar_label, o.help_bg):
+            node.hide()
+        self.loop.overlays.remove(o)
         self.loop.overlays.append(self.ui)
         if self.base.buttonThrowers:   # a window (offscreen, the soak injects the same events)
             self.base.buttonThrowers[0].node().setButtonDownEvent("kiosk-button")
@@ -552,14 +564,22 @@ class KioskViewer(DesktopViewer):
             self.max_frame_ms = max(self.max_frame_ms, self.frame_ms)
 
     def write_heartbeat(self) -> None:
+        """The supervisor's freeze detector. Every frame the file's modification time is set
+        (``os.utime``: microseconds, no new file); once a second its content (pid, frames,
+        state) is replaced through experience.outputs (atomically)."""
         if self.heartbeat is None:
             return
-        from experience import outputs
-
-        beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time()}
+        now = time.monotonic()
         try:
-            with outputs.immediate():
-                outputs.write_output(self.heartbeat, json.dumps(beat), what="heartbeat file")
+            if now - self._beat_written >= 1.0 or not self.heartbeat.exists():
+                from experience import outputs
+
+                beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time()}
+                with outputs.immediate():
+                    outputs.write_output(self.heartbeat, json.dumps(beat), what="heartbeat file")
+                self._beat_written = now
+            else:
+                os.utime(self.heartbeat)
         except (OSError, AstpError) as exc:
             self.log(f"cannot write the heartbeat {self.heartbeat}: {exc}; the supervisor will restart the kiosk")
             self.heartbeat = None
