@@ -186,17 +186,32 @@ class KioskUI:
         return b
 
     def _set_label(self, name: str, text: str) -> None:
+        """A button's text at the largest size that fits: one line, else two (a long
+        translation wraps before it shrinks), else one line shrunk to fit."""
         if self._labels.get(name) == text:
             return
         self._labels[name] = text
         b = self.buttons[name]
         w, h = b.size_units
-        self._measure.setFont(b["text_font"])
-        width = max(self._measure.calcWidth(text), 1e-3)
-        s = min(0.056, 0.86 * w / width, 0.5 * h)
+        m = self._measure
+        m.setFont(b["text_font"])
+        m.clearWordwrap()
+        width = max(m.calcWidth(text), 1e-3)
+        lh = m.getLineHeight() or 1.2
+        s, wrap, rows = min(0.056, 0.5 * h), None, 1
+        if width * s > 0.86 * w:
+            for s2 in (0.05, 0.046, 0.042):
+                m.setWordwrap(0.86 * w / s2)
+                m.setText(text)
+                if m.getNumRows() == 2 and 2 * lh * s2 <= 0.85 * h:
+                    s, wrap, rows = s2, 0.86 * w / s2, 2
+                    break
+            else:
+                s = min(0.056, 0.86 * w / width, 0.5 * h)
         b["text"] = text
         b["text_scale"] = s
-        b["text_pos"] = (0, -0.35 * s)
+        b["text_wordwrap"] = wrap
+        b["text_pos"] = (0, (rows - 1) * 0.5 * lh * s - 0.35 * s)
         b.setText()
 
     def _set_fade(self, black: float) -> None:
