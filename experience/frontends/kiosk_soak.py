@@ -153,11 +153,13 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
     sum_ms = 0.0
     timed = 0
     rss_start = None
+    by_state: dict[str, list] = {}
     warm = min(WARMUP_S, total_s / 4)
     loop0 = time.perf_counter()
     try:
         while clock.t < total_s:
             t0 = time.perf_counter()
+            state = viewer.session.state
             try:
                 visitors.tick(clock.t)
                 viewer.step(step_s)
@@ -175,6 +177,9 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                     max_ms = max(max_ms, ms)
                     sum_ms += ms
                     timed += 1
+                    acc = by_state.setdefault(state, [0, 0.0])
+                    acc[0] += 1
+                    acc[1] += ms
         loop_s = time.perf_counter() - loop0
         rss_end = rss_mb()
         s = viewer.session
@@ -184,6 +189,8 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
             "rss_start_mb": round(rss_start if rss_start is not None else rss_end, 1), "rss_end_mb": round(rss_end, 1),
             "rss_growth_pct": round(100.0 * (rss_end / rss_start - 1.0), 2) if rss_start else 0.0,
             "max_frame_ms": round(max_ms, 2), "mean_frame_ms": round(sum_ms / timed, 2) if timed else None,
+            "mean_frame_ms_by_state": {k: round(v[1] / v[0], 2) for k, v in sorted(by_state.items())},
+            "frames_by_state": {k: v[0] for k, v in sorted(by_state.items())},
             "language_switches": visitors.language_switches, "pin_failures": s.pin_failures,
             "simulated_hours": hours, "step_s": step_s, "warmup_s": warm,
             "wall_s": round(time.perf_counter() - wall0, 2), "loop_wall_s": round(loop_s, 2),
