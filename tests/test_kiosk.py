@@ -4,6 +4,9 @@ reset; the operator's gesture and PIN), driven by hand with the time passed in."
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -237,3 +240,72 @@ def test_attract_loop_plays_the_tours_in_order_and_counts_cycles():
     loop.advance(tours[1].duration_s)
     assert loop.index == 0 and loop.cycles == 1
     assert loop.length_s == pytest.approx(sum(t.duration_s for t in tours))
+
+
+def test_attract_loop_never_stands_still_for_long():
+    """Over the whole loop (and into the second round) the picture changes: consecutive moments
+    never show the same story time and camera for more than a second."""
+    from experience.app.tours import Tour
+
+    loop = K.AttractLoop([Tour.load("docking"), Tour.load("handshake")])
+    dt, same, worst, prev = 0.1, 0, 0, None
+    for _ in range(int(1.2 * loop.length_s / dt)):
+        f = loop.advance(dt)
+        key = (round(f.t_s, 6), f.camera, round(f.fade, 4))
+        same = same + 1 if key == prev else 0
+        worst = max(worst, same)
+        prev = key
+    assert worst * dt <= 1.0 and loop.cycles == 1
+
+
+# -- the supervisor's rules, around a stand-in child (the real kiosk: tests/test_kiosk_window.py) -----
+def _sup(tmp_path, code: str, **extra):
+    from experience.frontends.kiosk_supervisor import Supervisor
+
+    lines = [f'log_dir = "{tmp_path / "logs"}"'] + [f"{k} = {v!r}".replace("'", '"') for k, v in extra.items()]
+    cfg = K.parse_config("[kiosk]\n" + "\n".join(lines) + "\n", tmp_path / "k.toml")
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    return Supervisor(cfg, command=[sys.executable, "-c", code])
+
+
+def test_supervisor_daily_window_and_heartbeat_rules(tmp_path):
+    import datetime as dt
+    import time
+
+    now = dt.datetime.now()
+    a, b = (now - dt.timedelta(minutes=1)).strftime("%H:%M"), (now + dt.timedelta(minutes=2)).strftime("%H:%M")
+    touch = ("import os, sys, time\np = sys.argv[1] if len(sys.argv) > 1 else None\n"
+             "while True:\n    open(%r, 'a').close(); os.utime(%r); time.sleep(0.1)\n")
+    hb = str(tmp_path / "logs" / "heartbeat.json")
+    s = _sup(tmp_path, touch % (hb, hb), restart_window=f"{a}-{b}", heartbeat_timeout_s=2)
+    try:
+        s.start()
+        time.sleep(1.0)
+        s.started_at -= 120     # it has run a while: the window restarts it once
+        assert s.check() == ("daily restart window", False)
+        s.start()
+        time.sleep(1.0)
+        s.started_at -= 120
+        assert s.check() is None   # once a day
+        os.kill(s.proc.pid, signal.SIGSTOP)
+        time.sleep(2.6)
+        cause, crash = s.check()
+        assert crash and cause.startswith("heartbeat stopped for") and s.proc.poll() is not None
+    finally:
+        s.kill("test")
+
+
+def test_supervisor_operator_codes_and_gives_up(tmp_path):
+    s = _sup(tmp_path, "raise SystemExit(0)")
+    assert s.run() == 0 and "operator exit" in (tmp_path / "logs" / "supervisor.log").read_text()
+    s = _sup(tmp_path, "import sys; print('astp: error: boom', file=sys.stderr); raise SystemExit(1)", max_crashes=3)
+    from experience.frontends import kiosk_supervisor as KS
+
+    KS.RESTART_DELAY_S, old = 0.05, KS.RESTART_DELAY_S
+    try:
+        assert s.run() == KS.GAVE_UP_EXIT
+    finally:
+        KS.RESTART_DELAY_S = old
+    st = json.loads((tmp_path / "logs" / "supervisor.json").read_text())
+    assert st["state"] == "gave_up" and st["starts"] == 3
+    assert all("exited with code 1 (crash): astp: error: boom" in c for c in st["last_causes"])
