@@ -520,9 +520,7 @@ class KioskViewer(DesktopViewer):
             self.watching = [Tour.load("docking", exp.clock), 0.0]
         elif name == "float":
             self.watching = None
-            exp.playback.jump("handshake")
-            exp.playback.rate, exp.playback.paused = 1.0, False
-            exp.camera.set_mode("cabin")
+            self._float_in()
         elif name == "crews":
             self.watching = None
             exp.playback.jump("handshake")
@@ -534,6 +532,28 @@ class KioskViewer(DesktopViewer):
             exp.ui.language = langs[(i + 1) % len(langs)]
         else:
             raise ValueError(f"unknown choice {name!r}")
+
+    def _float_in(self) -> None:
+        """Inside the Docking Module, looking through the hatch into Soyuz seconds before it
+        opens: the handshake tour's own framing of that moment (data/tours/handshake.toml)."""
+        from experience.app.tours import Tour
+
+        exp = self.exp
+        exp.playback.jump("handshake")
+        t_hs = exp.playback.t_s
+        exp.playback.rate, exp.playback.paused = 1.0, False
+        try:
+            tour = Tour.load("handshake", exp.clock)
+        except AstpError:
+            exp.camera.set_mode("cabin")
+            return
+        cabin = [i for i, k in enumerate(tour.keys) if k.camera == "cabin"]
+        if not cabin:
+            exp.camera.set_mode("cabin")
+            return
+        i = min(cabin, key=lambda j: abs(tour.keys[j].t_s - (t_hs - 8.0)))
+        tour.camera_at(tour._times[0][i]).apply(exp.camera)
+        exp.playback.seek(tour.keys[i].t_s)
 
     def _reset_visitor(self, default_language: str) -> None:
         """Every state a visitor can change, back to the start: time, camera, language (the
