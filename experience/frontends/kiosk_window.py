@@ -450,8 +450,11 @@ class KioskViewer(DesktopViewer):
         self.base.accept("kiosk-button", self._on_button)
         for name in K.OPERATOR_KEYS:
             self.base.accept(name, self._operator_keys, [name])
+        # every bound action too (a gamepad's buttons come through their own device thrower)
+        self.exp.controls.listeners.append(lambda action: self._on_button(f"action:{action}"))
         self.max_frame_ms = 0.0
         self.frame_ms = 0.0
+        self._events_seen = self.exp.controls.events_seen
         self._supervisor_cache = (0.0, {})
         self.log(f"started (pid {os.getpid()}; tours {', '.join(config.tours)}; window "
                  f"{self.win.getXSize()}x{self.win.getYSize()})")
@@ -575,6 +578,11 @@ class KioskViewer(DesktopViewer):
         from experience.app.tours import TourPlayer
 
         now = self.now()
+        seen = self.exp.controls.events_seen   # drags, pinches, the wheel: a visitor still there
+        if seen != self._events_seen:
+            self._events_seen = seen
+            if self.session.state not in (K.ATTRACT, K.COUNTDOWN):
+                self.session.last_input = now
         state = self.session.tick(now)
         if state == K.ATTRACT:
             self.attract_frame = self.attract.advance(dt_wall_s)
