@@ -277,7 +277,7 @@ class KioskUI:
             self.hint.setText(_(T["drag"]))
             for n in ("watch", "float", "crews"):
                 self._set_label(n, _(T[n]))
-            self._set_label("language", "Русский / English")
+            self._set_label("language", self.v.language_label())
             self._set_label("crews_close", _("Close"))
             self._set_label("keep", _(T["keep"]))
             self._set_label("again", _(T["again"]))
@@ -535,6 +535,14 @@ class KioskViewer(DesktopViewer):
             exp.ui.language = langs[(i + 1) % len(langs)]
         else:
             raise ValueError(f"unknown choice {name!r}")
+
+    def language_label(self) -> str:
+        """The language button: every offered language in its own name, the others first
+        ("Русский / English" for an English-first kiosk)."""
+        from experience.i18n import language_name
+
+        langs = self.config.languages
+        return " / ".join(language_name(x) for x in (*langs[1:], langs[0]))
 
     def _float_in(self) -> None:
         """Inside the Docking Module, looking through the hatch into Soyuz seconds before it
