@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     _tour.add_parser(sub, _add_backend)
     # --- end astp tour ---
 
+    # --- astp kiosk (issue #12; experience/frontends/kiosk.py) ---
+    from experience.frontends import kiosk as _kiosk
+
+    _kiosk.add_parser(sub, _add_backend)
+    # --- end astp kiosk ---
+
     p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
     p.add_argument("--stills", action="store_true", help="render the stills even where a display could show the viewer")
@@ -310,6 +316,10 @@ def cmd_vr(args) -> int:
     from experience.frontends import vr as _vr
 
     return _vr.cmd_vr(args)
+def cmd_kiosk(args) -> int:
+    from experience.frontends import kiosk as _kiosk
+
+    return _kiosk.cmd_kiosk(args)
 
 
 def cmd_dock(args) -> int:
@@ -333,7 +343,7 @@ def cmd_dock_envelope(args) -> int:
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
             "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record,
-            "tour": cmd_tour, "vr": cmd_vr}
+            "tour": cmd_tour, "vr": cmd_vr, "kiosk": cmd_kiosk}
 
 
 class _GuardedStdout:
