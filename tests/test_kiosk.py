@@ -258,7 +258,7 @@ def test_attract_loop_never_stands_still_for_long():
     assert worst * dt <= 1.0 and loop.cycles == 1
 
 
-# -- the supervisor's rules, around a stand-in child (the real kiosk: tests/test_kiosk_window.py) -----
+# -- the supervisor's rules, around a stand-in child (the real kiosk: tests/test_kiosk_supervisor.py) -----
 def _sup(tmp_path, code: str, **extra):
     from experience.frontends.kiosk_supervisor import Supervisor
 
