@@ -25,7 +25,7 @@ def _cli(*args, stdin=None, env=None):
 def test_a_file_with_only_the_table_is_valid_with_the_defaults():
     c = K.parse_config("[kiosk]\n", "k.toml")
     assert c.idle_timeout_s == 90 and c.countdown_s == 20
-    assert c.tours == ("docking", "handshake")            # the tours marked attract, in their order
+    assert c.tours == ("launch", "rendezvous", "docking", "handshake")  # the tours marked attract, in their order
     assert c.languages[0] == c.default_language == "en" and "ru" in c.languages
     assert c.pin_hash == "" and c.vr_station is False and c.restart_window is None
 
