@@ -135,10 +135,11 @@ def test_a_live_bar_on_a_terminal():
 
 def test_a_run_longer_than_a_day_is_refused_in_one_line(capsys):
     with pytest.raises(AstpError) as err:
-        _run(["dock-envelope", "--samples", "10000000", "--backend", "numpy"], capsys)
+        _run(["dock-envelope", "--samples", "1000000000", "--backend", "numpy"], capsys)
     message = str(err.value)
     assert err.value.exit_code == 2 and "\n" not in message
     assert "more than a day" in message and "days" in message and "--run-anyway" in message
+    assert "more memory than the" in message  # 10^9 cases' outcomes do not fit here either
     assert "--dask" in message
     assert "estimated at most" in capsys.readouterr().err  # the estimate was shown first
 
@@ -188,6 +189,19 @@ def test_identical_across_thread_counts_and_chunk_sizes(mixed_reference):
                               tile=4, workers=2, window_s=MIXED_WINDOW_S)
     assert env.chunks == 2 and env.threads == 2
     _same(env, mixed_reference)
+
+
+def test_fused_and_reference_paths_agree(mixed_reference, monkeypatch):
+    """The fused CPU path (kernels.docking_fused, where Numba is installed) and the array-API
+    reference (ASTP_FUSED=0) give the same outcome for every case (to rounding: 1e-9 of the scale)."""
+    backend = select_backend("numpy")
+    monkeypatch.setenv(sd.FUSED_ENV, "0")
+    ref = sd.capture_envelope(MIXED_N, MIXED_SEED, backend=backend, ranges=MIXED, tile=3, workers=2,
+                              window_s=MIXED_WINDOW_S)
+    assert not ref.fused
+    assert np.array_equal(ref.captured, mixed_reference.captured)
+    np.testing.assert_allclose(ref.peak_force_n, mixed_reference.peak_force_n, rtol=1e-6)
+    np.testing.assert_allclose(ref.t_capture_s, mixed_reference.t_capture_s, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,8 +276,8 @@ def test_ctrl_c_stops_the_chunks_in_flight():
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
-            sd.capture_envelope(4, MIXED_SEED, backend=select_backend("numpy"), ranges=MIXED, tile=2, workers=2)
+        with pytest.raises(KeyboardInterrupt):  # (a run of many seconds even on the fused path)
+            sd.capture_envelope(4000, MIXED_SEED, backend=select_backend("numpy"), tile=1000, workers=2)
     finally:
         timer.cancel()
     assert not [t for t in threading.enumerate() if t.name.startswith("astp-tile")]

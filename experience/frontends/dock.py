@@ -299,7 +299,7 @@ def cmd_dock_envelope(args) -> int:
         finally:
             bar.close()
     summary = docking.envelope_summary(env)
-    summary["estimated_s"] = round(est.seconds, 1)
+    summary["estimated_s"] = round(est.seconds, 3)
     summary["estimated_peak_bytes"] = est.peak_bytes
     if plot is not None:
         render_envelope_plot(env, plot)

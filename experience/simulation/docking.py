@@ -602,6 +602,7 @@ class Envelope:
     threads: int = 1
     runner: str = "threads"  # "threads" (experience.parallel) or "dask ADDRESS"
     device: str = "cpu"
+    fused: bool = False  # stepped on kernels.docking_fused (else the reference kernels.docking)
 
 
 HEAP_BYTES = 256 << 20
@@ -631,9 +632,37 @@ def _steps_to(window_s, dt_s: float, check_every: int) -> int:
     return max(check_every, int(math.ceil(k / check_every)) * check_every)
 
 
+FUSED_ENV = "ASTP_FUSED"
+
+
+def use_fused(backend: Backend, spec: dk.DockingSpec) -> bool:
+    """Whether the envelope steps on the fused CPU path (kernels.docking_fused, Numba; tested
+    against the array-API reference there): on NumPy, with Numba installed, for the free-drift
+    spec it covers, unless ``$ASTP_FUSED=0``. Decided once, where the command runs, and carried
+    by every chunk, so that all chunks of a run step the same way."""
+    import os
+
+    if backend.name != "numpy" or os.environ.get(FUSED_ENV, "").strip() == "0":
+        return False
+    try:
+        from kernels import docking_fused as fz
+    except ImportError:
+        return False
+    return bool(fz.available() and fz.supports(dk.build_params(spec, np.zeros(1))))
+
+
+def _stepper(fused: bool):
+    if fused:
+        from kernels import docking_fused as fz
+
+        return fz.run
+    return dk.run
+
+
 def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, window_s: np.ndarray | float,
               *, tile: int | None = None, check_every: int = CHECK_EVERY,
-              progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+              progress: Callable[[int, int], None] | None = None,
+              fused: bool | None = None) -> dict[str, np.ndarray]:
     """Run N cases (host arrays (N, 3)) in batched tiles until each is resolved (captured, or
     moving apart beyond its start) or past its window; returns host arrays of outcomes.
 
@@ -654,6 +683,7 @@ def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, wind
     off, vel, mis, rates, window = off[order], vel[order], mis[order], rates[order], window[order]
     like = backend.asarray(np.zeros(1))
     params = dk.build_params(spec, like)
+    step = _stepper(use_fused(backend, spec) if fused is None else fused)
     out = {k: np.zeros(n) for k in OUTCOME_KEYS}
     steps_total = 0
     budget = sum(_steps_to(window[s:s + tile].max(), spec.dt_s, check_every) for s in range(0, n, tile))
@@ -667,7 +697,7 @@ def run_cases(backend: Backend, spec: dk.DockingSpec, off, vel, mis, rates, wind
         pending = np.ones(m, dtype=bool)
         steps = 0
         while steps < limit:
-            state = dk.run(params, state, check_every)
+            state = step(params, state, check_every)
             steps += check_every
             done_steps += check_every
             if progress:
@@ -734,6 +764,7 @@ class EnvelopeChunk:
     rate: np.ndarray
     window: np.ndarray
     check_every: int = CHECK_EVERY
+    fused: bool = False  # step on kernels.docking_fused (decided where the command runs)
 
 
 _BACKENDS: dict[str, Backend] = {}
@@ -748,7 +779,8 @@ def _backend_named(name: str) -> Backend:
 def run_envelope_chunk(chunk: EnvelopeChunk, progress: Callable[[int, int], None] | None = None) -> dict:
     """Outcomes of one chunk (one batched state); the function every runner maps over chunks."""
     res = run_cases(_backend_named(chunk.backend), chunk.spec, chunk.off, chunk.vel, chunk.mis, chunk.rate,
-                    chunk.window, tile=max(1, len(chunk.index)), check_every=chunk.check_every, progress=progress)
+                    chunk.window, tile=max(1, len(chunk.index)), check_every=chunk.check_every, progress=progress,
+                    fused=chunk.fused)
     res["index"] = chunk.index
     return res
 
@@ -772,10 +804,12 @@ def envelope_chunks(samples: int, seed: int, ranges, spec: dk.DockingSpec, backe
     smp = sample_conditions(samples, seed, ranges)
     off, vel, mis, rate, window, _t = envelope_starts(spec, smp, window_s=window_s)
     order = np.argsort(window, kind="stable")
+    fused = use_fused(backend, spec)
     chunks = []
     for s in range(0, samples, chunk):
         idx = order[s:s + chunk]
-        chunks.append(EnvelopeChunk(spec, backend.name, idx, off[idx], vel[idx], mis[idx], rate[idx], window[idx]))
+        chunks.append(EnvelopeChunk(spec, backend.name, idx, off[idx], vel[idx], mis[idx], rate[idx], window[idx],
+                                    fused=fused))
     return {k: smp[k] for k in ENVELOPE_AXES}, chunks
 
 
@@ -899,7 +933,8 @@ def capture_envelope(samples: int, seed: int = 1975, *, backend: Backend | None 
         peak_force_n=res["peak_force_n"], peak_stroke_m=res["peak_stroke_m"], ranges=ranges, seed=seed,
         compute_s=elapsed, case_steps=steps, backend=backend.name, tile=min(chunk, samples), active=active,
         chunks=len(chunks), threads=min(int(getattr(runner, "threads", 1)), len(chunks)),
-        runner=getattr(runner, "label", "threads"), device=backend.device)
+        runner=getattr(runner, "label", "threads"), device=backend.device,
+        fused=bool(chunks and chunks[0].fused))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -968,7 +1003,7 @@ def available_memory_bytes() -> int | None:
 def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None = None,
                       ranges: dict[str, tuple[float, float]] | None = None, active: str = "apollo",
                       tile: int | None = None, threads: int | None = None,
-                      calibration_steps: int = 40) -> EnvelopeEstimate:
+                      calibration_steps: int | None = None) -> EnvelopeEstimate:
     """Wall time and peak memory of :func:`capture_envelope`, from a calibration on this machine.
 
     Steps: the windows of (up to) the first 8192 samples give the steps of each chunk (its
@@ -1013,15 +1048,20 @@ def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None
     off, vel, mis, rate, _w, tb = envelope_starts(spec, sub, gap_m=0.001)
     lead = int(math.ceil(float(tb.max()) / spec.dt_s)) + 5
     params = dk.build_params(spec, backend.asarray(np.zeros(1)))
+    fused = use_fused(backend, spec)
+    step = _stepper(fused)
     if backend.name == "numpy":
         keep_heap()
+    calibration_steps = int(calibration_steps or (400 if fused else 40))
+    if fused:  # compile (or load Numba's cache) before anything is timed
+        step(params, dk.approach_state(params, *_rows(backend, off[:1], vel[:1], mis[:1], rate[:1])), 1)
 
     def calibrate(_i):
         state = dk.approach_state(params, *_rows(backend, off, vel, mis, rate))
-        state = dk.run(params, state, lead)
+        state = step(params, state, lead)
         _host(state.phase)
         t0 = time.perf_counter()
-        state = dk.run(params, state, calibration_steps)
+        state = step(params, state, calibration_steps)
         _host(state.phase)
         return (time.perf_counter() - t0) / calibration_steps, state
 
@@ -1032,7 +1072,7 @@ def estimate_envelope(samples: int, seed: int = 1975, *, backend: Backend | None
     state_bytes = sum(int(getattr(a, "nbytes", 0)) for a in state)
     tracemalloc.start()
     try:
-        dk.run(params, state, 1)
+        step(params, state, 1)
         step_peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -1095,6 +1135,7 @@ def envelope_summary(env: Envelope) -> dict:
         "case_steps_per_s": round(env.case_steps / env.compute_s, 1) if env.compute_s > 0 else None,
         "backend": env.backend,
         "device": env.device,
+        "step_path": "fused (kernels.docking_fused)" if env.fused else "reference (kernels.docking)",
         "runner": env.runner,
         "threads": env.threads,
         "chunk_size": env.tile,
