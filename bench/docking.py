@@ -120,8 +120,8 @@ def mujoco_xml(params, options: dict | None = None, flags: dict | None = None) -
     the face plane), petal points (spheres of the petal edge radius) against the guide ring, which
     MuJoCo has no torus for: each petal point meets a capsule of the tube radius on the tangent to
     the ring's centre-line at the azimuth where the point sits when docked (the distance differs
-    from the torus's by about R (1 - cos(da)), 0.4 mm for da = 2 deg of roll or 2 cm of
-    lateral offset at the ring).
+    from the torus's by about R (1 - cos(da)) for a point da away from that azimuth: 0.4 mm at
+    2 deg of roll or 2 cm of lateral offset, ~5 mm at 8 cm).
     """
     from kernels import docking as dk
 

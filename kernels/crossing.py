@@ -7,7 +7,8 @@ frame (+Y the stack axis from Apollo towards Soyuz), xyz last: ``pos_m`` (N, 3).
 The walkable volume (:class:`Volume`) is a union of K *cells*, each ``y0 <= y <= y1`` and
 ``x^2 + z^2 <= q0 + q1 y + q2 y^2`` (frusta and spheres of revolution about the axis; the cabin
 walls moved inwards by the head radius, built by experience/mission/cabins.py from the same
-numbers as the drawn models), minus B axis-aligned boxes (furniture, grown by the head radius).
+numbers as the drawn models), minus B axis-aligned boxes (furniture, and the hatches where they
+swing open while open, grown by the head radius).
 H hatches close the cells' ends that lie in their planes: a closed hatch pulls such an end back
 by ``gate_cap_m``. A step may only end in a cell the visitor was in, or in a neighbour of one
 that is not behind a closed hatch (``adjacency`` (K, K) and ``pair_gate`` (K, K, H)): so no step,
@@ -46,6 +47,7 @@ class Volume(NamedTuple):
     pair_gate: object     # (K, K, H) 1 where hatch h separates two touching cells
     box_lo_m: object      # (B, 3) furniture, grown by the head radius
     box_hi_m: object      # (B, 3)
+    box_gate: object      # (B, H) 1 where a box is there only while hatch h is open (the hatch swung open)
     grip_a_m: object      # (G, 3) grip segments (handrails, hatch rims)
     grip_b_m: object      # (G, 3)
 
@@ -82,6 +84,7 @@ class _Frame(NamedTuple):
     y0: object
     y1: object
     open_adj: object
+    box_on: object        # (N, B) 1 where a box is there for these hatches
 
 
 def _frame(vol: Volume, hatch_open, xp=None, neighbours: bool = True) -> _Frame:
@@ -93,7 +96,8 @@ def _frame(vol: Volume, hatch_open, xp=None, neighbours: bool = True) -> _Frame:
     if neighbours:
         blocked = xp.sum(vol.pair_gate[None, :, :, :] * closed[:, None, None, :], axis=-1)  # (N, K, K)
         open_adj = vol.adjacency[None, :, :] * xp.clip(1.0 - blocked, 0.0, 1.0)
-    return _Frame(xp, y0, y1, open_adj)
+    box_on = 1.0 - xp.matmul(closed, xp.permute_dims(vol.box_gate, (1, 0)))   # (N, B)
+    return _Frame(xp, y0, y1, open_adj, box_on > 0.5)
 
 
 def _r2(vol: Volume, y):
@@ -107,9 +111,11 @@ def _in_cells(vol: Volume, f: _Frame, pos_m):
     return (y >= f.y0) & (y <= f.y1) & (rho2 <= _r2(vol, y))
 
 
-def _in_boxes(vol: Volume, xp, pos_m):
+def _in_boxes(vol: Volume, f: _Frame, pos_m):
+    xp = f.xp
     p = pos_m[:, None, :]
-    return xp.any(xp.all((p > vol.box_lo_m[None, :, :]) & (p < vol.box_hi_m[None, :, :]), axis=-1), axis=-1)
+    inside_b = xp.all((p > vol.box_lo_m[None, :, :]) & (p < vol.box_hi_m[None, :, :]), axis=-1) & f.box_on
+    return xp.any(inside_b, axis=-1)
 
 
 def in_cells(vol: Volume, pos_m, hatch_open):
@@ -117,15 +123,15 @@ def in_cells(vol: Volume, pos_m, hatch_open):
     return _in_cells(vol, _frame(vol, hatch_open, neighbours=False), pos_m)
 
 
-def in_boxes(vol: Volume, pos_m):
-    """(N,) bool: the point is inside some (grown) furniture box."""
-    return _in_boxes(vol, namespace(pos_m), pos_m)
+def in_boxes(vol: Volume, pos_m, hatch_open):
+    """(N,) bool: the point is inside some (grown) furniture box, or an open hatch's swing."""
+    return _in_boxes(vol, _frame(vol, hatch_open, namespace(pos_m, hatch_open), neighbours=False), pos_m)
 
 
 def inside(vol: Volume, pos_m, hatch_open):
     """(N,) bool: the point is in the walkable volume (a cell, no box)."""
-    xp = namespace(pos_m, hatch_open)
-    return xp.any(in_cells(vol, pos_m, hatch_open), axis=-1) & ~_in_boxes(vol, xp, pos_m)
+    f = _frame(vol, hatch_open, namespace(pos_m, hatch_open), neighbours=False)
+    return f.xp.any(_in_cells(vol, f, pos_m), axis=-1) & ~_in_boxes(vol, f, pos_m)
 
 
 def room_of(vol: Volume, pos_m, hatch_open):
@@ -166,11 +172,12 @@ def _clamp_into_cells(vol: Volume, f: _Frame, pos_m, allowed):
     return xp.stack((xp.sum(one * cx, axis=-1), xp.sum(one * yc, axis=-1), xp.sum(one * cz, axis=-1)), axis=-1)
 
 
-def _push_out_of_boxes(vol: Volume, xp, pos_m):
+def _push_out_of_boxes(vol: Volume, f: _Frame, pos_m):
     """Move each point out of the (grown) box it is deepest in, through that box's nearest face."""
+    xp = f.xp
     p = pos_m[:, None, :]                                        # (N, 1, 3)
     lo, hi = vol.box_lo_m[None, :, :], vol.box_hi_m[None, :, :]  # (1, B, 3)
-    ins = xp.all((p > lo) & (p < hi), axis=-1)                   # (N, B)
+    ins = xp.all((p > lo) & (p < hi), axis=-1) & f.box_on        # (N, B)
     dist = xp.concat((p - lo, hi - p), axis=-1)                  # (N, B, 6): to each face
     j = xp.argmin(dist, axis=-1)
     one = xp.astype(xp.arange(6)[None, None, :] == j[:, :, None], xp.float64)
@@ -188,14 +195,14 @@ def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
     xp = f.xp
     allowed = _reachable(f, cells_old)
     cells_new = _in_cells(vol, f, new_m)
-    good = xp.any(cells_new & allowed, axis=-1) & ~_in_boxes(vol, xp, new_m)
+    good = xp.any(cells_new & allowed, axis=-1) & ~_in_boxes(vol, f, new_m)
     if lazy and bool(xp.all(good)):   # host arrays only: nothing to resolve this step
         return new_m, ~good, cells_new
     p = new_m
     for _round in range(2):
-        p = _push_out_of_boxes(vol, xp, _clamp_into_cells(vol, f, p, allowed))
+        p = _push_out_of_boxes(vol, f, _clamp_into_cells(vol, f, p, allowed))
         cells_p = _in_cells(vol, f, p)
-        fixed = xp.any(cells_p & allowed, axis=-1) & ~_in_boxes(vol, xp, p)
+        fixed = xp.any(cells_p & allowed, axis=-1) & ~_in_boxes(vol, f, p)
         if lazy and bool(xp.all(fixed | good)):
             break
     out = xp.where(good[:, None], new_m, xp.where(fixed[:, None], p, old_m))

@@ -188,9 +188,9 @@ def test_grab_a_handrail_pull_release_and_glide():
     c.release()
     c.step(cs.Input(), 1 / 30)
     assert np.linalg.norm(c.vel_m_s - v) < 0.05   # momentum kept on letting go
-    # nothing within reach: no grab
-    far = cs.Crossing(start_m=(0.0, c.geo.soyuz_offset_m + 1.3, 0.0))
-    assert not far.grab((0.0, c.geo.soyuz_offset_m + 1.3, 0.0)) or far.holding
+    # nothing within reach of the hand (the grip nearest it is out of the arm's reach): no grab
+    cm = cs.Crossing()
+    assert not cm.grab((0.0, -2.0, 1.3)) and cm.holding is None
 
 
 def test_hatch_does_not_close_on_you_and_actions_are_offered():
@@ -277,3 +277,55 @@ def test_bench_crossing_quick_json():
     for room, d in out["rooms"].items():
         assert d["room_seen"] == room and d["physics_room_at_end"] == room
         assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0
+
+
+def test_an_open_hatch_is_in_the_way_and_does_not_open_onto_you():
+    """The open hatch, swung into its module, is a solid; it does not open onto a visitor."""
+    geo = cs.geometry()
+    box = next(bx for bx, h in geo.hatch_boxes if bx.name == "dm/hatch_apollo_open")
+    spot = (box.center[0], box.center[1], box.center[2])
+    v = cs.volume()
+    beside = np.array([[-0.3, spot[1], spot[2]]])    # where the hatch swings
+    assert kc.inside(v, beside, np.array([[0.0, 0.0]]))[0]          # closed: free space
+    assert not kc.inside(v, beside, np.array([[1.0, 0.0]]))[0]      # open: the hatch is there
+    c = cs.Crossing(start_m=(0.0, box.center[1], 0.0))
+    c.airlock.close_hatch("apollo_dm")
+    c.pos_m = np.array([[-0.3, box.center[1], 0.0]])
+    out = c.act("open_hatch", "apollo_dm")
+    assert not out.ok and out.message
+    # floating sideways into the open hatch stops at it
+    c2 = cs.Crossing(start_m=(0.0, box.center[1], 0.0))
+    for _ in range(60):
+        c2.step(cs.Input(accel_m_s2=(-2.0, 0.0, 0.0)), 1 / 30)
+    assert c2.eye_m[0] >= box.center[0] + box.size[0] / 2 + B - 1e-6
+
+
+def test_astp_tour_without_a_display_or_with_a_bad_step_is_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT)
+    for args, needle in ((["tour"], "--headless"), (["tour", "--headless", "--dt", "5"], "--dt")):
+        r = subprocess.run([sys.executable, "-m", "experience.frontends.cli", *args], capture_output=True, text=True,
+                           cwd=ROOT, env=env, timeout=120)
+        assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_the_waiting_crew_are_solids_that_hold_their_drawn_figures():
+    """Leonov and Kubasov wait in the orbital module (the crew table's hatch_closed arrangement):
+    the crossing's box for each holds the drawn figure, so the visitor's head keeps clear of them."""
+    from experience.scene.modelgen import crew
+
+    table = crew.load_table()
+    ppl = crew.people(table)
+    worlds = crew.world_joints(cabins.CREW_ARRANGEMENT, table)
+    boxes = {bx.name: bx for bx in cs.geometry().boxes}
+    for pid in cabins.CROSSING_CREW:
+        pts = []
+        for joint, parts in crew.segment_meshes(ppl[pid]).items():
+            m = worlds[pid][joint]
+            pts += [mesh.positions @ m[:3, :3].T + m[:3, 3] for ms in parts.values() for mesh in ms]
+        p = np.concatenate(pts)
+        bx = boxes[f"crew_{pid}"]
+        lo = np.array(bx.center) - np.array(bx.size) / 2
+        hi = np.array(bx.center) + np.array(bx.size) / 2
+        poke = max(float((lo - p).max()), float((p - hi).max()))
+        assert poke < 0.03, f"{pid} reaches {poke:.3f} m out of its box"

@@ -107,6 +107,11 @@ def test_each_room_renders_with_the_airlock_hatches(exp):
         turned = {p.getName(): not p.getQuat().almostEqual(before[p.getName()], 1e-4) for p, _r, _s in gauges}
         assert all(v for k, v in turned.items() if k.endswith("_dm_pivot")), turned
         assert not any(v for k, v in turned.items() if k.endswith(("_cm_pivot", "_soyuz_om_pivot"))), turned
+        # the crossing ends (the kiosk's idle reset): the scene draws the story's stack again
+        exp.reset()
+        assert exp.crossing is None
+        loop.frame(1 / 30)
+        assert r.vehicles.crossing_hatches is None
     finally:
         mode.stop()
         r.close()

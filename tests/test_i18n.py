@@ -291,9 +291,12 @@ def test_place_names_in_russian():
     assert i18n.place_name("Germany", ru, rr) == "Германия"
     assert i18n.place_name("North Atlantic Ocean", ru, rr) == "Северная Атлантика"
     assert i18n.place_name("Portugal", ru, rr) == "Португалия"
-    assert "ФРГ" in i18n.place_note(
-        "Divided in 1975: Federal Republic of Germany (West) and German Democratic Republic (East). "
-        "The inner-German border is not modelled; points report 'Germany'.", rr)
+    from experience.simulation import regions
+
+    assert "ФРГ" in i18n.place_note(regions.region_note("Germany"), rr)
+    assert i18n.place_name("Germany (then Federal Republic of Germany)", ru, rr) == "Германия (тогда ФРГ)"
+    assert i18n.place_name("Germany (then German Democratic Republic)", ru, rr) == "Германия (тогда ГДР)"
+    assert i18n.place_name("Germany (then West Berlin)", ru, rr) == "Германия (тогда Западный Берлин)"
     assert i18n.place_name("Kazakhstan (then Kazakh SSR, USSR)") == "Kazakhstan (then Kazakh SSR, USSR)"
 
 

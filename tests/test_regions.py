@@ -138,7 +138,15 @@ KNOWN = [  # (label, lat, lon, expected name)
     ("Ionian", 35.0, 18.0, "Mediterranean Sea"),
     ("Black Sea", 43.0, 35.0, "Black Sea"),
     ("Caspian", 41.0, 51.0, "Caspian Sea"),
-    ("Berlin", 52.52, 13.4, "Germany"),
+    ("East Berlin, Museum Island", 52.52, 13.4, "Germany (then German Democratic Republic)"),
+    ("West Berlin, Spandau", 52.535, 13.20, "Germany (then West Berlin)"),
+    ("West Berlin, Kreuzberg", 52.497, 13.42, "Germany (then West Berlin)"),
+    ("Leipzig", 51.34, 12.37, "Germany (then German Democratic Republic)"),
+    ("Wismar", 53.89, 11.46, "Germany (then German Democratic Republic)"),
+    ("Hamburg", 53.55, 9.99, "Germany (then Federal Republic of Germany)"),
+    ("Hof", 50.31, 11.92, "Germany (then Federal Republic of Germany)"),
+    ("Braunschweig", 52.27, 10.52, "Germany (then Federal Republic of Germany)"),
+    ("below the handshake, 19:19 UTC", 47.97, 9.72, "Germany (then Federal Republic of Germany)"),
     ("Fiji, Viti Levu", -17.8, 178.0, "Fiji"),
     ("Fiji, Vanua Levu west of 180", -16.5, 179.9, "Fiji"),
     ("Fiji, Vanua Levu east of 180", -16.3, -179.95, "Fiji"),
@@ -196,8 +204,9 @@ def test_vectorised_equals_per_point():
 
 def test_modern_names_and_notes():
     assert regions.region_names(45.92, 63.34, historical=False) == ["Kazakhstan"]
+    assert regions.region_names(52.52, 13.4, historical=False) == ["Germany"]
     info = regions.region_info(np.array([52.52, 28.6]), np.array([13.4, -80.6]))
-    assert info[0].name == "Germany" and "German Democratic Republic" in info[0].note
+    assert info[0].name == "Germany (then German Democratic Republic)" and "German Democratic Republic" in info[0].note
     assert regions.region_note("Germany") == info[0].note
     assert regions.region_note("Portugal") is None
     assert info[1].code == "USA" and info[1].coast_snapped  # 1:110m coast puts it ~1.6 km out

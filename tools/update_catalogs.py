@@ -117,6 +117,15 @@ def _data_messages_astp():
             notes.append(f"Version ({', '.join(v.get('source', []))}"
                          f"{', shown' if v.get('shown') else ''}): {v.get('words', '')}")
         yield c["text"], None, cap, notes
+    # the tours' titles and captions (data/tours: the kiosk's attract loop, astp record)
+    for path in sorted((ROOT / "data" / "tours").glob("*.toml")):
+        tour = tomllib.loads(path.read_text(encoding="utf-8"))
+        rel = _rel(path)
+        if isinstance(tour.get("tour", {}).get("title"), str):
+            yield tour["tour"]["title"], None, rel, [f"Title of the tour {path.stem} (kiosk attract loop, recorded tours)."]
+        for c in tour.get("caption", []):
+            if isinstance(c.get("text"), str):
+                yield c["text"], None, rel, [f"Caption of the tour {path.stem}, shown from {c.get('from')} to {c.get('to')}."]
 
 
 def _data_messages_regions():
@@ -132,6 +141,9 @@ def _data_messages_regions():
         if entry.get("note"):
             yield (entry["note"], None, "data/regions/names_1975.json",
                    [f"Historical note on {code} for July 1975."])
+        for part in entry.get("parts", []):
+            yield (part["then"], None, "data/regions/names_1975.json",
+                   [f"A part of {code} in July 1975, shown as 'Name (then ...)'."])
     seas = json.loads((reg / "oceans.json").read_text(encoding="utf-8"))["regions"]
     for s in sorted(seas, key=lambda r: r["priority"]):
         yield s["name"], None, "data/regions/oceans.json", [f"{s['kind'].capitalize()} (IHO S-23 name)."]

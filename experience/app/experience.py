@@ -87,6 +87,8 @@ class Experience:
 
     def reset(self) -> None:
         """Back to the start of a session: time, camera, UI (the kiosk's idle reset)."""
+        if self.crossing is not None:
+            self.crossing.stop()
         default_lang = self.ui.languages[0] if self.ui.languages else "en"
         self.playback = Playback.at_event(self.start, clock=self.eph.clock)
         self.camera = CameraRig()
@@ -108,8 +110,12 @@ class AppLoop:
         t0 = time.perf_counter()
         snapshot, placement = self.exp.step(dt_wall_s)
         t1 = time.perf_counter()
-        if getattr(self.exp, "crossing", None) is not None:
-            self.exp.crossing.prepare_scene(self.renderer)
+        cross = getattr(self.exp, "crossing", None)
+        vehicles = getattr(self.renderer, "vehicles", None)
+        if cross is not None:
+            cross.prepare_scene(self.renderer)
+        elif getattr(vehicles, "crossing_hatches", None) is not None:
+            vehicles.set_crossing(None)   # the crossing ended: the story's own configuration again
         self.renderer.prepare(snapshot, placement=placement)
         t2 = time.perf_counter()
         for overlay in self.overlays:

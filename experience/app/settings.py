@@ -14,6 +14,8 @@ viewer always starts. Every key is optional; the file's tables:
     [display]  quality = "low" | "medium" | "high", language = "en" | "ru", units = "metric" | "imperial"
     [input]    mouse_sensitivity = 1.0 (0.1 .. 10)
     [keys]     <action> = ["key", ...]   (Panda3D event names, e.g. play_pause = ["space", "k"])
+    [vr]       turn = "snap" | "smooth", snap_deg = 30.0 (10 .. 90), vignette = 0.6 (comfort
+               vignette while gliding or turning, 0 = off .. 1)   (astp vr, docs/vr.md)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from experience.errors import AstpError
 
 QUALITIES = ("low", "medium", "high")
 UNITS = ("metric", "imperial")
+VR_TURNS = ("snap", "smooth")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Settings:
     units: str = "metric"
     mouse_sensitivity: float = 1.0
     keys: dict = dataclasses.field(default_factory=dict)
+    vr_turn: str = "snap"
+    vr_snap_deg: float = 30.0
+    vr_vignette: float = 0.6
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -67,6 +73,8 @@ def schema():
                               "units": opt(String(choices=UNITS))})),
         "input": opt(Table({"mouse_sensitivity": opt(Number(min=0.1, max=10.0))})),
         "keys": opt(Table({a: opt(key_list) for a in all_actions()})),
+        "vr": opt(Table({"turn": opt(String(choices=VR_TURNS)), "snap_deg": opt(Number(min=10.0, max=90.0)),
+                         "vignette": opt(Number(min=0.0, max=1.0))})),
     })
 
 
@@ -91,10 +99,12 @@ def parse(text: str, path: Path) -> Settings:
 
     doc = tomlcheck.loads(text, schema(), shown=str(path))
     d = doc.data
-    w, disp, inp = d.get("window", {}), d.get("display", {}), d.get("input", {})
+    w, disp, inp, vr = d.get("window", {}), d.get("display", {}), d.get("input", {}), d.get("vr", {})
     values = {k: v for k, v in {"width": w.get("width"), "height": w.get("height"), "fullscreen": w.get("fullscreen"),
                                 "quality": disp.get("quality"), "language": disp.get("language"),
-                                "units": disp.get("units"), "mouse_sensitivity": inp.get("mouse_sensitivity")}.items()
+                                "units": disp.get("units"), "mouse_sensitivity": inp.get("mouse_sensitivity"),
+                                "vr_turn": vr.get("turn"), "vr_snap_deg": vr.get("snap_deg"),
+                                "vr_vignette": vr.get("vignette")}.items()
               if v is not None}
     values["keys"] = {a: ((v,) if isinstance(v, str) else tuple(v)) for a, v in d.get("keys", {}).items()}
     return Settings(**values)
@@ -137,7 +147,8 @@ def to_toml(s: Settings) -> str:
 
     doc = {"window": {"width": s.width, "height": s.height, "fullscreen": s.fullscreen},
            "display": {"quality": s.quality, "language": s.language, "units": s.units},
-           "input": {"mouse_sensitivity": float(s.mouse_sensitivity)}}
+           "input": {"mouse_sensitivity": float(s.mouse_sensitivity)},
+           "vr": {"turn": s.vr_turn, "snap_deg": float(s.vr_snap_deg), "vignette": float(s.vr_vignette)}}
     if s.keys:
         doc["keys"] = {k: list(v) for k, v in s.keys.items()}
     return ("# Handshake in Orbit settings (written by the viewer; every key is optional).\n"

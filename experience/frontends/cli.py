@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     _desktop.add_parser(sub, _add_backend)
     # --- end astp viewer ---
 
+    # --- astp vr (issue #11; experience/frontends/vr.py) ---
+    from experience.frontends import vr as _vr
+
+    _vr.add_parser(sub, _add_backend)
+    # --- end astp vr ---
+
     # --- astp record (issue #9; experience/frontends/record.py) ---
     from experience.frontends import record as _record
 
@@ -98,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _tour.add_parser(sub, _add_backend)
     # --- end astp tour ---
+
+    # --- astp kiosk (issue #12; experience/frontends/kiosk.py) ---
+    from experience.frontends import kiosk as _kiosk
+
+    _kiosk.add_parser(sub, _add_backend)
+    # --- end astp kiosk ---
 
     p = sub.add_parser("handshake", help="the main job: the viewer at the handshake, or its stills without a display (default command)")
     p.add_argument("-o", "--output-dir", default="out", metavar="DIR", help="where to write pictures (default: out/)")
@@ -300,6 +312,16 @@ def cmd_record(args) -> int:
     return _record.cmd_record(args)
 
 
+def cmd_vr(args) -> int:
+    from experience.frontends import vr as _vr
+
+    return _vr.cmd_vr(args)
+def cmd_kiosk(args) -> int:
+    from experience.frontends import kiosk as _kiosk
+
+    return _kiosk.cmd_kiosk(args)
+
+
 def cmd_dock(args) -> int:
     from experience.frontends import dock as _dock
 
@@ -321,7 +343,7 @@ def cmd_dock_envelope(args) -> int:
 COMMANDS = {"doctor": cmd_doctor, "ephemeris": cmd_ephemeris, "trajectory": cmd_trajectory,
             "handshake": cmd_handshake, "render": cmd_render, "dock": cmd_dock,
             "dock-envelope": cmd_dock_envelope, "viewer": cmd_viewer, "record": cmd_record,
-            "tour": cmd_tour}
+            "tour": cmd_tour, "vr": cmd_vr, "kiosk": cmd_kiosk}
 
 
 class _GuardedStdout:

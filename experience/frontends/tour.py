@@ -35,6 +35,10 @@ def cmd_tour(args) -> int:
     if not args.headless:
         from experience.frontends import desktop
 
+        problem = desktop.display_problem()
+        if problem:
+            raise AstpError(f"cannot open the crossing's window: {problem}; run 'astp tour --headless --json' "
+                            "for the guided crossing without one")
         return desktop.run_crossing(args)
     if not (0.001 <= args.dt <= 0.2):
         raise AstpError(f"--dt {args.dt} is outside 0.001..0.2 s; use a frame step such as 0.0333")

@@ -309,6 +309,7 @@ class Crossing:
     cells: tuple[Cell, ...]
     hatch_planes: tuple[HatchPlane, ...]
     boxes: tuple[Box, ...]            # in the stack frame
+    hatch_boxes: tuple[tuple[Box, str], ...]   # where each hatch swings open (stack frame), and which hatch
     grips: tuple[Grip, ...]
     start_m: tuple[float, float, float]            # where a visitor starts, in the CM
     guide_path_m: tuple[tuple[str, tuple[float, float, float]], ...]   # (room, waypoint)
@@ -368,6 +369,8 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     for bx in furniture(d):
         off = L if bx.vehicle == "soyuz" else 0.0
         boxes.append(dataclasses.replace(bx, center=(bx.center[0], bx.center[1] + off, bx.center[2])))
+    hatch_boxes = tuple((open_hatch_box(pl, d), pl.name) for pl in planes)
+    boxes += crew_boxes()
     grips = []
     for k, (a, e) in enumerate(dm_handrails(d)):
         grips.append(Grip(f"dm_handrail_{k}", tuple(map(float, a)), tuple(map(float, e))))
@@ -388,10 +391,58 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
         ("dm", (0.0, dm.y_bh_soyuz - b - 0.45, 0.0)),
         ("dm", (0.0, L - 0.1, 0.0)),
         ("soyuz_om", (0.0, L + om.y_front + 0.05, 0.0)),
-        ("soyuz_om", (0.0, c - 0.1, 0.0)),
+        ("soyuz_om", (0.0, c - 0.67, 0.0)),   # just in, in front of Leonov and Kubasov, who wait in the module
     )
     bounds = {}
     for cell in cells:
         lo, hi = bounds.get(cell.room, (math.inf, -math.inf))
         bounds[cell.room] = (min(lo, cell.y0), max(hi, cell.y1))
-    return Crossing(b, tuple(cells), planes, tuple(boxes), tuple(grips), start, path, L, bounds, drawn)
+    return Crossing(b, tuple(cells), planes, tuple(boxes), hatch_boxes, tuple(grips), start, path, L, bounds, drawn)
+
+
+CROSSING_CREW = ("leonov", "kubasov")   # who waits in the orbital module while the visitor crosses
+CREW_ARRANGEMENT = "hatch_closed"         # where the mission data puts everyone before the hatch opens
+
+
+def crew_boxes() -> list[Box]:
+    """The space each waiting crew member takes (stack frame), from the arrangement in
+    data/mission/crew_figures.toml, in fractions of the figure's height: along ``up`` from 0.47
+    below the pelvis (the bent legs' feet) to 0.49 above it (the head), 0.26 to each side and 0.35
+    in front (the arms float up, out and forward in the weightless posture), 0.09 behind
+    (tests/test_crossing.py checks the drawn figures inside)."""
+    from experience.mission import data
+
+    table = data.load_toml("mission/crew_figures.toml")
+    out = []
+    for pid in CROSSING_CREW:
+        e = table["arrangement"][CREW_ARRANGEMENT][pid]
+        hgt = float(table["figure"][pid]["height_m"])
+        p = np.asarray(e["pelvis_at"], dtype=float)
+        up = np.asarray(e["up"], dtype=float)
+        up /= np.linalg.norm(up)
+        fwd = np.asarray(e["facing"], dtype=float)
+        fwd = fwd - up * (fwd @ up)
+        fwd /= np.linalg.norm(fwd)
+        side = np.cross(up, fwd)
+        corners = [p + (up * u + fwd * f + side * s_) * hgt for u in (-0.47, 0.49) for f in (-0.09, 0.35) for s_ in (-0.26, 0.26)]
+        lo, hi = np.min(corners, axis=0), np.max(corners, axis=0)
+        out.append(Box(f"crew_{pid}", "stack", tuple(float(v) for v in (lo + hi) / 2), tuple(float(v) for v in hi - lo)))
+    return out
+
+
+HATCH_SWING_DEG = 95.0   # how far an open hatch stands (experience/scene/vehicles.py swings them so)
+HATCH_OPENS = {"dm/hatch_apollo": 1.0, "dm/hatch_soyuz": -1.0, "soyuz/hatch_dm": 1.0}   # into +Y or -Y
+
+
+def open_hatch_box(plane: HatchPlane, d: Dimensions) -> Box:
+    """The box an open hatch takes, swung about its hinge (x = -r, in its plane) into its module."""
+    r = d.dim("docking_module", "hatch_diameter_m") / 2
+    t = HATCH_THICKNESS_M
+    a = math.radians(HATCH_SWING_DEG)
+    side = HATCH_OPENS[plane.part]
+    xs = [-r, -r + 2 * r * math.cos(a), -r - t * math.sin(a), -r + 2 * r * math.cos(a) - t * math.sin(a)]
+    ys = [plane.y, plane.y + side * 2 * r * math.sin(a)]
+    lo = (min(xs) - 0.01, min(ys), -r - 0.01)
+    hi = (max(xs) + 0.01, max(ys), r + 0.01)
+    return Box(f"{plane.part}_open", "stack", tuple((a_ + b_) / 2 for a_, b_ in zip(lo, hi)),
+               tuple(b_ - a_ for a_, b_ in zip(lo, hi)))

@@ -319,6 +319,13 @@ class Vehicles:
             if kind not in self.nodes:
                 self.nodes[kind] = self._build(kind)
                 self.nodes[kind].hide()
+            if "crossing" not in self.crew:
+                from experience.mission.cabins import CREW_ARRANGEMENT, CROSSING_CREW
+
+                node = self._build_crew(CREW_ARRANGEMENT, only=CROSSING_CREW, name="crossing")
+                if node is not None:
+                    node.hide()
+                    self.crew["crossing"] = node
 
     def _defaults(self) -> None:
         r = self.root
@@ -428,19 +435,23 @@ class Vehicles:
         move[:3, 3] = centre + PORT_TO_MODEL @ np.asarray(docking.ring_offset_m, dtype=np.float64) - rot @ centre
         return move @ self.ring_rest
 
-    def _build_crew(self, arrangement: str) -> NodePath | None:
-        """The crew figures in one arrangement, flattened into one node, or None without the file."""
+    def _build_crew(self, arrangement: str, only: tuple[str, ...] | None = None, name: str | None = None) -> NodePath | None:
+        """The crew figures in one arrangement (``only`` these people), flattened into one node,
+        or None without the file."""
         loaded = _load_gltf(CREW_FILE)
         if loaded is None:
             return None
-        holder = self.root.attachNewNode(f"crew_{arrangement}")
+        holder = self.root.attachNewNode(f"crew_{name or arrangement}")
         body = holder.attachNewNode("model_frame")
         model = loaded.copyTo(body)
         pose_crew(model, arrangement)
-        for pid in CREW_NOT_SHOWN:
-            from experience.scene.modelgen.panda import find_named
+        from experience.scene.modelgen.panda import find_named
 
-            find_named(model, pid).removeNode()
+        everyone = ("stafford", "slayton", "brand", "leonov", "kubasov")
+        for pid in CREW_NOT_SHOWN + tuple(p for p in everyone if only is not None and p not in only):
+            n = find_named(model, pid)
+            if not n.isEmpty():
+                n.removeNode()
         if self.config.flatten:
             model.flattenStrong()
         holder.node().setBounds(OmniBoundingVolume())
@@ -502,7 +513,9 @@ class Vehicles:
             np_.hide()
         self.crew_shown = self.crew_arrangement(snapshot, placement.interior) if shown else None
         if self.crossing_hatches is not None and shown and shown[0][0].startswith("crossing_"):
-            self.crew_shown = None   # the crossing's visitor floats where the figures stand
+            # the crossing: the visitor is with the Apollo crew; Leonov and Kubasov wait in the
+            # orbital module where the mission data puts them (and the crossing collides with them)
+            self.crew_shown = "crossing"
         if self.crew_shown in self.crew:
             state = shown[0][1]
             self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))

@@ -77,13 +77,17 @@ def volume(body_radius_m: float = cabins.BODY_RADIUS_M) -> kc.Volume:
                        (a.lo_hatch == hatch and b.hi_hatch == hatch and abs(a.y0 - b.y1) < 1e-9):
                         gate[i, j, HATCHES.index(hatch)] = 1.0
     b = body_radius_m
-    box_lo = np.array([[c - s / 2 - b for c, s in zip(bx.center, bx.size)] for bx in geo.boxes])
-    box_hi = np.array([[c + s / 2 + b for c, s in zip(bx.center, bx.size)] for bx in geo.boxes])
+    all_boxes = list(geo.boxes) + [bx for bx, _h in geo.hatch_boxes]
+    box_lo = np.array([[c - s / 2 - b for c, s in zip(bx.center, bx.size)] for bx in all_boxes])
+    box_hi = np.array([[c + s / 2 + b for c, s in zip(bx.center, bx.size)] for bx in all_boxes])
+    box_gate = np.zeros((len(all_boxes), h))
+    for i, (_bx, hatch) in enumerate(geo.hatch_boxes):
+        box_gate[len(geo.boxes) + i, HATCHES.index(hatch)] = 1.0
     return kc.Volume(
         y0_m=np.array([c.y0 for c in cells]), y1_m=np.array([c.y1 for c in cells]),
         q0=np.array([c.q[0] for c in cells]), q1=np.array([c.q[1] for c in cells]), q2=np.array([c.q[2] for c in cells]),
         lo_gate=lo, hi_gate=hi, gate_cap_m=cap, room=room, adjacency=adj, pair_gate=gate,
-        box_lo_m=box_lo, box_hi_m=box_hi,
+        box_lo_m=box_lo, box_hi_m=box_hi, box_gate=box_gate,
         grip_a_m=np.array([g.a for g in geo.grips]), grip_b_m=np.array([g.b for g in geo.grips]),
     )
 
@@ -217,6 +221,15 @@ class Crossing:
         reach = self.geo.body_radius_m + cabins.HATCH_THICKNESS_M
         return any(pl.name == hatch and abs(p[1] - pl.y) < reach and rho < pl.radius for pl in self.geo.hatch_planes)
 
+    def in_hatch_swing(self, hatch: str) -> bool:
+        """The eye is where the hatch would swing open (its box grown by the head radius)."""
+        p = self.pos_m[0]
+        b = self.geo.body_radius_m
+        for bx, name in self.geo.hatch_boxes:
+            if name == hatch and all(abs(p[i] - bx.center[i]) < bx.size[i] / 2 + b for i in range(3)):
+                return True
+        return False
+
     def actions(self) -> list[Action]:
         """What the visitor can do from here: the hatches and valves within reach."""
         out = []
@@ -248,6 +261,8 @@ class Crossing:
         the visitor in its hatchway)."""
         lock = self.airlock
         if verb == "open_hatch":
+            if self.in_hatch_swing(target):
+                return sa.Outcome(False, _("Move clear of the hatch first: it swings open towards you"))
             return lock.open_hatch(target, from_volume=self.room if self.room in ROOMS else None)
         if verb == "close_hatch":
             if self.in_hatchway(target):

@@ -4,8 +4,9 @@ Data (``data/regions/``, see its README for sources and licences):
 
 * ``countries_ne110m.json``: Natural Earth 1:110m Admin 0 countries (public domain), today's
   borders. Points in former Soviet republics and a few other places are labelled for 1975 from
-  ``names_1975.json`` (e.g. "Kazakhstan (then Kazakh SSR, USSR)"); Germany stays "Germany" with
-  a note (:func:`region_note`).
+  ``names_1975.json`` (e.g. "Kazakhstan (then Kazakh SSR, USSR)"); Germany is split into its
+  1975 parts by an approximate inner-German border and West Berlin ("Germany (then Federal
+  Republic of Germany)", "... (then German Democratic Republic)", "... (then West Berlin)").
 * ``oceans.json``: hand-simplified IHO S-23 limits of oceans and seas (tens of km accuracy).
   Seas take precedence over the oceans they lie in (``priority``); the oceans tile the sphere.
 
@@ -290,12 +291,47 @@ def _names_1975() -> dict:
     return json.loads(NAMES_1975_FILE.read_text(encoding="utf-8"))["by_iso_a3"]
 
 
-def _country_labels(code: str, modern: str) -> tuple[str, str | None]:
+def _country_labels(code: str, modern: str, part: int | None = None) -> tuple[str, str | None]:
+    """The display name and note of a country; ``part``: the index of the 1975 part of a split
+    country the point lies in (:func:`_parts`), None for the country's own label."""
     entry = _names_1975().get(code)
     if not entry:
         return modern, None
-    then = entry.get("then")
+    then = entry["parts"][part]["then"] if part is not None else entry.get("then")
     return (f"{modern} (then {then})" if then else modern), entry.get("note")
+
+
+@functools.lru_cache(maxsize=None)
+def _parts() -> tuple[dict[str, tuple[int, int]], RegionLayer | None]:
+    """The 1975 parts of split countries as one polygon layer: {code: (first owner, count)} and
+    the layer (owners in file order, so the first part listed wins where they overlap)."""
+    spans, names, rings = {}, [], []
+    for code, entry in _names_1975().items():
+        parts = entry.get("parts") or []
+        if parts:
+            spans[code] = (len(names), len(parts))
+            for part in parts:
+                names.append(part["then"])
+                rings.append([np.asarray(part["ring"], dtype=np.float64)])
+    if not names:
+        return spans, None
+    return spans, _layer("1975 parts", names, ["country"] * len(names), [""] * len(names), rings,
+                         [False] * len(names), 72)
+
+
+def _part_of(codes: list[str], lat: np.ndarray, lon: np.ndarray) -> list[int | None]:
+    """For each point in a country with 1975 parts: the part's index within its country, else None."""
+    spans, layer = _parts()
+    out: list[int | None] = [None] * len(codes)
+    todo = [i for i, c in enumerate(codes) if c in spans]
+    if not todo or layer is None:
+        return out
+    owner = layer.locate(lat[todo], lon[todo])
+    for i, o in zip(todo, owner.tolist()):
+        first, count = spans[codes[i]]
+        if first <= o < first + count:
+            out[i] = o - first
+    return out
 
 
 def region_note(name_or_code: str) -> str | None:
@@ -349,10 +385,11 @@ def region_info(lat_deg, lon_deg) -> list[Region]:
     is_gap = np.zeros(lat.shape, dtype=bool)
     is_gap[gap] = True
     out = []
-    for c, s, snap, fb in zip(country.tolist(), sea.tolist(), snapped.tolist(), is_gap.tolist()):
+    parts = _part_of([land.codes[c] if c >= 0 else "" for c in country.tolist()], lat, lon)
+    for c, s, snap, fb, part in zip(country.tolist(), sea.tolist(), snapped.tolist(), is_gap.tolist(), parts):
         if c >= 0:
             modern, code = land.names[c], land.codes[c]
-            name, note = _country_labels(code, modern)
+            name, note = _country_labels(code, modern, part)
             out.append(Region(name, modern, "country", code, note, snap, False))
         else:
             out.append(Region(water.names[s], water.names[s], water.kinds[s], "", None, False, fb))

@@ -1,0 +1,446 @@
+"""`astp vr`: the mission in an OpenXR headset, one more front end on the one application loop.
+
+    astp vr [--at ISO8601 | --event ID] [--frames N] [--json] [--save-eye FILE.png] [--turn snap|smooth]
+    astp vr --check [--json]          the runtime, system, views, swapchain formats, extensions
+    astp vr --fallback desktop        the desktop viewer instead (also when no headset is there)
+
+The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 1975 (nine minutes
+before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
+
+    OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
+      -> TrackingOrigin (model frame) -> the movement model (FreeFloat, or the crossing's)
+      -> Experience.step (story clock, snapshot; the cabin camera follows the head)
+      -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
+      -> xrEndFrame (one projection layer)
+
+Each eye's picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
+pass for the Earth and sky, NEAR pass for the spacecraft, tone map), with the eye's position in
+float64 km ECI (the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one
+frame), and the eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
+(experience.xr.xrmath.EyeFrustum).
+
+Where there is no runtime, no headset or the session is lost: one line naming what is missing
+and how to fix it, exit code 2 (or the desktop viewer with ``--fallback desktop``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from experience.errors import AstpError
+
+START_UTC = "1975-07-17T19:10:00Z"
+# Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
+# tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
+# beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
+PLACES = {"cm": None, "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+LAMPS = {"cm": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
+CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
+
+
+def add_parser(sub, add_backend) -> None:
+    p = sub.add_parser("vr", help="the mission in an OpenXR headset (SteamVR, Quest Link, Monado, WMR, Varjo)",
+                       description="Float through the Command Module, the tunnel and the Docking Module into Soyuz "
+                                   "at 1:1 scale, in any OpenXR headset.")
+    p.add_argument("--check", action="store_true", help="report the OpenXR runtime, headset, views, swapchain formats "
+                                                          "and extensions without starting a session")
+    p.add_argument("--json", action="store_true", help="machine-readable report (--check, --frames)")
+    p.add_argument("--fallback", choices=("desktop", "none"), default="none",
+                   help="what to open when VR cannot start (default: none, an error)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="ISO8601", help=f"start at this UTC instant (default: {START_UTC})")
+    when.add_argument("--event", metavar="ID", help="start at a timeline event or story preset")
+    p.add_argument("--frames", type=int, metavar="N", help="run N frames and end the session (scripted runs, benchmark)")
+    p.add_argument("--save-eye", metavar="FILE.png", help="at the end, write the left eye's last picture as the runtime got it")
+    p.add_argument("--turn", choices=("snap", "smooth"), help="turning with the right thumbstick (default: the settings')")
+    p.add_argument("--language", metavar="LANG", help="caption language (en, ru)")
+    p.add_argument("--quality", choices=("low", "medium", "high"), help="scene detail (default: the settings')")
+    p.add_argument("--vignette", type=float, metavar="0..1", help="comfort vignette strength while gliding or turning "
+                                                                   "(default: the settings', 0.6; 0 = off)")
+    p.add_argument("--posture", choices=("standing", "seated"), default="standing",
+                   help="standing: the room-scale STAGE space where the runtime offers it; seated: the LOCAL space "
+                        "(default: standing)")
+    p.add_argument("--place", choices=tuple(PLACES), default="cm",
+                   help="where the visitor starts: cm (the Command Module, default), dm (the Docking Module), "
+                        "om (the Soyuz orbital module)")
+    p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
+    p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
+                   help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
+    add_backend(p)
+
+
+# ------------------------------------------------------------------------------------------------
+def eye_placement(snapshot, eye_model, frustum, *, lamp_m=None, exposure: float = 1.0):
+    """The scene's camera for one eye: its model-frame pose (float64 m) -> float64 km ECI and an
+    ECI basis (right, forward, up), the symmetric fov enclosing the eye's frustum, cabin near."""
+    from experience.scene import views
+    from experience.scene.vehicles import model_to_eci
+    from experience.xr.tracking import CM_LAMP_MODEL_M, NEAR_M
+    from experience.xr.xrmath import camera_basis
+
+    state = snapshot.vehicles["apollo"]
+    rot = model_to_eci(state)
+    cam_km = views.model_point_km(state, eye_model.position_m)
+    basis = camera_basis(eye_model.rotation, rot)
+    lamp = views.model_point_km(state, np.asarray(lamp_m or CM_LAMP_MODEL_M, dtype=np.float64))
+    return views.Placement("vr", cam_km, basis, frustum.fov_x_deg(), NEAR_M, True, False, None, exposure * CABIN_EXPOSURE, lamp)
+
+
+def vignette_mask(frustum, size) -> np.ndarray:
+    """The comfort vignette for one eye, (H, W) float32: 1 in the middle, falling to 0.15 at the
+    frustum's edge, centred on the eye's own optical axis (the asymmetric frustum's centre of
+    projection, not the picture's middle)."""
+    w, h = size
+    f = frustum
+    tx = np.linspace(f.tan_left, f.tan_right, w)
+    ty = np.linspace(f.tan_down, f.tan_up, h)
+    gx, gy = np.meshgrid(tx / max(abs(f.tan_left), f.tan_right), ty / max(abs(f.tan_down), f.tan_up))
+    r = np.hypot(gx, gy)
+    t = np.clip((r - 0.45) / 0.5, 0.0, 1.0)
+    return (1.0 - 0.85 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+class VrFrontEnd:
+    """One headset session around one :class:`~experience.app.experience.Experience`."""
+
+    def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
+                 vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
+                 lamp_m=None):
+        from experience.xr.actions import Actions
+        from experience.xr.session import VrSession
+        from experience.xr.tracking import FreeFloat, TrackingOrigin
+
+        self.exp = experience
+        self.exp.camera.set_mode("cabin")
+        self.actions = Actions()
+        self.vs = VrSession(actions=self.actions, prefer_stage=(posture == "standing")).open()
+        self.origin = TrackingOrigin() if start_m is None else TrackingOrigin(start_m)
+        self.posture = posture
+        self.lamp_m = lamp_m
+        self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn,
+                                              snap_deg=snap_deg)
+        self.vignette = float(vignette)
+        self.comfort = 0.0                    # this frame's vignette strength (0 = none)
+        self.comfort_max = 0.0
+        self._masks: dict = {}
+        from experience.mission import data
+
+        self.handshake_t_s = self.exp.clock.t_s(data.event("handshake").utc)
+        self.handshake_pulses = 0
+        from experience.frontends.vr_wrist import WristPanel
+
+        self.wrist = WristPanel()
+        self._recentre_was = False
+        self._left_model = self._head_model = None
+        self.snap_deg = float(snap_deg)
+        self.renderer = None
+        self.quality = quality or {}
+        self.frames = 0
+        self.head_log: list[dict] = []      # per drawn frame: head (reference space), left eye camera (ECI basis)
+        self.last_intents = None
+        self._last_wall = None
+        self.snap_ms: list[float] = []
+        self.status_lines: list[str] = []
+        self._said_focused = False
+        self.hand_log: list[dict] = []
+        self.moves: dict = {}                 # hand -> (delta m in the reference space, over N frames)
+
+    def _renderer_for(self, eye):
+        if self.renderer is None:
+            self.vs.stats.exclude_current = True   # shaders, buffers, scene: one-time, not a frame's cost
+            from experience.scene.config import RenderConfig
+            from experience.scene.renderer import SceneRenderer
+
+            size = eye.frustum.render_size(*eye.size)
+            self.render_size = size
+            self.renderer = SceneRenderer(RenderConfig(size=size, supersample=1, **self.quality))
+            # Xlib's error handler is per process (Panda3D's): the session's GLFW/GLX context switches
+            # make it print harmless "BadMatch" lines for every eye; keep them off the terminal.
+            from panda3d.core import NS_fatal, Notify
+
+            for cat in (":display:x11display", ":display:glxdisplay"):
+                Notify.ptr().getCategory(cat).setSeverity(NS_fatal)
+        return self.renderer
+
+    # -- per frame -------------------------------------------------------------------------------
+    def _draw(self, info, eye):
+        if eye.index == 0:
+            self._prepare_frame(info)
+        r = self._renderer_for(eye)
+        eye_model = self.origin.to_model(eye.pose)
+        placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
+        r.prepare(self.exp.snapshot, placement=placement)
+        from experience.scene.renderer import quiet_teardown
+
+        with quiet_teardown():  # Panda3D's GLX buffers beside the session's GLFW context: harmless BadMatch notices
+            r.render_frame()
+        w, h = eye.size
+        x0, y0 = eye.frustum.crop(self.render_size, w, h)
+        raw = np.frombuffer(bytes(r.ldr_tex.getRamImageAs("RGB")), dtype=np.uint8)
+        raw = raw.reshape(self.render_size[1], self.render_size[0], 3)  # bottom-up rows, as GL wants them
+        if eye.index == 0 and info.head is not None:
+            self.head_log.append({"frame": self.frames, "head_ref": info.head.position_m.tolist(),
+                                  "head_fwd_ref": (-info.head.rotation[:, 2]).tolist(),
+                                  "eye_basis_eci": placement.basis.tolist(), "eye_km": placement.camera_km.tolist(),
+                                  "head_model": self.origin.to_model(info.head).position_m.tolist(),
+                                  "eye_fwd_model": (eye_model.rotation @ np.array([0.0, 0.0, -1.0])).tolist(),
+                                  "eye_model": eye_model.position_m.tolist(),
+                                  "eye_ref": eye.pose.position_m.tolist()})
+        crop = raw[y0:y0 + h, x0:x0 + w]
+        if self.comfort > 0.0:
+            crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
+        if self.wrist.visible:
+            crop = self.wrist.draw(crop, self.exp, {"turn": self.movement_turn(), "snap_deg": self.snap_deg,
+                                                     "vignette": self.vignette},
+                                   self._left_model, self._head_model, eye_model, eye.frustum)
+        return np.ascontiguousarray(crop).tobytes()
+
+    def _mask(self, eye):
+        key = (eye.index, eye.size)
+        if key not in self._masks:
+            self._masks[key] = vignette_mask(eye.frustum, eye.size)
+        return self._masks[key]
+
+    def _prepare_frame(self, info) -> None:
+        """Once per drawn frame, before the first eye: recentre, hands, movement, story step."""
+        from experience.xr.tracking import TrackedPoses
+        from experience.xr.xrmath import Pose
+
+        now = time.perf_counter()
+        dt = 0.0 if self._last_wall is None else min(now - self._last_wall, 0.1)
+        self._last_wall = now
+        if info.head is not None and not self.origin.centred:
+            self.origin.recentre(info.head)
+        hands = self.actions.hands()
+        for hand, (delta, frames) in self.moves.items():  # injected hand motion (scripted pulls)
+            h = hands[hand]
+            if h.pose_ref is not None:
+                k = min(1.0, self.frames / max(1, frames))
+                h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
+        self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
+        self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
+        poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
+                             self.origin.to_model(hands["right"].pose_ref))
+        self.last_intents = self.movement.update(poses, hands, dt)
+        speed = float(np.linalg.norm(self.last_intents.velocity_m_s)) if not self.last_intents.grabs else 0.0
+        glide = abs(hands["left"].thumbstick[0]) + abs(hands["left"].thumbstick[1])
+        turning = abs(self.last_intents.turn_deg) > 0.0 or abs(hands["right"].thumbstick[0]) > 0.2
+        self.comfort = self.vignette * min(1.0, max(speed / 0.5, glide, 1.0 if turning else 0.0))
+        self.comfort_max = max(self.comfort_max, self.comfort)
+        after = self.origin.to_model(hands["right"].pose_ref)
+        self.hand_log.append({"frame": self.frames, "grip": hands["right"].grip,
+                              "right_ref": None if hands["right"].pose_ref is None else hands["right"].pose_ref.position_m.tolist(),
+                              "right_model": None if after is None else after.position_m.tolist(),
+                              "grabs": [g.hand for g in self.last_intents.grabs],
+                              "body_offset_m": self.origin.offset_m.tolist()})
+        for hand, amp in (self.last_intents.haptic or {}).items():
+            self.actions.pulse(self.vs, hand, amp)
+        if hands["right"].menu and not self._recentre_was:
+            self.origin.centred = False                 # right menu: recentre at the next frame
+        self._recentre_was = hands["right"].menu
+        self._left_model = self.origin.to_model(hands["left"].pose_ref)
+        self._head_model = self.origin.to_model(info.head)
+        t0 = time.perf_counter()
+        head_model = self.origin.to_model(info.head)
+        if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
+            cam = self.exp.camera
+            cam.cabin_eye_m = head_model.position_m.copy()
+            fwd = head_model.rotation @ np.array([0.0, 0.0, -1.0])
+            cam.cabin_yaw_deg = math.degrees(math.atan2(-fwd[0], fwd[1]))
+            cam.cabin_pitch_deg = math.degrees(math.asin(max(-1.0, min(1.0, fwd[2]))))
+        before = self.exp.playback.t_s
+        self.exp.step(dt)
+        after_t = self.exp.playback.t_s
+        if min(before, after_t) < self.handshake_t_s <= max(before, after_t):   # 19:19:00: the handshake
+            for hand in ("left", "right"):
+                self.actions.pulse(self.vs, hand, 0.8, 0.3)
+            self.handshake_pulses += 1
+        self.snap_ms.append((time.perf_counter() - t0) * 1e3)
+
+    def run(self, max_frames: int | None = None, *, deadline_s: float | None = None) -> None:
+        start = time.monotonic()
+        self._run_start = start
+        while not self.vs.done:
+            if max_frames is not None and self.vs.stats.submitted >= max_frames:
+                break
+            if deadline_s is not None and time.monotonic() - start > deadline_s:
+                self.status_lines.append(f"stopped after {deadline_s:.0f} s with {self.vs.stats.submitted} frames")
+                break
+            info = self.vs.run_frame(self._draw)
+            if info is not None and info.should_render:
+                self.frames += 1
+            self._run_end = time.monotonic()
+            if self.vs.state == "FOCUSED" and not self._said_focused:
+                self._said_focused = True
+                self.focused_at = time.monotonic()
+                print(f"astp vr: session FOCUSED on {self.vs.report.get('system')} "
+                      f"({self.vs.report.get('reference_space')} space)", file=sys.stderr, flush=True)
+
+    def report(self) -> dict:
+        rep = dict(self.vs.report)
+        end = getattr(self, "_run_end", None)
+        if end is not None and getattr(self, "focused_at", None) is not None:
+            rep["focused_wall_s"] = round(end - self.focused_at, 3)
+        rep.update({"posture": self.posture, "start_model_m": self.origin.start_m.tolist(),
+                    "states": self.vs.states_seen, "final_state": self.vs.state, "lost": self.vs.lost,
+                    "frames": self.vs.stats.summary(), "render_size": list(getattr(self, "render_size", (0, 0))),
+                    "snapshot_ms_p50": round(float(np.median(self.snap_ms)), 3) if self.snap_ms else None,
+                    "story_utc": self.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.exp.snapshot else None,
+                    "camera_mode": self.exp.camera.mode,
+                    "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
+                    "input_source": self.actions.source(), "actions_synced": self.actions.synced,
+                    "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
+                    "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn,
+                                    "actions": self.wrist.actions_done[-20:]},
+                    "language": self.exp.ui.language,
+                    "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
+                    "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
+        return rep
+
+    def movement_turn(self):
+        return getattr(self.movement, "turn", None)
+
+    def close(self) -> None:
+        try:
+            self.vs.shutdown()
+        finally:
+            self.vs.close()
+            if self.renderer is not None:
+                self.renderer.close()
+                self.renderer = None
+
+
+# ------------------------------------------------------------------------------------------------
+def _parse_inject(items) -> list[tuple[str, str, object]]:
+    out = []
+    for item in items:
+        try:
+            hand, rest = item.split(":", 1)
+            action, value = rest.split("=", 1)
+        except ValueError:
+            raise AstpError(f"--inject {item!r}: write HAND:ACTION=VALUE, e.g. right:grip=1") from None
+        if hand not in ("left", "right"):
+            raise AstpError(f"--inject {item!r}: the hand is left or right")
+        if action in ("grip", "trigger"):
+            val: object = float(value)
+        elif action == "menu":
+            val = value.lower() in ("1", "true", "yes", "on")
+        elif action == "thumbstick":
+            x, y = (float(v) for v in value.split(","))
+            val = (x, y)
+        elif action == "move":
+            val = tuple(float(v) for v in value.split(","))
+            if len(val) != 3:
+                raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
+        else:
+            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu or move")
+        out.append((hand, action, val))
+    return out
+
+
+def cmd_vr(args) -> int:
+    from experience.xr import runtime
+
+    if args.check:
+        rep = runtime.check()
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n" if args.json else runtime.format_check(rep))
+        return 0
+    if args.frames is not None and args.frames < 1:
+        raise AstpError("--frames must be at least 1")
+    injections = _parse_inject(args.inject)
+    if args.save_eye:
+        from experience.scene.renderer import check_writable
+
+        check_writable(args.save_eye)
+    try:
+        return _run_vr(args, injections)
+    except AstpError as exc:
+        if args.fallback != "desktop":
+            raise
+        print(f"astp: VR cannot start: {exc}; opening the desktop viewer instead", file=sys.stderr)
+        return _desktop(args)
+
+
+def _desktop(args) -> int:
+    import argparse
+
+    from experience.frontends import desktop
+
+    ns = argparse.Namespace(at=args.at or (None if args.event else START_UTC), event=args.event, size=None,
+                            fullscreen=None, language=args.language, camera="cabin", paused=False, screenshot_dir=None,
+                            status_file=None, frames=args.frames, backend=getattr(args, "backend", None))
+    return desktop.cmd_viewer(ns)
+
+
+def _run_vr(args, injections) -> int:
+    from experience.app import settings as settings_mod
+    from experience.app.experience import Experience
+    from experience.backend import select_backend
+    from experience.frontends.desktop import start_time_args
+    from experience.mission.clock import parse_utc
+    from experience.simulation.ephemeris import Ephemeris
+
+    settings = settings_mod.load(notice=lambda m: print(m, file=sys.stderr))
+    language = args.language or settings.language
+    event, at = start_time_args(args)
+    eph = Ephemeris(backend=select_backend(args.backend, notice=lambda _m: None))
+    exp = Experience(eph, language=language, units=settings.units)
+    if event:
+        exp.playback.jump(event)
+    else:
+        exp.playback.seek(eph.clock.t_s(at or parse_utc(START_UTC)))
+    turn = args.turn or settings.vr_turn
+    if args.vignette is not None and not 0.0 <= args.vignette <= 1.0:
+        raise AstpError(f"--vignette {args.vignette}: give a strength from 0 (off) to 1")
+    vignette = settings.vr_vignette if args.vignette is None else args.vignette
+    if args.save_settings:
+        settings = settings.replace(vr_turn=turn, vr_vignette=float(vignette))
+        settings_mod.save(settings)
+    quality = {"low": dict(earth_segments=128, atmosphere_steps=6), "medium": {}, "high": {}}[args.quality or settings.quality]
+    from experience.xr.runtime import RuntimeLog
+
+    with RuntimeLog() as log:  # the runtime's own C-level messages stay off the terminal
+        return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
+                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=PLACES[args.place],
+                        lamp_m=LAMPS[args.place])
+
+
+def _session(args, exp, injections, log, **kw) -> int:
+    front = VrFrontEnd(exp, **kw)
+    for hand, action, val in injections:
+        if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
+            front.moves[hand] = (val, 30)
+            front.actions.injected[hand]["pose_ref"] = "moved"
+        else:
+            front.actions.inject(hand, **{action: val})
+    code = 0
+    try:
+        front.run(args.frames, deadline_s=None if args.frames is None else 60.0 + args.frames * 0.5)
+        image = front.vs.read_image(0) if (args.save_eye and front.vs.stats.submitted and not front.vs.lost) else None
+    finally:
+        lost = front.vs.lost
+        front.close()
+    rep = front.report()
+    rep["clean_exit"] = (not lost) and front.vs.done or (args.frames is not None and not lost)
+    if image is not None:
+        from experience.scene.renderer import write_png
+
+        write_png(image, args.save_eye, {"Software": "Handshake in Orbit (astp vr)",
+                                         "Title": "left eye, as submitted to the OpenXR runtime"})
+        rep["eye_png"] = str(args.save_eye)
+    if args.json:
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n")
+    else:
+        fr = rep["frames"]
+        print(f"astp vr: {rep['system']} on {rep['runtime']}: {fr['submitted']} frames submitted "
+              f"({fr['missed']} missed), CPU {fr['cpu_ms']['p50']} ms per frame (p50), states {' -> '.join(rep['states'])}")
+    if lost:
+        said = log.last_error()
+        raise AstpError(f"{lost}{f' (the runtime said: {said})' if said else ''}; restart the runtime (or the "
+                        "headset) and run 'astp vr' again, or 'astp vr --fallback desktop'")
+    return code

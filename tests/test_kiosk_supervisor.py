@@ -1,0 +1,116 @@
+"""The real supervisor around the real kiosk process (SIGKILL, SIGSTOP, a crash at every start)
+and a short soak of the real kiosk offscreen. Marker ``kiosk``; under CI=true a skip fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_kiosk_window import CLI, SIZE, _config, _read_json, _wait
+from tests.xdisplay import skip_or_fail, tools_or_skip, xvfb_or_skip
+
+pytestmark = pytest.mark.kiosk
+
+
+@pytest.fixture(scope="module")
+def display():
+    tools_or_skip("xvfb")
+    disp = xvfb_or_skip(size=SIZE)
+    yield disp
+    disp.stop()
+
+
+# ------------------------------------------------------------------------------------------------
+def _supervisor(display_env, cfg: Path, log: Path):
+    with open(log, "w") as logf:
+        return subprocess.Popen([*CLI, "--supervise", "--config", str(cfg)], env=display_env, stdout=logf,
+                                stderr=subprocess.STDOUT)
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_supervisor_restarts_a_killed_and_a_frozen_kiosk(display, mission, tmp_path):
+    timeout = 4
+    cfg = _config(tmp_path, heartbeat_timeout_s=timeout)
+    logs = tmp_path / "logs"
+    sup = _supervisor(display.env(ASTP_CONFIG_DIR=str(tmp_path / "config")), cfg, tmp_path / "sup.out")
+    status, beat = logs / "supervisor.json", logs / "heartbeat.json"
+
+    def running_with_frames(not_pid=None):
+        st = _read_json(status)
+        hb = _read_json(beat)
+        if st and st.get("kiosk_pid") and st["kiosk_pid"] != not_pid and hb and hb["pid"] == st["kiosk_pid"] \
+                and hb["frames"] >= 3:
+            return st
+        return None
+
+    try:
+        st = _wait(running_with_frames, "the kiosk's first frames", 240, proc=sup, log=tmp_path / "sup.out")
+        pid = st["kiosk_pid"]
+        os.kill(pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        st = _wait(lambda: (lambda s: s if s and s.get("kiosk_pid") not in (None, pid) else None)(_read_json(status)),
+                   "a new kiosk after SIGKILL", 30, proc=sup, poll=0.05)
+        assert time.monotonic() - t0 <= 5.0
+        text = (logs / "supervisor.log").read_text()
+        assert "restart cause: kiosk killed by SIGKILL" in text
+        pid2 = st["kiosk_pid"]
+        _wait(lambda: running_with_frames(not_pid=pid), "the new kiosk's frames", 240, proc=sup)
+        os.kill(pid2, signal.SIGSTOP)
+        t0 = time.monotonic()
+        st = _wait(lambda: (lambda s: s if s and s.get("kiosk_pid") not in (None, pid2) else None)(_read_json(status)),
+                   "a new kiosk after SIGSTOP", 60, proc=sup, poll=0.05)
+        assert time.monotonic() - t0 <= timeout + 5.0
+        text = (logs / "supervisor.log").read_text()
+        assert "restart cause: heartbeat stopped" in text and st["restarts"] == 2
+        assert len(st["last_causes"]) == 2
+    finally:
+        _stop(sup)
+    assert sup.returncode is not None
+    st = _read_json(status)
+    assert st["state"] == "stopped" and st["kiosk_pid"] is None
+
+
+def test_supervisor_gives_up_on_a_kiosk_that_crashes_at_start(tmp_path):
+    cfg = _config(tmp_path, max_crashes=10, crash_window_min=5)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}  # the kiosk cannot open
+    r = subprocess.run([*CLI, "--supervise", "--config", str(cfg)], env=env, capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 3, r.stderr[-2000:]
+    st = json.loads((tmp_path / "logs" / "supervisor.json").read_text())
+    assert st["state"] == "gave_up" and st["starts"] == 10 and st["crashes_in_window"] == 10
+    text = (tmp_path / "logs" / "supervisor.log").read_text()
+    assert text.count("restart cause: kiosk exited with code 2 (crash)") == 10
+    assert "there is no display" in text and "gave up: the kiosk crashed 10 times" in text
+
+
+# ------------------------------------------------------------------------------------------------
+def test_short_soak(tmp_path, mission):
+    cfg = _config(tmp_path, idle_timeout_s=10, countdown_s=5)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = subprocess.run([*CLI, "--config", str(cfg), "--simulate", "--hours", "0.1", "--json"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode not in (0, 1) and "OpenGL" in r.stderr:
+        skip_or_fail(f"no offscreen OpenGL here: {r.stderr.strip()[-300:]}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout)
+    for key in ("attract_cycles", "sessions", "resets", "exceptions", "frames", "rss_start_mb", "rss_end_mb",
+                "max_frame_ms"):
+        assert key in out
+    assert out["exceptions"] == 0 and out["frames"] == int(0.1 * 3600 / out["step_s"])
+    assert out["sessions"] >= 1 and out["resets"] >= 1
+    assert out["rss_end_mb"] > 0 and out["rss_start_mb"] > 0
