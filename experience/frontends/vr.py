@@ -68,6 +68,9 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--place", choices=tuple(PLACES), default="cm",
                    help="where the visitor starts: cm (the Command Module, default), dm (the Docking Module), "
                         "om (the Soyuz orbital module)")
+    p.add_argument("--movement", choices=("crossing", "free"), default="crossing",
+                   help="crossing (default): the crossing's handholds, walls, hatches and airlock, as on the desktop; "
+                        "free: float anywhere in the cabins, grabbing the air")
     p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
@@ -110,7 +113,7 @@ class VrFrontEnd:
 
     def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
                  vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
-                 lamp_m=None):
+                 lamp_m=None, crossing=None):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -122,6 +125,13 @@ class VrFrontEnd:
         self.origin = TrackingOrigin() if start_m is None else TrackingOrigin(start_m)
         self.posture = posture
         self.lamp_m = lamp_m
+        self.crossing_mode = None
+        if crossing is not None and movement is None:   # the crossing (issue #10) on the one loop, driven by the hands
+            from experience.app.crossing import CrossingMode
+            from experience.app.vr_crossing import CrossingMovement
+
+            self.crossing_mode = CrossingMode(self.exp, crossing, external=True)
+            movement = CrossingMovement(self.origin, crossing, turn=turn, snap_deg=snap_deg)
         self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn,
                                               snap_deg=snap_deg)
         self.vignette = float(vignette)
@@ -148,6 +158,8 @@ class VrFrontEnd:
         self.status_lines: list[str] = []
         self._said_focused = False
         self.hand_log: list[dict] = []
+        self.fade_drawn = 0                   # eyes drawn faded (the head pushed into a wall)
+        self._right_model = None
         self.moves: dict = {}                 # hand -> (delta m in the reference space, over N frames)
 
     def _renderer_for(self, eye):
@@ -172,8 +184,16 @@ class VrFrontEnd:
         if eye.index == 0:
             self._prepare_frame(info)
         r = self._renderer_for(eye)
-        eye_model = self.origin.to_model(eye.pose)
+        from experience.xr.xrmath import Pose
+
+        eye_pose = self._moved("head", eye.pose)
+        eye_model = self.origin.to_model(eye_pose)
+        intents = self.last_intents
+        if intents is not None and np.any(intents.view_shift_m):   # the walls hold the head: the eyes with it
+            eye_model = Pose(eye_model.position_m + intents.view_shift_m, eye_model.rotation)
         placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
+        if self.crossing_mode is not None:   # the crossing's hatches, lamp and gauges, as on the desktop
+            self.crossing_mode.prepare_scene(r)
         r.prepare(self.exp.snapshot, placement=placement)
         from experience.scene.renderer import quiet_teardown
 
@@ -194,10 +214,18 @@ class VrFrontEnd:
         crop = raw[y0:y0 + h, x0:x0 + w]
         if self.comfort > 0.0:
             crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
-        if self.wrist.visible:
+        fade = intents.fade if intents is not None else 0.0
+        if fade > 0.0:   # the head pushed into a wall: the view fades rather than clipping through
+            from experience.app.vr_crossing import apply_fade
+
+            crop = apply_fade(crop, fade)
+            self.fade_drawn += 1
+        notice = self._notice()
+        if self.wrist.visible or notice:
             crop = self.wrist.draw(crop, self.exp, {"turn": self.movement_turn(), "snap_deg": self.snap_deg,
                                                      "vignette": self.vignette},
-                                   self._left_model, self._head_model, eye_model, eye.frustum)
+                                   self._left_model, self._head_model, eye_model, eye.frustum,
+                                   extra=self._crossing_lines(), notice=notice)
         return np.ascontiguousarray(crop).tobytes()
 
     def _mask(self, eye):
@@ -216,15 +244,18 @@ class VrFrontEnd:
         self._last_wall = now
         if info.head is not None and not self.origin.centred:
             self.origin.recentre(info.head)
+        head_ref = self._moved("head", info.head)
         hands = self.actions.hands()
         for hand, (delta, frames) in self.moves.items():  # injected hand motion (scripted pulls)
+            if hand == "head":
+                continue
             h = hands[hand]
             if h.pose_ref is not None:
                 k = min(1.0, self.frames / max(1, frames))
                 h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
         self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
-        poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
+        poses = TrackedPoses(self.origin.to_model(head_ref), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
         self.last_intents = self.movement.update(poses, hands, dt)
         speed = float(np.linalg.norm(self.last_intents.velocity_m_s)) if not self.last_intents.grabs else 0.0
@@ -244,9 +275,10 @@ class VrFrontEnd:
             self.origin.centred = False                 # right menu: recentre at the next frame
         self._recentre_was = hands["right"].menu
         self._left_model = self.origin.to_model(hands["left"].pose_ref)
-        self._head_model = self.origin.to_model(info.head)
+        self._right_model = self.origin.to_model(hands["right"].pose_ref)
+        self._head_model = self.origin.to_model(head_ref)
         t0 = time.perf_counter()
-        head_model = self.origin.to_model(info.head)
+        head_model = self._head_model
         if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
             cam = self.exp.camera
             cam.cabin_eye_m = head_model.position_m.copy()
@@ -300,7 +332,39 @@ class VrFrontEnd:
                     "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
+        rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
+        if hasattr(self.movement, "report"):
+            rep["crossing"] = self.movement.report()
+            rep["crossing"]["fade_frames_drawn"] = self.fade_drawn
         return rep
+
+    def _moved(self, what: str, pose):
+        """A pose with the injected motion of ``what`` (``head``: the simulated headset cannot be
+        walked headless) applied, growing over its frames."""
+        if pose is None or what not in self.moves:
+            return pose
+        from experience.xr.xrmath import Pose
+
+        delta, frames = self.moves[what]
+        k = min(1.0, self.frames / max(1, frames))
+        return Pose(pose.position_m + np.asarray(delta) * k, pose.rotation)
+
+    def _notice(self) -> str:
+        fn = getattr(self.movement, "notice_now", None)
+        return fn() if fn else ""
+
+    def _crossing_lines(self) -> list[str]:
+        """The crossing's lines on the wrist panel: room, pressures, what the trigger does here."""
+        if self.crossing_mode is None:
+            return []
+        from experience.i18n import _
+
+        lines = self.crossing_mode.hud_lines()[:2]
+        hand = getattr(self, "_right_model", None)
+        label = self.movement.near_action(None if hand is None else hand.position_m)
+        if label:
+            lines.append(_("Trigger: {action}").format(action=label))
+        return lines
 
     def movement_turn(self):
         return getattr(self.movement, "turn", None)
@@ -324,8 +388,10 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
             action, value = rest.split("=", 1)
         except ValueError:
             raise AstpError(f"--inject {item!r}: write HAND:ACTION=VALUE, e.g. right:grip=1") from None
-        if hand not in ("left", "right"):
-            raise AstpError(f"--inject {item!r}: the hand is left or right")
+        if hand not in ("left", "right", "head"):
+            raise AstpError(f"--inject {item!r}: the hand is left or right (or head, for move)")
+        if hand == "head" and action != "move":
+            raise AstpError(f"--inject {item!r}: the head takes only move=DX,DY,DZ")
         if action in ("grip", "trigger"):
             val: object = float(value)
         elif action == "menu":
@@ -405,9 +471,28 @@ def _run_vr(args, injections) -> int:
     from experience.xr.runtime import RuntimeLog
 
     with RuntimeLog() as log:  # the runtime's own C-level messages stay off the terminal
+        crossing = None
+        start_m = PLACES[args.place]
+        if getattr(args, "movement", "crossing") == "crossing":
+            crossing = crossing_at(args.place)
+            start_m = tuple(crossing.eye_m)
         return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
-                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=PLACES[args.place],
-                        lamp_m=LAMPS[args.place])
+                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=start_m,
+                        lamp_m=LAMPS[args.place], crossing=crossing)
+
+
+# The crossing's airlock where each place starts: the CM and the DM at the crossing's start (18:29
+# UTC: the DM open to the CM at 258 mmHg, the Soyuz at 520 behind its closed hatch; the story clock
+# still starts at 19:10), the orbital module at the handshake (the Soyuz hatch open).
+CROSSING_AIRLOCK = {"cm": "crossing_start", "dm": "crossing_start", "om": "handshake"}
+
+
+def crossing_at(place: str):
+    """A :class:`~experience.simulation.crossing.Crossing` with its eye at a VR start place."""
+    from experience.simulation import airlock as sa
+    from experience.simulation.crossing import Crossing
+
+    return Crossing(airlock=sa.Airlock.at(CROSSING_AIRLOCK[place]), start_m=PLACES[place])
 
 
 def _session(args, exp, injections, log, **kw) -> int:
@@ -415,7 +500,8 @@ def _session(args, exp, injections, log, **kw) -> int:
     for hand, action, val in injections:
         if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
             front.moves[hand] = (val, 30)
-            front.actions.injected[hand]["pose_ref"] = "moved"
+            if hand != "head":
+                front.actions.injected[hand]["pose_ref"] = "moved"
         else:
             front.actions.inject(hand, **{action: val})
     code = 0

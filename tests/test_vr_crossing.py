@@ -1,0 +1,172 @@
+"""The crossing in VR: the movement model over the real Crossing (no runtime), and `astp vr`
+against the REAL headless Monado (marker ``vr``; the fixtures of tests/test_vr.py).
+
+What is injected in the runtime tests: Monado's simulated controllers are fixed in the room and
+its simulated headset cannot be walked headless, so grip and trigger values and the hands' and
+the head's motion are injected on top of the runtime's own poses (``--inject``); the poses,
+frame pacing and session are the runtime's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tests.test_vr import _astp, monado  # noqa: F401  (the shared runtime fixture)
+
+DT = 1.0 / 60.0
+
+
+def _rig(place="cm"):
+    from experience.app.vr_crossing import CrossingMovement
+    from experience.frontends.vr import crossing_at
+    from experience.xr.tracking import TrackingOrigin
+    from experience.xr.xrmath import Pose
+
+    c = crossing_at(place)
+    o = TrackingOrigin(c.eye_m)
+    head_ref = Pose(np.array([0.0, 1.6, 0.0]), np.eye(3))   # standing, looking along the room's -Z
+    o.recentre(head_ref)
+    return c, o, CrossingMovement(o, c), head_ref
+
+
+def _poses(o, head_ref, right_ref=None, left_ref=None):
+    from experience.xr.tracking import TrackedPoses
+    from experience.xr.xrmath import Pose
+
+    to = lambda p: None if p is None else o.to_model(Pose(np.asarray(p, dtype=np.float64), np.eye(3)))  # noqa: E731
+    return TrackedPoses(o.to_model(head_ref), to(left_ref), to(right_ref))
+
+
+def _ref_for_model(o, head_ref, model_point):
+    """The room (reference-space) point that lands on a model-frame point now."""
+    r = o.rotation()
+    body = o.offset_m + o.start_m
+    return head_ref.position_m + r.T @ (np.asarray(model_point) - body)
+
+
+def test_grab_a_dm_handrail_and_pull_hand_over_hand_keeps_momentum():
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    rail = np.array([0.396, 1.7, 0.396])            # dm_handrail_0 at the body's height
+    hand = _ref_for_model(o, head, rail - [0.05, 0.0, 0.05])
+    # too far: a hand 0.5 m from every grip closes on nothing
+    far = _ref_for_model(o, head, c.eye_m + [0.0, 0.0, -0.3])
+    mv.update(_poses(o, head, right_ref=far), {"right": HandInput(grip=1.0)}, DT)
+    assert mv.holding is None and not c.holding
+    mv.update(_poses(o, head, right_ref=far), {"right": HandInput(grip=0.0)}, DT)
+    it = mv.update(_poses(o, head, right_ref=hand), {"right": HandInput(grip=1.0)}, DT)
+    assert mv.holding == "right" and c.holding == "dm_handrail_0" and it.haptic == {"right": 0.3}
+    y0 = c.eye_m[1]
+    for k in range(30):   # draw the hand 0.3 m back along the rail (toward the Apollo end): the body goes on
+        it = mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3 * (k + 1) / 30]), {"right": HandInput(grip=1.0)}, DT)
+    for _ in range(30):
+        mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3]), {"right": HandInput(grip=1.0)}, DT)
+    assert c.eye_m[1] - y0 == pytest.approx(0.3, abs=0.02)
+    assert o.offset_m + o.start_m == pytest.approx(c.eye_m)     # the eyes ride on the crossing's body
+    # hand over hand: the left hand takes the same rail further on, the right lets go
+    left = _ref_for_model(o, head, np.array([0.35, c.eye_m[1] + 0.1, 0.35]))
+    mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3], left_ref=left),
+              {"right": HandInput(grip=1.0), "left": HandInput(grip=1.0)}, DT)
+    assert mv.holding == "left"
+    for k in range(10):   # a quick pull, then let go: the velocity carries on
+        mv.update(_poses(o, head, left_ref=left + [0.0, 0.0, 0.03 * (k + 1)]), {"left": HandInput(grip=1.0)}, DT)
+    mv.update(_poses(o, head, left_ref=left + [0.0, 0.0, 0.3]), {"left": HandInput(grip=0.0)}, DT)
+    assert mv.holding is None and not c.holding
+    v = float(c.vel_m_s[0][1])
+    y1 = c.eye_m[1]
+    for _ in range(20):
+        mv.update(_poses(o, head), {}, DT)
+    assert v > 0.2 and c.eye_m[1] - y1 > 0.05
+
+
+def test_stick_glides_with_a_comfort_cap_and_the_wall_holds_the_body():
+    from experience.app import vr_crossing as vc
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    speeds = []
+    for _ in range(240):    # full stick to the right (+X): up to the comfort cap, then the DM wall
+        it = mv.update(_poses(o, head), {"left": HandInput(thumbstick=(1.0, 0.0))}, DT)
+        speeds.append(float(np.linalg.norm(it.velocity_m_s)))
+    assert max(speeds) <= vc.GLIDE_MAX_M_S + 0.02
+    p = c.eye_m
+    assert p[0] > 0.3 and speeds[-1] < 0.05                    # held at the wall, not through it
+    from kernels import crossing as kc
+    assert bool(kc.inside(c.vol, c.pos_m, c._hatch_open())[0])
+
+
+def test_head_pushed_into_a_wall_is_held_and_fades_the_view():
+    from experience.app import vr_crossing as vc
+    from experience.xr.xrmath import Pose
+
+    c, o, mv, head = _rig("dm")
+    body = c.eye_m.copy()
+    it = mv.update(_poses(o, head), {}, DT)
+    assert it.fade == 0.0 and not np.any(it.view_shift_m)
+    for lean, want in ((0.02, 0.0), (1.35, 1.0)):   # toward the closed Soyuz hatch (room -Z = model +Y)
+        leaned = Pose(head.position_m + [0.0, 0.0, -lean], head.rotation)
+        it = mv.update(_poses(o, leaned), {}, DT)
+        if want == 0.0:
+            assert it.fade == 0.0
+        else:
+            held = o.to_model(leaned).position_m + it.view_shift_m
+            assert it.fade == pytest.approx(1.0) and held[1] < 2.75 - 0.15   # the view stays in the DM
+    assert c.eye_m == pytest.approx(body, abs=1e-9)    # the head's lean does not move the body
+    assert vc.fade_for(vc.FADE_MARGIN_M) == 0.0 and 0.0 < vc.fade_for(vc.FADE_MARGIN_M + 0.05) < 1.0
+    rows = np.full((4, 4, 3), 200, np.uint8)
+    assert vc.apply_fade(rows, 0.0) is rows and vc.apply_fade(rows, 0.5)[0, 0, 0] == 100
+    assert vc.apply_fade(rows, 1.0).max() == 0
+
+
+def test_trigger_at_the_dm_valve_equalises_and_a_refusal_is_said_in_russian():
+    from experience import i18n
+    from experience.app import vr_crossing as vc
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    # float to the Soyuz end of the DM
+    c.pos_m = np.array([[0.0, 2.35, -0.1]])
+    valve = vc.target_points(c)[("valve", "dm_soyuz")][0]
+    hatch = vc.target_points(c)[("hatch", "dm_soyuz")][0]
+    i18n.set_language("ru")
+    try:
+        at_hatch = _ref_for_model(o, head, hatch - [0.0, 0.15, 0.0])
+        mv.update(_poses(o, head, right_ref=at_hatch), {"right": HandInput(trigger=1.0)}, DT)
+        assert mv.used[-1]["verb"] == "open_hatch" and not mv.used[-1]["ok"]   # not equalised: refused
+        assert any("\u0400" <= ch <= "\u04ff" for ch in mv.notice_now()), mv.notice_now()
+        mv.update(_poses(o, head, right_ref=at_hatch), {"right": HandInput(trigger=0.0)}, DT)
+        at_valve = _ref_for_model(o, head, valve - [0.0, 0.05, -0.05])
+        it = mv.update(_poses(o, head, right_ref=at_valve), {"right": HandInput(trigger=1.0)}, DT)
+        assert mv.used[-1] == {**mv.used[-1], "verb": "open_valve", "target": "dm_soyuz", "ok": True}
+        assert c.airlock.valves()["dm_soyuz"] == "open" and it.haptic.get("right") == 0.6
+        # held: one press is one action
+        mv.update(_poses(o, head, right_ref=at_valve), {"right": HandInput(trigger=1.0)}, DT)
+        assert len(mv.used) == 2
+    finally:
+        i18n.set_language("en")
+
+
+def test_vr_crossing_texts_are_translated():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "tools" / "update_catalogs.py"), "--check"], cwd=root,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    po = (root / "experience/locale/ru/LC_MESSAGES/astp.po").read_text(encoding="utf-8")
+    assert 'msgid "Trigger: {action}"' in po
+
+
+# ------------------------------------------------------------------------------------------------
+# the real runtime
+def _run(svc, *args, timeout=600):
+    r = _astp(svc, "vr", "--json", "--quality", "low", *args, timeout=timeout)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout)
