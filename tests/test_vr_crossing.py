@@ -170,3 +170,56 @@ def _run(svc, *args, timeout=600):
     r = _astp(svc, "vr", "--json", "--quality", "low", *args, timeout=timeout)
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(r.stdout)
+
+
+# the scripted hand over hand from the CM start (19:10 UTC): glide up under the tunnel with the left
+# stick, the right hand closes on the CM tunnel's rim and pulls (let go while moving: the glide
+# carries the visitor up the tunnel into the DM), reaches forward, closes on a DM handrail and pulls
+# along it (moves in the reference space: +Z is back towards the body, +Y up)
+HAND_OVER_HAND = ["left:thumbstick=0,1@0-50", "right:grip=1@70-100", "right:move=0,0.45,0.6@72-102",
+                  "right:move=0,-0.45,-0.6@265-295", "right:grip=1@355-392", "right:move=0,0,0.5@360-390"]
+
+
+@pytest.mark.vr
+def test_pull_hand_over_hand_through_the_tunnel_into_the_dm(monado, tmp_path):
+    png = tmp_path / "dm_left_eye.png"
+    args = [a for item in HAND_OVER_HAND for a in ("--inject", item)]
+    rep = _run(monado, "--frames", "440", "--save-eye", str(png), *args)
+    cr = rep["crossing"]
+    assert rep["movement"] == "crossing" and rep["story_utc"].startswith("1975-07-17T19:1")
+    assert rep["start_model_m"] == [0.0, -1.58, 0.45]                  # the crossing's CM start
+    assert cr["rooms_visited"] == ["cm", "dm"] and cr["room"] == "dm"
+    assert cr["grips_taken"][0].startswith("cm_tunnel_rim_") and cr["grips_taken"][-1].startswith("dm_handrail_")
+    assert cr["pos_m"][1] > 1.0                                        # pulled along the rail, gliding on
+    assert cr["hatches"] == {"apollo_dm": "open", "dm_soyuz": "closed"}
+    assert cr["pressures_mmhg"]["dm"] == pytest.approx(258.0, abs=1.0) and cr["pressures_mmhg"]["soyuz_om"] > 500
+    assert rep["haptics_sent"] >= 2                                    # a click at each grip
+    assert rep["body_offset_m"][1] == pytest.approx(cr["pos_m"][1] + 1.58, abs=1e-3)   # the eyes ride on it
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("RGB"), dtype=np.float32)
+    assert img.std() > 8.0 and 10.0 < img.mean() < 250.0
+
+
+@pytest.mark.vr
+def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
+    """In the DM: the right hand to the Soyuz-end equalisation valve, trigger (the valve opens, a
+    pulse); to the hatch, trigger (refused: not equalised; the wrist panel says so in Russian);
+    the left stick glides into the cabin wall (held); the head pushed 1.3 m forward into the
+    closed Soyuz hatch (the view fades)."""
+    rep = _run(monado, "--frames", "330", "--place", "dm", "--language", "ru",
+               "--inject", "right:move=-0.29,-0.25,-0.5@0-30", "--inject", "right:trigger=1@40-50",
+               "--inject", "right:move=0,0.55,0@55-65", "--inject", "right:trigger=1@70-80",
+               "--inject", "left:thumbstick=1,0@90-250", "--inject", "head:move=0,0,-1.3@260-290")
+    cr = rep["crossing"]
+    used = [(u["verb"], u["target"], u["ok"]) for u in cr["used"]]
+    assert used == [("open_valve", "dm_soyuz", True), ("open_hatch", "dm_soyuz", False)], cr["used"]
+    assert cr["valves"]["dm_soyuz"] == "open" and cr["hatches"]["dm_soyuz"] == "closed"
+    refusal = cr["used"][1]["message"]
+    assert any("\u0400" <= ch <= "\u04ff" for ch in refusal), refusal
+    assert refusal in rep["wrist_panel"]["notices"] and rep["wrist_panel"]["eyes_drawn"] > 0
+    assert rep["haptics_sent"] >= 1
+    # the wall held the body: it glided right (+X) and stopped inside the DM's walkable volume
+    assert cr["room"] == "dm" and 0.3 < cr["pos_m"][0] < 0.55
+    # the head pushed into the hatch: held, and the view faded to black in the eyes drawn
+    assert cr["fade_max"] == pytest.approx(1.0) and cr["fade_frames_drawn"] > 0 and cr["head_held_m"] > 0.5

@@ -95,6 +95,7 @@ class CrossingMovement(FreeFloat):
         self.fade = 0.0
         self.fade_max = 0.0
         self.head_depth_m = 0.0
+        self.hands_held: dict[str, np.ndarray] = {}   # each hand held inside the walls (model frame)
         origin.start_m = crossing.eye_m       # the recentred head is the crossing's eye
 
     # -- what the hands do -------------------------------------------------------------------------
@@ -157,10 +158,15 @@ class CrossingMovement(FreeFloat):
         haptic: dict[str, float] = {}
         grabs = []
         hand_at = {}
+        self.hands_held = {}
         for name in ("left", "right"):
             pose = getattr(poses, name)
             if pose is not None:
-                hand_at[name] = self._hold(body, pose.position_m)   # the walls hold the hands too
+                # the hand itself closes on a rail or turns a valve where it is (a hand is thinner
+                # than the head's radius); what is drawn at the hand (the wrist panel) is held
+                # inside the walls
+                hand_at[name] = pose.position_m.copy()
+                self.hands_held[name] = self._hold(body, pose.position_m)
         for name in ("left", "right"):
             hand = hands.get(name) or HandInput()
             if name not in hand_at:

@@ -160,7 +160,8 @@ class VrFrontEnd:
         self.hand_log: list[dict] = []
         self.fade_drawn = 0                   # eyes drawn faded (the head pushed into a wall)
         self._right_model = None
-        self.moves: dict = {}                 # hand -> (delta m in the reference space, over N frames)
+        self.moves: dict = {}                 # hand or head -> [(delta m in the reference space, first frame, N frames)]
+        self.timed: list = []                 # (hand, action, value, first frame, end frame or None)
 
     def _renderer_for(self, eye):
         if self.renderer is None:
@@ -245,14 +246,16 @@ class VrFrontEnd:
         if info.head is not None and not self.origin.centred:
             self.origin.recentre(info.head)
         head_ref = self._moved("head", info.head)
+        if self.timed:   # injections for a span of frames (a scripted hand over hand)
+            now_on: dict = {}
+            for hand, action, val, f0, f1 in self.timed:
+                if f0 <= self.frames and (f1 is None or self.frames < f1):
+                    now_on[(hand, action)] = val
+            for hand, action, _val, _f0, _f1 in self.timed:
+                self.actions.inject(hand, **{action: now_on.get((hand, action))})
         hands = self.actions.hands()
-        for hand, (delta, frames) in self.moves.items():  # injected hand motion (scripted pulls)
-            if hand == "head":
-                continue
-            h = hands[hand]
-            if h.pose_ref is not None:
-                k = min(1.0, self.frames / max(1, frames))
-                h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
+        for hand in ("left", "right"):   # injected hand motion (scripted pulls)
+            hands[hand].pose_ref = self._moved(hand, hands[hand].pose_ref)
         self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
         poses = TrackedPoses(self.origin.to_model(head_ref), self.origin.to_model(hands["left"].pose_ref),
@@ -275,6 +278,9 @@ class VrFrontEnd:
             self.origin.centred = False                 # right menu: recentre at the next frame
         self._recentre_was = hands["right"].menu
         self._left_model = self.origin.to_model(hands["left"].pose_ref)
+        held = getattr(self.movement, "hands_held", {}).get("left")
+        if held is not None and self._left_model is not None:   # the panel at the hand, held inside the walls
+            self._left_model = Pose(held, self._left_model.rotation)
         self._right_model = self.origin.to_model(hands["right"].pose_ref)
         self._head_model = self.origin.to_model(head_ref)
         t0 = time.perf_counter()
@@ -328,6 +334,7 @@ class VrFrontEnd:
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
                     "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn,
+                                    "notices": self.wrist.notices[-10:],
                                     "actions": self.wrist.actions_done[-20:]},
                     "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
@@ -345,9 +352,11 @@ class VrFrontEnd:
             return pose
         from experience.xr.xrmath import Pose
 
-        delta, frames = self.moves[what]
-        k = min(1.0, self.frames / max(1, frames))
-        return Pose(pose.position_m + np.asarray(delta) * k, pose.rotation)
+        moved = np.zeros(3)
+        for delta, f0, frames in self.moves[what]:
+            k = min(1.0, max(0.0, (self.frames - f0) / max(1, frames)))
+            moved = moved + np.asarray(delta, dtype=np.float64) * k
+        return Pose(pose.position_m + moved, pose.rotation)
 
     def _notice(self) -> str:
         fn = getattr(self.movement, "notice_now", None)
@@ -380,7 +389,9 @@ class VrFrontEnd:
 
 
 # ------------------------------------------------------------------------------------------------
-def _parse_inject(items) -> list[tuple[str, str, object]]:
+def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]]:
+    """HAND:ACTION=VALUE[@F0[-F1]] -> (hand, action, value, first frame, end frame); without @ the
+    value holds for the whole run (a move: over the first 30 frames)."""
     out = []
     for item in items:
         try:
@@ -388,6 +399,16 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
             action, value = rest.split("=", 1)
         except ValueError:
             raise AstpError(f"--inject {item!r}: write HAND:ACTION=VALUE, e.g. right:grip=1") from None
+        f0 = f1 = None
+        if "@" in value:
+            value, when = value.split("@", 1)
+            try:
+                a, _sep, b = when.partition("-")
+                f0, f1 = int(a), (int(b) if b else None)
+            except ValueError:
+                raise AstpError(f"--inject {item!r}: write @F0 or @F0-F1 (frame numbers), e.g. right:grip=1@20-60") from None
+            if f0 < 0 or (f1 is not None and f1 <= f0):
+                raise AstpError(f"--inject {item!r}: the frames run from F0 to a later F1")
         if hand not in ("left", "right", "head"):
             raise AstpError(f"--inject {item!r}: the hand is left or right (or head, for move)")
         if hand == "head" and action != "move":
@@ -405,7 +426,7 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
                 raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
         else:
             raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu or move")
-        out.append((hand, action, val))
+        out.append((hand, action, val, f0, f1))
     return out
 
 
@@ -497,13 +518,16 @@ def crossing_at(place: str):
 
 def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
-    for hand, action, val in injections:
-        if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
-            front.moves[hand] = (val, 30)
+    for hand, action, val, f0, f1 in injections:
+        if action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
+            start = f0 or 0
+            front.moves.setdefault(hand, []).append((val, start, (f1 if f1 is not None else start + 30) - start))
             if hand != "head":
                 front.actions.injected[hand]["pose_ref"] = "moved"
-        else:
+        elif f0 is None:
             front.actions.inject(hand, **{action: val})
+        else:
+            front.timed.append((hand, action, val, f0, f1))
     code = 0
     try:
         front.run(args.frames, deadline_s=None if args.frames is None else 60.0 + args.frames * 0.5)
