@@ -101,6 +101,8 @@ def test_stick_glides_with_a_comfort_cap_and_the_wall_holds_the_body():
 
 
 def test_head_pushed_into_a_wall_is_held_and_fades_the_view():
+    """The head's tracked lean moves the crossing's eye (the walls hold it); the view stays where
+    it was held and fades past the margin."""
     from experience.app import vr_crossing as vc
     from experience.xr.xrmath import Pose
 
@@ -116,7 +118,10 @@ def test_head_pushed_into_a_wall_is_held_and_fades_the_view():
         else:
             held = o.to_model(leaned).position_m + it.view_shift_m
             assert it.fade == pytest.approx(1.0) and held[1] < 2.75 - 0.15   # the view stays in the DM
-    assert c.eye_m == pytest.approx(body, abs=1e-9)    # the head's lean does not move the body
+    # the head's own motion carried the crossing's eye up to the hatch (held there), not the body
+    assert c.eye_m[1] == pytest.approx(2.6, abs=0.03) and np.allclose(o.offset_m, 0.0)
+    it = mv.update(_poses(o, head), {}, DT)                  # lean back: clear, the eye where it began
+    assert it.fade == 0.0 and c.eye_m == pytest.approx(body, abs=1e-6)
     assert vc.fade_for(vc.FADE_MARGIN_M) == 0.0 and 0.0 < vc.fade_for(vc.FADE_MARGIN_M + 0.05) < 1.0
     rows = np.full((4, 4, 3), 200, np.uint8)
     assert vc.apply_fade(rows, 0.0) is rows and vc.apply_fade(rows, 0.5)[0, 0, 0] == 100
@@ -167,7 +172,7 @@ def test_vr_crossing_texts_are_translated():
 # ------------------------------------------------------------------------------------------------
 # the real runtime
 def _run(svc, *args, timeout=600):
-    r = _astp(svc, "vr", "--json", "--quality", "low", *args, timeout=timeout)
+    r = _astp(svc, "vr", "--json", "--quality", "low", "--dt", str(DT), *args, timeout=timeout)
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(r.stdout)
 
@@ -177,7 +182,7 @@ def _run(svc, *args, timeout=600):
 # carries the visitor up the tunnel into the DM), reaches forward, closes on a DM handrail and pulls
 # along it (moves in the reference space: +Z is back towards the body, +Y up)
 HAND_OVER_HAND = ["left:thumbstick=0,1@0-50", "right:grip=1@70-100", "right:move=0,0.45,0.6@72-102",
-                  "right:move=0,-0.45,-0.6@265-295", "right:grip=1@355-392", "right:move=0,0,0.5@360-390"]
+                  "right:move=0.15,-0.45,-0.6@265-295", "right:grip=1@355-392", "right:move=0,0,0.5@360-390"]
 
 
 @pytest.mark.vr
@@ -223,3 +228,10 @@ def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
     assert cr["room"] == "dm" and 0.3 < cr["pos_m"][0] < 0.55
     # the head pushed into the hatch: held, and the view faded to black in the eyes drawn
     assert cr["fade_max"] == pytest.approx(1.0) and cr["fade_frames_drawn"] > 0 and cr["head_held_m"] > 0.5
+
+
+@pytest.mark.vr
+def test_zz_probe(monado):
+    args = [a for item in HAND_OVER_HAND for a in ("--inject", item)]
+    rep = _run(monado, "--frames", "440", *args)
+    open("/tmp/vrx/probe.json", "w").write(json.dumps(rep))

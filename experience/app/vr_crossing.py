@@ -24,8 +24,6 @@ head is the body plus the head's own offset in the room (``TrackingOrigin``). Pe
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from experience.i18n import _
@@ -96,6 +94,7 @@ class CrossingMovement(FreeFloat):
         self.fade_max = 0.0
         self.head_depth_m = 0.0
         self.hands_held: dict[str, np.ndarray] = {}   # each hand held inside the walls (model frame)
+        self._recentres = origin.recentres
         origin.start_m = crossing.eye_m       # the recentred head is the crossing's eye
 
     # -- what the hands do -------------------------------------------------------------------------
@@ -154,6 +153,16 @@ class CrossingMovement(FreeFloat):
     # -- per frame ---------------------------------------------------------------------------------
     def update(self, poses: TrackedPoses, hands: dict, dt_s: float) -> Intents:
         c = self.crossing
+        o = self.origin
+        if o.recentres != self._recentres:       # recentred: the tracking space re-anchors on the eye
+            self._recentres = o.recentres
+            o.start_m, o.offset_m = c.eye_m, np.zeros(3)
+            wanted = c.eye_m                      # (this frame's poses were placed before the re-anchoring)
+        else:
+            wanted = poses.head.position_m if poses.head is not None else c.eye_m
+        # the head's own motion in the room moves the crossing's eye, held by the walls; what the
+        # walls refuse is how far the head is pushed into them
+        self.head_depth_m = c.lean(wanted) if poses.head is not None else 0.0
         body = c.eye_m
         haptic: dict[str, float] = {}
         grabs = []
@@ -212,21 +221,16 @@ class CrossingMovement(FreeFloat):
         if dt_s > 0.0:
             c.step(inp, dt_s)
         new_body = c.eye_m
-        delta = new_body - body
-        self.origin.offset_m = new_body - self.origin.start_m
-        self.origin.yaw_deg += turn
+        delta = new_body - body                   # the crossing's own motion moves the tracking space
+        o.offset_m = o.offset_m + delta
+        o.yaw_deg += turn
         self.velocity = c.vel_m_s[0].copy()
         room = c.room
         if room != self.rooms[-1]:
             self.rooms.append(room)
         shift, fade = np.zeros(3), 0.0
         if poses.head is not None:
-            a = math.radians(turn)
-            rz = np.array([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]])
-            head = new_body + rz @ (poses.head.position_m - body)
-            held = self._hold(new_body, head)
-            shift = held - head
-            self.head_depth_m = float(np.linalg.norm(shift))
+            shift = body - wanted                 # the view stays where the walls held the head
             fade = fade_for(self.head_depth_m)
         self.fade = fade
         self.fade_max = max(self.fade_max, fade)

@@ -71,6 +71,8 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--movement", choices=("crossing", "free"), default="crossing",
                    help="crossing (default): the crossing's handholds, walls, hatches and airlock, as on the desktop; "
                         "free: float anywhere in the cabins, grabbing the air")
+    p.add_argument("--dt", type=float, metavar="S", help="a fixed time step per frame for scripted runs (default: the "
+                                                          "wall time between frames)")
     p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
@@ -154,6 +156,7 @@ class VrFrontEnd:
         self.head_log: list[dict] = []      # per drawn frame: head (reference space), left eye camera (ECI basis)
         self.last_intents = None
         self._last_wall = None
+        self.fixed_dt_s: float | None = None  # --dt: a fixed step per frame (scripted runs)
         self.snap_ms: list[float] = []
         self.status_lines: list[str] = []
         self._said_focused = False
@@ -242,6 +245,8 @@ class VrFrontEnd:
 
         now = time.perf_counter()
         dt = 0.0 if self._last_wall is None else min(now - self._last_wall, 0.1)
+        if self.fixed_dt_s is not None and self._last_wall is not None:
+            dt = self.fixed_dt_s     # a scripted run: the same motion however fast the machine draws
         self._last_wall = now
         if info.head is not None and not self.origin.centred:
             self.origin.recentre(info.head)
@@ -440,6 +445,8 @@ def cmd_vr(args) -> int:
     if args.frames is not None and args.frames < 1:
         raise AstpError("--frames must be at least 1")
     injections = _parse_inject(args.inject)
+    if getattr(args, "dt", None) is not None and not 0.0 < args.dt <= 0.1:
+        raise AstpError(f"--dt {args.dt}: give a step from 0 to 0.1 s, e.g. --dt 0.0167")
     if args.save_eye:
         from experience.scene.renderer import check_writable
 
@@ -518,6 +525,7 @@ def crossing_at(place: str):
 
 def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
+    front.fixed_dt_s = getattr(args, "dt", None)
     for hand, action, val, f0, f1 in injections:
         if action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
             start = f0 or 0

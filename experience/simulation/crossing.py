@@ -194,6 +194,14 @@ class Crossing:
         pt, d, k = kc.nearest_grip(self.vol, np.asarray(point_m, dtype=np.float64).reshape(1, 3))
         return self.geo.grips[int(k[0])].name, pt[0], float(d[0])
 
+    def lean(self, to_m) -> float:
+        """The eye moved by the visitor's own head (a VR headset's room-scale motion) towards
+        ``to_m``, held by the walls and the closed hatches; the velocity is kept. Returns how far
+        short of ``to_m`` the walls held it (m)."""
+        held, _hit = self.hold_inside(self.pos_m[0], to_m)
+        self.pos_m = held.reshape(1, 3)
+        return float(np.linalg.norm(held - np.asarray(to_m, dtype=np.float64)))
+
     def hold_inside(self, from_m, to_m) -> tuple[np.ndarray, bool]:
         """Where a point moved from ``from_m`` (inside the walkable volume) towards ``to_m`` is
         held by the walls and the closed hatches (a VR head's or hand's own tracked offset):

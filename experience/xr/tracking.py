@@ -101,6 +101,7 @@ class TrackingOrigin:
         self.offset_m = np.zeros(3)       # where the body floated (model frame)
         self.yaw_deg = 0.0                # the body's turn about the model's +Z through the start point
         self.centred = False
+        self.recentres = 0                # how many times recentre() ran (a movement model re-anchors on it)
 
     def recentre(self, head_ref: Pose) -> None:
         """The head as it is now becomes the start point, facing the start direction."""
@@ -113,6 +114,7 @@ class TrackingOrigin:
         self.offset_m = np.zeros(3)
         self.yaw_deg = 0.0
         self.centred = True
+        self.recentres += 1
 
     def _body(self) -> np.ndarray:
         a = math.radians(self.yaw_deg)
