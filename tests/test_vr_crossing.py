@@ -10,7 +10,8 @@ frame pacing and session are the runtime's.
 from __future__ import annotations
 
 import json
-import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from tests.test_vr import _astp, monado  # noqa: F401  (the shared runtime fixture)
 
 DT = 1.0 / 60.0
+KEEP = os.environ.get("ASTP_TEST_OUT")   # a folder: the runtime test leaves its DM eye picture and report there
 
 
 def _rig(place="cm"):
@@ -177,29 +179,33 @@ def _run(svc, *args, timeout=600):
     return json.loads(r.stdout)
 
 
-# the scripted hand over hand from the CM start (19:10 UTC): glide up under the tunnel with the left
-# stick, the right hand closes on the CM tunnel's rim and pulls (let go while moving: the glide
-# carries the visitor up the tunnel into the DM), reaches forward, closes on a DM handrail and pulls
-# along it (moves in the reference space: +Z is back towards the body, +Y up)
-HAND_OVER_HAND = ["left:thumbstick=0,1@0-50", "right:grip=1@70-100", "right:move=0,0.45,0.6@72-102",
-                  "right:move=0.15,-0.45,-0.6@265-295", "right:grip=1@355-392", "right:move=0,0,0.5@360-390"]
+# the scripted hand over hand from the CM's tunnel (19:10 UTC): the left stick starts a glide up the
+# tunnel; the right hand, closed, catches the DM's Apollo-end hatch rim and pulls (let go while
+# moving: the glide carries on into the DM); it reaches forward again, closed, catches a DM handrail
+# as the visitor floats past and pulls along it. Moves are in the reference space (+Z back towards
+# the body). Monado's simulated head sways on its own by up to 0.2 m (it cannot be stopped): it
+# moves the crossing's eye too, which is why the hands catch (closed) rather than close on cue.
+HAND_OVER_HAND = ["left:thumbstick=0,1@0-60", "right:grip=1@100-143", "right:move=0,0,0.5@112-142",
+                  "right:move=0,0,-0.3@150-180", "right:grip=1@190-345", "right:move=0,0,0.5@300-330"]
 
 
 @pytest.mark.vr
 def test_pull_hand_over_hand_through_the_tunnel_into_the_dm(monado, tmp_path):
     png = tmp_path / "dm_left_eye.png"
     args = [a for item in HAND_OVER_HAND for a in ("--inject", item)]
-    rep = _run(monado, "--frames", "440", "--save-eye", str(png), *args)
+    rep = _run(monado, "--frames", "380", "--place", "tunnel", "--save-eye", str(png), *args)
+    if KEEP:
+        (Path(KEEP) / "vr_crossing_report.json").write_text(json.dumps({k: rep[k] for k in ("crossing", "wrist_panel")}, indent=1))
+        if png.exists():
+            (Path(KEEP) / "vr_crossing_dm_left_eye.png").write_bytes(png.read_bytes())
     cr = rep["crossing"]
     assert rep["movement"] == "crossing" and rep["story_utc"].startswith("1975-07-17T19:1")
-    assert rep["start_model_m"] == [0.0, -1.58, 0.45]                  # the crossing's CM start
-    assert cr["rooms_visited"] == ["cm", "dm"] and cr["room"] == "dm"
-    assert cr["grips_taken"][0].startswith("cm_tunnel_rim_") and cr["grips_taken"][-1].startswith("dm_handrail_")
-    assert cr["pos_m"][1] > 1.0                                        # pulled along the rail, gliding on
+    assert cr["rooms_visited"] == ["cm", "dm"] and cr["room"] == "dm"      # through the tunnel
+    assert cr["grips_taken"][0].startswith("dm_hatch_apollo_rim_") and cr["grips_taken"][-1].startswith("dm_handrail_")
+    assert cr["pos_m"][1] > 1.2                                            # pulled along the rail
     assert cr["hatches"] == {"apollo_dm": "open", "dm_soyuz": "closed"}
     assert cr["pressures_mmhg"]["dm"] == pytest.approx(258.0, abs=1.0) and cr["pressures_mmhg"]["soyuz_om"] > 500
-    assert rep["haptics_sent"] >= 2                                    # a click at each grip
-    assert rep["body_offset_m"][1] == pytest.approx(cr["pos_m"][1] + 1.58, abs=1e-3)   # the eyes ride on it
+    assert rep["haptics_sent"] >= 2                                        # a click at each grip
     from PIL import Image
 
     img = np.asarray(Image.open(png).convert("RGB"), dtype=np.float32)
@@ -227,11 +233,9 @@ def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
     # the wall held the body: it glided right (+X) and stopped inside the DM's walkable volume
     assert cr["room"] == "dm" and 0.3 < cr["pos_m"][0] < 0.55
     # the head pushed into the hatch: held, and the view faded to black in the eyes drawn
-    assert cr["fade_max"] == pytest.approx(1.0) and cr["fade_frames_drawn"] > 0 and cr["head_held_m"] > 0.5
+    fades = {h["frame"]: h["fade"] for h in rep["hand_log"]}
+    assert max(fades[f] for f in range(5, 85)) == 0.0                    # in the middle of the DM: clear
+    pushed = [fades[f] for f in range(295, 330)]
+    assert cr["fade_max"] == pytest.approx(1.0) and np.mean(pushed) > 0.5 and cr["fade_frames_drawn"] > 0, pushed
+    assert cr["head_held_m"] > 0.1
 
-
-@pytest.mark.vr
-def test_zz_probe(monado):
-    args = [a for item in HAND_OVER_HAND for a in ("--inject", item)]
-    rep = _run(monado, "--frames", "440", *args)
-    open("/tmp/vrx/probe.json", "w").write(json.dumps(rep))

@@ -6,8 +6,9 @@ is the crossing's eye (``Crossing.eye_m``, the stack frame = the VR model frame)
 head is the body plus the head's own offset in the room (``TrackingOrigin``). Per frame:
 
 - grip closing on a hand: ``Crossing.grab(point_m=that hand)`` when a handrail or hatch rim lies
-  within :data:`HAND_REACH_M` of THAT hand (a click on the hand when it takes hold); the other
-  hand closing on a grip takes over (hand over hand); while a hand holds, its motion relative to
+  within :data:`HAND_REACH_M` of THAT hand (a click on the hand when it takes hold); a closed,
+  empty hand reaching on catches the first grip that comes within its reach; the other hand
+  closing on a grip takes over (hand over hand); while a hand holds, its motion relative to
   the body is ``Input.hand_m`` (move the hand back: the body goes forward); opening the hand is
   ``Crossing.release()`` (the momentum carries on);
 - the left thumbstick, when no hand holds, is a push along the view (``Input.accel_m_s2``),
@@ -188,6 +189,9 @@ class CrossingMovement(FreeFloat):
             if closed and name not in self._closed:
                 self._closed.add(name)
                 if self._try_grab(name, hand_at[name], body):   # hand over hand: the new hand takes over
+                    haptic[name] = 0.3
+            elif closed and self.holding is None:   # a closed, empty hand reaching on catches a grip
+                if self._try_grab(name, hand_at[name], body):
                     haptic[name] = 0.3
             elif not closed and name in self._closed:
                 self._closed.discard(name)

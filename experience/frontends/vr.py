@@ -38,8 +38,8 @@ START_UTC = "1975-07-17T19:10:00Z"
 # Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
 # tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
 # beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
-PLACES = {"cm": None, "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
-LAMPS = {"cm": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
+PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
 
@@ -66,8 +66,8 @@ def add_parser(sub, add_backend) -> None:
                    help="standing: the room-scale STAGE space where the runtime offers it; seated: the LOCAL space "
                         "(default: standing)")
     p.add_argument("--place", choices=tuple(PLACES), default="cm",
-                   help="where the visitor starts: cm (the Command Module, default), dm (the Docking Module), "
-                        "om (the Soyuz orbital module)")
+                   help="where the visitor starts: cm (the Command Module, default), tunnel (the CM's tunnel, "
+                        "below the docking ring), dm (the Docking Module), om (the Soyuz orbital module)")
     p.add_argument("--movement", choices=("crossing", "free"), default="crossing",
                    help="crossing (default): the crossing's handholds, walls, hatches and airlock, as on the desktop; "
                         "free: float anywhere in the cabins, grabbing the air")
@@ -276,6 +276,7 @@ class VrFrontEnd:
                               "right_ref": None if hands["right"].pose_ref is None else hands["right"].pose_ref.position_m.tolist(),
                               "right_model": None if after is None else after.position_m.tolist(),
                               "grabs": [g.hand for g in self.last_intents.grabs],
+                              "fade": round(float(getattr(self.last_intents, "fade", 0.0)), 3),
                               "body_offset_m": self.origin.offset_m.tolist()})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
@@ -512,7 +513,7 @@ def _run_vr(args, injections) -> int:
 # The crossing's airlock where each place starts: the CM and the DM at the crossing's start (18:29
 # UTC: the DM open to the CM at 258 mmHg, the Soyuz at 520 behind its closed hatch; the story clock
 # still starts at 19:10), the orbital module at the handshake (the Soyuz hatch open).
-CROSSING_AIRLOCK = {"cm": "crossing_start", "dm": "crossing_start", "om": "handshake"}
+CROSSING_AIRLOCK = {"cm": "crossing_start", "tunnel": "crossing_start", "dm": "crossing_start", "om": "handshake"}
 
 
 def crossing_at(place: str):
@@ -520,7 +521,7 @@ def crossing_at(place: str):
     from experience.simulation import airlock as sa
     from experience.simulation.crossing import Crossing
 
-    return Crossing(airlock=sa.Airlock.at(CROSSING_AIRLOCK[place]), start_m=PLACES[place])
+    return Crossing(airlock=sa.Airlock.at(CROSSING_AIRLOCK[place]), start_m=PLACES[place])   # cm: the crossing's own start
 
 
 def _session(args, exp, injections, log, **kw) -> int:
