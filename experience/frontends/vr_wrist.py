@@ -74,16 +74,25 @@ def panel_image(lines: list[str]):
             y += int(font.size * 1.25)
     y += 6
     font = _font(21)
-    for line in body:   # the caption: at most CAPTION_LINES lines, the rest marked with an ellipsis
+    step = int(font.size * 1.25)
+    hint_y = IMAGE_H - 12 - 26 * 2 - 24
+    full = False
+    for line in body:   # each at most CAPTION_LINES lines, and no further than the hint line (ellipsis)
         parts = _wrap(d, line, font, IMAGE_W - 32)
-        if len(parts) > CAPTION_LINES:
-            parts = parts[:CAPTION_LINES]
-            parts[-1] = parts[-1].rstrip(" ,.;:") + " …"
+        room = max(0, (hint_y - 2 - y) // step)
+        keep = min(len(parts), CAPTION_LINES, room)
+        if keep < len(parts):
+            parts = parts[:keep]
+            if parts:
+                parts[-1] = parts[-1].rstrip(" ,.;:") + " …"
+            full = True
         for part in parts:
             d.text((16, y), part, font=font, fill=(225, 228, 235, 255))
-            y += int(font.size * 1.25)
+            y += step
+        if full:
+            break
     hint_font = _font(17)
-    d.text((16, IMAGE_H - 12 - 26 * 2 - 24), hint, font=hint_font, fill=(150, 160, 175, 255))
+    d.text((16, hint_y), hint, font=hint_font, fill=(150, 160, 175, 255))
     foot_font = _font(20)
     parts = [foot] if d.textlength(foot, font=foot_font) <= IMAGE_W - 32 else [p.strip() for p in foot.split("·")]
     for k, part in enumerate(parts):
