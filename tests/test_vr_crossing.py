@@ -158,6 +158,19 @@ def test_trigger_at_the_dm_valve_equalises_and_a_refusal_is_said_in_russian():
         i18n.set_language("en")
 
 
+def test_timed_injections_parse_and_bad_ones_are_one_line():
+    from experience.errors import AstpError
+    from experience.frontends.vr import _parse_inject
+
+    assert _parse_inject(["right:grip=1@20-60", "head:move=0,0,-1@5", "left:thumbstick=0,1"]) == [
+        ("right", "grip", 1.0, 20, 60), ("head", "move", (0.0, 0.0, -1.0), 5, None),
+        ("left", "thumbstick", (0.0, 1.0), None, None)]
+    for bad, says in (("right:grip=1@60-20", "later F1"), ("right:grip=1@x", "@F0-F1"), ("head:grip=1", "only move"),
+                      ("foot:grip=1", "left or right")):
+        with pytest.raises(AstpError, match=says):
+            _parse_inject([bad])
+
+
 def test_vr_crossing_texts_are_translated():
     import subprocess
     import sys
@@ -203,7 +216,7 @@ def test_pull_hand_over_hand_through_the_tunnel_into_the_dm(monado, tmp_path):
     assert cr["rooms_visited"] == ["cm", "dm"] and cr["room"] == "dm"      # through the tunnel
     assert cr["grips_taken"][0].startswith("dm_hatch_apollo_rim_") and cr["grips_taken"][-1].startswith("dm_handrail_")
     assert cr["pos_m"][1] > 1.2                                            # pulled along the rail
-    assert cr["hatches"] == {"apollo_dm": "open", "dm_soyuz": "closed"}
+    assert cr["hatches"] == {"apollo_dm": "open", "dm_soyuz": "closed"} == cr["scene_hatches"]   # as drawn
     assert cr["pressures_mmhg"]["dm"] == pytest.approx(258.0, abs=1.0) and cr["pressures_mmhg"]["soyuz_om"] > 500
     assert rep["haptics_sent"] >= 2                                        # a click at each grip
     from PIL import Image

@@ -20,7 +20,9 @@ the ``cabin`` camera with its eye on the crossing's eye, and every frame (``upda
 
 ``prepare_scene(renderer)`` hands the hatches and the room's lamp to the scene before it is drawn
 (``AppLoop.frame``). The VR front end drives the same :class:`Crossing` with hand poses
-(``Crossing.grab(hand_point)``, ``Input(hand_m=...)``).
+(``Crossing.grab(hand_point)``, ``Input(hand_m=...)``: experience/app/vr_crossing.py) and puts
+this mode on the loop with ``external=True``: it then keeps the language and ``prepare_scene``
+(each eye's scene) and leaves the camera, the keys and the stepping to that driver.
 """
 
 from __future__ import annotations

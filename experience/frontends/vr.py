@@ -8,7 +8,8 @@ The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 19
 before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
 
     OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
-      -> TrackingOrigin (model frame) -> the movement model (FreeFloat, or the crossing's)
+      -> TrackingOrigin (model frame) -> the movement model (the crossing's by default:
+         experience.app.vr_crossing.CrossingMovement on the desktop's Crossing; --movement free: FreeFloat)
       -> Experience.step (story clock, snapshot; the cabin camera follows the head)
       -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
       -> xrEndFrame (one projection layer)
@@ -162,6 +163,7 @@ class VrFrontEnd:
         self._said_focused = False
         self.hand_log: list[dict] = []
         self.fade_drawn = 0                   # eyes drawn faded (the head pushed into a wall)
+        self.scene_hatches: dict = {}         # the hatches the eyes' scene last drew (the crossing's)
         self._right_model = None
         self.moves: dict = {}                 # hand or head -> [(delta m in the reference space, first frame, N frames)]
         self.timed: list = []                 # (hand, action, value, first frame, end frame or None)
@@ -198,6 +200,7 @@ class VrFrontEnd:
         placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
         if self.crossing_mode is not None:   # the crossing's hatches, lamp and gauges, as on the desktop
             self.crossing_mode.prepare_scene(r)
+            self.scene_hatches = dict(getattr(r.vehicles, "crossing_hatches", None) or {})
         r.prepare(self.exp.snapshot, placement=placement)
         from experience.scene.renderer import quiet_teardown
 
@@ -349,6 +352,7 @@ class VrFrontEnd:
         if hasattr(self.movement, "report"):
             rep["crossing"] = self.movement.report()
             rep["crossing"]["fade_frames_drawn"] = self.fade_drawn
+            rep["crossing"]["scene_hatches"] = self.scene_hatches
         return rep
 
     def _moved(self, what: str, pose):
