@@ -158,6 +158,25 @@ def test_trigger_at_the_dm_valve_equalises_and_a_refusal_is_said_in_russian():
         i18n.set_language("en")
 
 
+def test_recentre_re_anchors_the_room_on_the_crossings_eye():
+    from experience.xr.tracking import HandInput
+    from experience.xr.xrmath import Pose
+
+    c, o, mv, head = _rig("dm")
+    for _ in range(60):                       # glide a little along the DM
+        mv.update(_poses(o, head), {"left": HandInput(thumbstick=(0.0, 1.0))}, DT)
+    for _ in range(30):
+        mv.update(_poses(o, head), {}, DT)
+    eye = c.eye_m.copy()
+    assert eye[1] > 1.75
+    walked = Pose(head.position_m + [0.4, 0.0, 0.3], head.rotation)   # the visitor walked in the room
+    o.recentre(walked)                        # right menu: recentre
+    it = mv.update(_poses(o, walked), {}, DT)
+    assert np.allclose(o.start_m, eye, atol=0.05) and it.fade == 0.0
+    assert np.linalg.norm(c.eye_m - eye) < 0.05                     # no jump through the cabin
+    assert np.allclose(o.to_model(walked).position_m, c.eye_m, atol=0.05)
+
+
 def test_timed_injections_parse_and_bad_ones_are_one_line():
     from experience.errors import AstpError
     from experience.frontends.vr import _parse_inject
