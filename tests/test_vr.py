@@ -370,7 +370,7 @@ def test_grab_and_pull_moves_the_visitor(monado):
     and the hand stays where it took hold; a haptic pulse marks the grab, and another both hands
     as the story passes the handshake (started 0.2 s before it)."""
     r = _astp(monado, "vr", "--frames", "40", "--json", "--quality", "low", "--at", "1975-07-17T19:18:59.8Z",
-              "--posture", "seated",
+              "--posture", "seated", "--movement", "free",
               "--inject", "right:grip=1", "--inject", "right:move=0,0,0.3", "--inject", "left:menu=1",
               "--inject", "right:trigger=1")
     assert r.returncode == 0, r.stderr[-3000:]

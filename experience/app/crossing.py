@@ -20,7 +20,9 @@ the ``cabin`` camera with its eye on the crossing's eye, and every frame (``upda
 
 ``prepare_scene(renderer)`` hands the hatches and the room's lamp to the scene before it is drawn
 (``AppLoop.frame``). The VR front end drives the same :class:`Crossing` with hand poses
-(``Crossing.grab(hand_point)``, ``Input(hand_m=...)``).
+(``Crossing.grab(hand_point)``, ``Input(hand_m=...)``: experience/app/vr_crossing.py) and puts
+this mode on the loop with ``external=True``: it then keeps the language and ``prepare_scene``
+(each eye's scene) and leaves the camera, the keys and the stepping to that driver.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def room_lamps() -> dict[str, tuple[tuple[float, float, float], tuple[float, flo
 class CrossingMode:
     """The crossing driven by the desktop's (or the kiosk's) controls on one Experience."""
 
-    def __init__(self, exp, crossing: sim.Crossing | None = None, guided: bool = False):
+    def __init__(self, exp, crossing: sim.Crossing | None = None, guided: bool = False, external: bool = False):
         self.exp = exp
+        self.external = external   # another driver (the VR hands) steps the crossing and places the eye
         self.crossing = crossing or sim.Crossing()
         self.guide: sim.Guide | None = sim.Guide(self.crossing) if guided else None
         self.message = ""
@@ -61,9 +64,11 @@ class CrossingMode:
         cam = exp.camera
         cam.set_mode("cabin")
         cam.cabin_eye_m = self.crossing.eye_m
+        exp.crossing = self
+        if external:
+            return
         cam.cabin_yaw_deg, cam.cabin_pitch_deg = 0.0, 20.0   # up the CM towards the tunnel
         cam.cabin_constraint = self._constraint
-        exp.crossing = self
 
     # -- input -----------------------------------------------------------------------------------
     def _constraint(self, wanted_m):
@@ -107,6 +112,8 @@ class CrossingMode:
         dt = min(max(float(dt_wall_s), 0.0), 0.1)
         if i18n.current_language() != exp.ui.language:
             i18n.set_language(exp.ui.language)   # the airlock's and the crossing's lines follow the visitor's language
+        if self.external:
+            return
         cam = exp.camera
         if cam.mode != "cabin":
             return
@@ -163,4 +170,5 @@ class CrossingMode:
     def stop(self) -> None:
         exp = self.exp
         exp.crossing = None
-        exp.camera.cabin_constraint = None
+        if not self.external:
+            exp.camera.cabin_constraint = None

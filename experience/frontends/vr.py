@@ -8,7 +8,8 @@ The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 19
 before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
 
     OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
-      -> TrackingOrigin (model frame) -> the movement model (FreeFloat, or the crossing's)
+      -> TrackingOrigin (model frame) -> the movement model (the crossing's by default:
+         experience.app.vr_crossing.CrossingMovement on the desktop's Crossing; --movement free: FreeFloat)
       -> Experience.step (story clock, snapshot; the cabin camera follows the head)
       -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
       -> xrEndFrame (one projection layer)
@@ -38,8 +39,8 @@ START_UTC = "1975-07-17T19:10:00Z"
 # Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
 # tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
 # beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
-PLACES = {"cm": None, "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
-LAMPS = {"cm": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
+PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
 
@@ -66,8 +67,13 @@ def add_parser(sub, add_backend) -> None:
                    help="standing: the room-scale STAGE space where the runtime offers it; seated: the LOCAL space "
                         "(default: standing)")
     p.add_argument("--place", choices=tuple(PLACES), default="cm",
-                   help="where the visitor starts: cm (the Command Module, default), dm (the Docking Module), "
-                        "om (the Soyuz orbital module)")
+                   help="where the visitor starts: cm (the Command Module, default), tunnel (the CM's tunnel, "
+                        "below the docking ring), dm (the Docking Module), om (the Soyuz orbital module)")
+    p.add_argument("--movement", choices=("crossing", "free"), default="crossing",
+                   help="crossing (default): the crossing's handholds, walls, hatches and airlock, as on the desktop; "
+                        "free: float anywhere in the cabins, grabbing the air")
+    p.add_argument("--dt", type=float, metavar="S", help="a fixed time step per frame for scripted runs (default: the "
+                                                          "wall time between frames)")
     p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
@@ -110,7 +116,7 @@ class VrFrontEnd:
 
     def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
                  vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
-                 lamp_m=None):
+                 lamp_m=None, crossing=None):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -122,6 +128,13 @@ class VrFrontEnd:
         self.origin = TrackingOrigin() if start_m is None else TrackingOrigin(start_m)
         self.posture = posture
         self.lamp_m = lamp_m
+        self.crossing_mode = None
+        if crossing is not None and movement is None:   # the crossing (issue #10) on the one loop, driven by the hands
+            from experience.app.crossing import CrossingMode
+            from experience.app.vr_crossing import CrossingMovement
+
+            self.crossing_mode = CrossingMode(self.exp, crossing, external=True)
+            movement = CrossingMovement(self.origin, crossing, turn=turn, snap_deg=snap_deg)
         self.movement = movement or FreeFloat(self.origin, constraint=self.exp.camera.cabin_constraint, turn=turn,
                                               snap_deg=snap_deg)
         self.vignette = float(vignette)
@@ -144,11 +157,16 @@ class VrFrontEnd:
         self.head_log: list[dict] = []      # per drawn frame: head (reference space), left eye camera (ECI basis)
         self.last_intents = None
         self._last_wall = None
+        self.fixed_dt_s: float | None = None  # --dt: a fixed step per frame (scripted runs)
         self.snap_ms: list[float] = []
         self.status_lines: list[str] = []
         self._said_focused = False
         self.hand_log: list[dict] = []
-        self.moves: dict = {}                 # hand -> (delta m in the reference space, over N frames)
+        self.fade_drawn = 0                   # eyes drawn faded (the head pushed into a wall)
+        self.scene_hatches: dict = {}         # the hatches the eyes' scene last drew (the crossing's)
+        self._right_model = None
+        self.moves: dict = {}                 # hand or head -> [(delta m in the reference space, first frame, N frames)]
+        self.timed: list = []                 # (hand, action, value, first frame, end frame or None)
 
     def _renderer_for(self, eye):
         if self.renderer is None:
@@ -172,8 +190,17 @@ class VrFrontEnd:
         if eye.index == 0:
             self._prepare_frame(info)
         r = self._renderer_for(eye)
-        eye_model = self.origin.to_model(eye.pose)
+        from experience.xr.xrmath import Pose
+
+        eye_pose = self._moved("head", eye.pose)
+        eye_model = self.origin.to_model(eye_pose)
+        intents = self.last_intents
+        if intents is not None and np.any(intents.view_shift_m):   # the walls hold the head: the eyes with it
+            eye_model = Pose(eye_model.position_m + intents.view_shift_m, eye_model.rotation)
         placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
+        if self.crossing_mode is not None:   # the crossing's hatches, lamp and gauges, as on the desktop
+            self.crossing_mode.prepare_scene(r)
+            self.scene_hatches = dict(getattr(r.vehicles, "crossing_hatches", None) or {})
         r.prepare(self.exp.snapshot, placement=placement)
         from experience.scene.renderer import quiet_teardown
 
@@ -194,10 +221,18 @@ class VrFrontEnd:
         crop = raw[y0:y0 + h, x0:x0 + w]
         if self.comfort > 0.0:
             crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
-        if self.wrist.visible:
+        fade = intents.fade if intents is not None else 0.0
+        if fade > 0.0:   # the head pushed into a wall: the view fades rather than clipping through
+            from experience.app.vr_crossing import apply_fade
+
+            crop = apply_fade(crop, fade)
+            self.fade_drawn += 1
+        notice = self._notice()
+        if self.wrist.visible or notice:
             crop = self.wrist.draw(crop, self.exp, {"turn": self.movement_turn(), "snap_deg": self.snap_deg,
                                                      "vignette": self.vignette},
-                                   self._left_model, self._head_model, eye_model, eye.frustum)
+                                   self._left_model, self._head_model, eye_model, eye.frustum,
+                                   extra=self._crossing_lines(), notice=notice)
         return np.ascontiguousarray(crop).tobytes()
 
     def _mask(self, eye):
@@ -213,18 +248,25 @@ class VrFrontEnd:
 
         now = time.perf_counter()
         dt = 0.0 if self._last_wall is None else min(now - self._last_wall, 0.1)
+        if self.fixed_dt_s is not None and self._last_wall is not None:
+            dt = self.fixed_dt_s     # a scripted run: the same motion however fast the machine draws
         self._last_wall = now
         if info.head is not None and not self.origin.centred:
             self.origin.recentre(info.head)
+        head_ref = self._moved("head", info.head)
+        if self.timed:   # injections for a span of frames (a scripted hand over hand)
+            now_on: dict = {}
+            for hand, action, val, f0, f1 in self.timed:
+                if f0 <= self.frames and (f1 is None or self.frames < f1):
+                    now_on[(hand, action)] = val
+            for hand, action, _val, _f0, _f1 in self.timed:
+                self.actions.inject(hand, **{action: now_on.get((hand, action))})
         hands = self.actions.hands()
-        for hand, (delta, frames) in self.moves.items():  # injected hand motion (scripted pulls)
-            h = hands[hand]
-            if h.pose_ref is not None:
-                k = min(1.0, self.frames / max(1, frames))
-                h.pose_ref = Pose(h.pose_ref.position_m + np.asarray(delta) * k, h.pose_ref.rotation)
+        for hand in ("left", "right"):   # injected hand motion (scripted pulls)
+            hands[hand].pose_ref = self._moved(hand, hands[hand].pose_ref)
         self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
-        poses = TrackedPoses(self.origin.to_model(info.head), self.origin.to_model(hands["left"].pose_ref),
+        poses = TrackedPoses(self.origin.to_model(head_ref), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
         self.last_intents = self.movement.update(poses, hands, dt)
         speed = float(np.linalg.norm(self.last_intents.velocity_m_s)) if not self.last_intents.grabs else 0.0
@@ -237,6 +279,7 @@ class VrFrontEnd:
                               "right_ref": None if hands["right"].pose_ref is None else hands["right"].pose_ref.position_m.tolist(),
                               "right_model": None if after is None else after.position_m.tolist(),
                               "grabs": [g.hand for g in self.last_intents.grabs],
+                              "fade": round(float(getattr(self.last_intents, "fade", 0.0)), 3),
                               "body_offset_m": self.origin.offset_m.tolist()})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
@@ -244,9 +287,13 @@ class VrFrontEnd:
             self.origin.centred = False                 # right menu: recentre at the next frame
         self._recentre_was = hands["right"].menu
         self._left_model = self.origin.to_model(hands["left"].pose_ref)
-        self._head_model = self.origin.to_model(info.head)
+        held = getattr(self.movement, "hands_held", {}).get("left")
+        if held is not None and self._left_model is not None:   # the panel at the hand, held inside the walls
+            self._left_model = Pose(held, self._left_model.rotation)
+        self._right_model = self.origin.to_model(hands["right"].pose_ref)
+        self._head_model = self.origin.to_model(head_ref)
         t0 = time.perf_counter()
-        head_model = self.origin.to_model(info.head)
+        head_model = self._head_model
         if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
             cam = self.exp.camera
             cam.cabin_eye_m = head_model.position_m.copy()
@@ -296,11 +343,47 @@ class VrFrontEnd:
                     "input_source": self.actions.source(), "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
                     "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn,
+                                    "notices": self.wrist.notices[-10:],
                                     "actions": self.wrist.actions_done[-20:]},
                     "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
+        rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
+        if hasattr(self.movement, "report"):
+            rep["crossing"] = self.movement.report()
+            rep["crossing"]["fade_frames_drawn"] = self.fade_drawn
+            rep["crossing"]["scene_hatches"] = self.scene_hatches
         return rep
+
+    def _moved(self, what: str, pose):
+        """A pose with the injected motion of ``what`` (``head``: the simulated headset cannot be
+        walked headless) applied, growing over its frames."""
+        if pose is None or what not in self.moves:
+            return pose
+        from experience.xr.xrmath import Pose
+
+        moved = np.zeros(3)
+        for delta, f0, frames in self.moves[what]:
+            k = min(1.0, max(0.0, (self.frames - f0) / max(1, frames)))
+            moved = moved + np.asarray(delta, dtype=np.float64) * k
+        return Pose(pose.position_m + moved, pose.rotation)
+
+    def _notice(self) -> str:
+        fn = getattr(self.movement, "notice_now", None)
+        return fn() if fn else ""
+
+    def _crossing_lines(self) -> list[str]:
+        """The crossing's lines on the wrist panel: room, pressures, what the trigger does here."""
+        if self.crossing_mode is None:
+            return []
+        from experience.i18n import _
+
+        lines = self.crossing_mode.hud_lines()[:2]
+        hand = getattr(self, "_right_model", None)
+        label = self.movement.near_action(None if hand is None else hand.position_m)
+        if label:
+            lines.append(_("Trigger: {action}").format(action=label))
+        return lines
 
     def movement_turn(self):
         return getattr(self.movement, "turn", None)
@@ -316,7 +399,9 @@ class VrFrontEnd:
 
 
 # ------------------------------------------------------------------------------------------------
-def _parse_inject(items) -> list[tuple[str, str, object]]:
+def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]]:
+    """HAND:ACTION=VALUE[@F0[-F1]] -> (hand, action, value, first frame, end frame); without @ the
+    value holds for the whole run (a move: over the first 30 frames)."""
     out = []
     for item in items:
         try:
@@ -324,8 +409,20 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
             action, value = rest.split("=", 1)
         except ValueError:
             raise AstpError(f"--inject {item!r}: write HAND:ACTION=VALUE, e.g. right:grip=1") from None
-        if hand not in ("left", "right"):
-            raise AstpError(f"--inject {item!r}: the hand is left or right")
+        f0 = f1 = None
+        if "@" in value:
+            value, when = value.split("@", 1)
+            try:
+                a, _sep, b = when.partition("-")
+                f0, f1 = int(a), (int(b) if b else None)
+            except ValueError:
+                raise AstpError(f"--inject {item!r}: write @F0 or @F0-F1 (frame numbers), e.g. right:grip=1@20-60") from None
+            if f0 < 0 or (f1 is not None and f1 <= f0):
+                raise AstpError(f"--inject {item!r}: the frames run from F0 to a later F1")
+        if hand not in ("left", "right", "head"):
+            raise AstpError(f"--inject {item!r}: the hand is left or right (or head, for move)")
+        if hand == "head" and action != "move":
+            raise AstpError(f"--inject {item!r}: the head takes only move=DX,DY,DZ")
         if action in ("grip", "trigger"):
             val: object = float(value)
         elif action == "menu":
@@ -339,7 +436,7 @@ def _parse_inject(items) -> list[tuple[str, str, object]]:
                 raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
         else:
             raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu or move")
-        out.append((hand, action, val))
+        out.append((hand, action, val, f0, f1))
     return out
 
 
@@ -353,6 +450,8 @@ def cmd_vr(args) -> int:
     if args.frames is not None and args.frames < 1:
         raise AstpError("--frames must be at least 1")
     injections = _parse_inject(args.inject)
+    if getattr(args, "dt", None) is not None and not 0.0 < args.dt <= 0.1:
+        raise AstpError(f"--dt {args.dt}: give a step from 0 to 0.1 s, e.g. --dt 0.0167")
     if args.save_eye:
         from experience.scene.renderer import check_writable
 
@@ -405,19 +504,43 @@ def _run_vr(args, injections) -> int:
     from experience.xr.runtime import RuntimeLog
 
     with RuntimeLog() as log:  # the runtime's own C-level messages stay off the terminal
+        crossing = None
+        start_m = PLACES[args.place]
+        if getattr(args, "movement", "crossing") == "crossing":
+            crossing = crossing_at(args.place)
+            start_m = tuple(crossing.eye_m)
         return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
-                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=PLACES[args.place],
-                        lamp_m=LAMPS[args.place])
+                        snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=start_m,
+                        lamp_m=LAMPS[args.place], crossing=crossing)
+
+
+# The crossing's airlock where each place starts: the CM and the DM at the crossing's start (18:29
+# UTC: the DM open to the CM at 258 mmHg, the Soyuz at 520 behind its closed hatch; the story clock
+# still starts at 19:10), the orbital module at the handshake (the Soyuz hatch open).
+CROSSING_AIRLOCK = {"cm": "crossing_start", "tunnel": "crossing_start", "dm": "crossing_start", "om": "handshake"}
+
+
+def crossing_at(place: str):
+    """A :class:`~experience.simulation.crossing.Crossing` with its eye at a VR start place."""
+    from experience.simulation import airlock as sa
+    from experience.simulation.crossing import Crossing
+
+    return Crossing(airlock=sa.Airlock.at(CROSSING_AIRLOCK[place]), start_m=PLACES[place])   # cm: the crossing's own start
 
 
 def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
-    for hand, action, val in injections:
-        if action == "move":   # the hand's tracked pose moved by DX,DY,DZ over the first 30 frames
-            front.moves[hand] = (val, 30)
-            front.actions.injected[hand]["pose_ref"] = "moved"
-        else:
+    front.fixed_dt_s = getattr(args, "dt", None)
+    for hand, action, val, f0, f1 in injections:
+        if action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
+            start = f0 or 0
+            front.moves.setdefault(hand, []).append((val, start, (f1 if f1 is not None else start + 30) - start))
+            if hand != "head":
+                front.actions.injected[hand]["pose_ref"] = "moved"
+        elif f0 is None:
             front.actions.inject(hand, **{action: val})
+        else:
+            front.timed.append((hand, action, val, f0, f1))
     code = 0
     try:
         front.run(args.frames, deadline_s=None if args.frames is None else 60.0 + args.frames * 0.5)

@@ -39,7 +39,7 @@ def _font(size: int, bold: bool = False):
     return ImageFont.truetype(str(ui_font_path(bold)), size)
 
 
-def panel_lines(exp, comfort: dict) -> list[str]:
+def panel_lines(exp, comfort: dict, extra=(), notice: str = "") -> list[str]:
     from experience.app.hud import caption_text, hud_text, translator
 
     _ = translator(exp.ui.language).gettext
@@ -52,6 +52,8 @@ def panel_lines(exp, comfort: dict) -> list[str]:
     lines.append(f"{turn}  ·  {_(VIGNETTE).format(pct=int(round(vig * 100))) if vig > 0 else _(VIGNETTE_OFF)}")
     if cap:
         lines.insert(3, cap)
+    for k, line in enumerate([*([notice] if notice else []), *extra]):   # the crossing's: notice, room, pressures
+        lines.insert(3 + k, line)
     lines.insert(len(lines) - 1, _(MENU_HINT))
     return lines
 
@@ -72,16 +74,25 @@ def panel_image(lines: list[str]):
             y += int(font.size * 1.25)
     y += 6
     font = _font(21)
-    for line in body:   # the caption: at most CAPTION_LINES lines, the rest marked with an ellipsis
+    step = int(font.size * 1.25)
+    hint_y = IMAGE_H - 12 - 26 * 2 - 24
+    full = False
+    for line in body:   # each at most CAPTION_LINES lines, and no further than the hint line (ellipsis)
         parts = _wrap(d, line, font, IMAGE_W - 32)
-        if len(parts) > CAPTION_LINES:
-            parts = parts[:CAPTION_LINES]
-            parts[-1] = parts[-1].rstrip(" ,.;:") + " …"
+        room = max(0, (hint_y - 2 - y) // step)
+        keep = min(len(parts), CAPTION_LINES, room)
+        if keep < len(parts):
+            parts = parts[:keep]
+            if parts:
+                parts[-1] = parts[-1].rstrip(" ,.;:") + " …"
+            full = True
         for part in parts:
             d.text((16, y), part, font=font, fill=(225, 228, 235, 255))
-            y += int(font.size * 1.25)
+            y += step
+        if full:
+            break
     hint_font = _font(17)
-    d.text((16, IMAGE_H - 12 - 26 * 2 - 24), hint, font=hint_font, fill=(150, 160, 175, 255))
+    d.text((16, hint_y), hint, font=hint_font, fill=(150, 160, 175, 255))
     foot_font = _font(20)
     parts = [foot] if d.textlength(foot, font=foot_font) <= IMAGE_W - 32 else [p.strip() for p in foot.split("·")]
     for k, part in enumerate(parts):
@@ -171,6 +182,8 @@ class WristPanel:
         self._image = None
         self.drawn = 0
         self.actions_done: list[str] = []
+        self.notices: list[str] = []      # the crossing's notices the panel showed
+        self.notices_drawn = 0
 
     def update(self, menu_pressed: bool) -> None:
         if menu_pressed and not self._menu_was:
@@ -212,22 +225,30 @@ class WristPanel:
         elif abs(y) < 0.3:
             armed["y"] = True
         left.thumbstick = (0.0, 0.0)
+        right.trigger = 0.0          # taken by the menu too (it does not operate a valve meanwhile)
         self.actions_done.extend(done)
         return done
 
-    def image(self, exp, comfort: dict):
-        key = (exp.snapshot.utc.replace(microsecond=0), exp.ui.language, tuple(sorted(comfort.items())))
+    def image(self, exp, comfort: dict, extra=(), notice: str = ""):
+        key = (exp.snapshot.utc.replace(microsecond=0), exp.ui.language, tuple(sorted(comfort.items())),
+               tuple(extra), notice)
         if key != self._key:
             self._key = key
-            self._image = panel_image(panel_lines(exp, comfort))
+            self._image = panel_image(panel_lines(exp, comfort, extra, notice))
         return self._image
 
-    def draw(self, rows_bottom_up, exp, comfort, hand_model, head_model, eye_model, frustum):
-        if not self.visible or hand_model is None or head_model is None:
+    def draw(self, rows_bottom_up, exp, comfort, hand_model, head_model, eye_model, frustum, extra=(), notice: str = ""):
+        """Draw the panel where the left hand holds it: while it is switched on, or while a
+        ``notice`` (the crossing's refusal or action, in the visitor's language) is fresh."""
+        if not (self.visible or notice) or hand_model is None or head_model is None:
             return rows_bottom_up
         h, w = rows_bottom_up.shape[:2]
         px = project(panel_corners(hand_model, head_model), eye_model, frustum, (w, h))
         if px is None or px[:, 0].max() < 0 or px[:, 0].min() > w or px[:, 1].max() < 0 or px[:, 1].min() > h:
             return rows_bottom_up
         self.drawn += 1
-        return composite(rows_bottom_up, self.image(exp, comfort), px)
+        if notice:
+            self.notices_drawn += 1
+            if notice not in self.notices:
+                self.notices.append(notice)
+        return composite(rows_bottom_up, self.image(exp, comfort, extra, notice), px)

@@ -188,6 +188,33 @@ class Crossing:
     def release(self) -> None:
         self._anchor = self._grip = self._hand = None
 
+    @property
+    def anchor_m(self) -> np.ndarray | None:
+        """Where the held grip is held (stack frame), or None."""
+        return None if self._anchor is None else self._anchor.copy()
+
+    def grip_near(self, point_m):
+        """(name, point, distance) of the grip nearest ``point_m`` (a VR hand)."""
+        pt, d, k = kc.nearest_grip(self.vol, np.asarray(point_m, dtype=np.float64).reshape(1, 3))
+        return self.geo.grips[int(k[0])].name, pt[0], float(d[0])
+
+    def lean(self, to_m) -> float:
+        """The eye moved by the visitor's own head (a VR headset's room-scale motion) towards
+        ``to_m``, held by the walls and the closed hatches; the velocity is kept. Returns how far
+        short of ``to_m`` the walls held it (m)."""
+        held, _hit = self.hold_inside(self.pos_m[0], to_m)
+        self.pos_m = held.reshape(1, 3)
+        return float(np.linalg.norm(held - np.asarray(to_m, dtype=np.float64)))
+
+    def hold_inside(self, from_m, to_m) -> tuple[np.ndarray, bool]:
+        """Where a point moved from ``from_m`` (inside the walkable volume) towards ``to_m`` is
+        held by the walls and the closed hatches (a VR head's or hand's own tracked offset):
+        (the point, whether a wall held it)."""
+        a = np.asarray(from_m, dtype=np.float64).reshape(1, 3)
+        b = np.asarray(to_m, dtype=np.float64).reshape(1, 3)
+        out, hit = kc.resolve(self.vol, a, b, self._hatch_open())
+        return np.asarray(out[0], dtype=np.float64), bool(hit[0])
+
     def nearest_grip(self):
         """(name, point, distance) of the grip nearest the eye."""
         pt, d, k = kc.nearest_grip(self.vol, self.pos_m)

@@ -82,6 +82,8 @@ class Intents:
     turn_deg: float = 0.0
     velocity_m_s: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(3))
     haptic: dict = dataclasses.field(default_factory=dict)   # hand -> amplitude 0..1 this frame
+    view_shift_m: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(3))  # the walls hold the head
+    fade: float = 0.0                 # the view's fade to black this frame (the head pushed into a wall)
 
 
 class MovementModel(Protocol):
@@ -99,6 +101,7 @@ class TrackingOrigin:
         self.offset_m = np.zeros(3)       # where the body floated (model frame)
         self.yaw_deg = 0.0                # the body's turn about the model's +Z through the start point
         self.centred = False
+        self.recentres = 0                # how many times recentre() ran (a movement model re-anchors on it)
 
     def recentre(self, head_ref: Pose) -> None:
         """The head as it is now becomes the start point, facing the start direction."""
@@ -111,6 +114,7 @@ class TrackingOrigin:
         self.offset_m = np.zeros(3)
         self.yaw_deg = 0.0
         self.centred = True
+        self.recentres += 1
 
     def _body(self) -> np.ndarray:
         a = math.radians(self.yaw_deg)
@@ -183,15 +187,7 @@ class FreeFloat:
         if poses.head is not None and (abs(lx) > 0.15 or abs(ly) > 0.15):
             r = poses.head.rotation
             delta = delta + (-r[:, 2] * ly + r[:, 0] * lx) * self.GLIDE_M_S * dt_s
-        turn = 0.0
-        rx = (hands.get("right") or HandInput()).thumbstick[0]
-        if self.turn == "smooth" and abs(rx) > 0.2:
-            turn = -rx * self.SMOOTH_DEG_S * dt_s
-        elif self.turn == "snap":
-            if abs(rx) > 0.7 and self._snap_armed:
-                turn, self._snap_armed = (-self.snap_deg if rx > 0 else self.snap_deg), False
-            elif abs(rx) < 0.3:
-                self._snap_armed = True
+        turn = self._turn(hands, dt_s)
         if poses.head is not None:
             wanted = poses.head.position_m + delta
             allowed = np.asarray(self.constraint(wanted), dtype=np.float64)
@@ -201,3 +197,16 @@ class FreeFloat:
         self.origin.offset_m = self.origin.offset_m + delta
         self.origin.yaw_deg += turn
         return Intents(grabs, delta, turn, self.velocity.copy(), haptic)
+
+    def _turn(self, hands: dict, dt_s: float) -> float:
+        """This frame's turn (degrees) from the right thumbstick: snap or smooth."""
+        turn = 0.0
+        rx = (hands.get("right") or HandInput()).thumbstick[0]
+        if self.turn == "smooth" and abs(rx) > 0.2:
+            turn = -rx * self.SMOOTH_DEG_S * dt_s
+        elif self.turn == "snap":
+            if abs(rx) > 0.7 and self._snap_armed:
+                turn, self._snap_armed = (-self.snap_deg if rx > 0 else self.snap_deg), False
+            elif abs(rx) < 0.3:
+                self._snap_armed = True
+        return turn

@@ -1,0 +1,273 @@
+"""The crossing in VR: the movement model over the real Crossing (no runtime), and `astp vr`
+against the REAL headless Monado (marker ``vr``; the fixtures of tests/test_vr.py).
+
+What is injected in the runtime tests: Monado's simulated controllers are fixed in the room and
+its simulated headset cannot be walked headless, so grip and trigger values and the hands' and
+the head's motion are injected on top of the runtime's own poses (``--inject``); the poses,
+frame pacing and session are the runtime's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_vr import _astp, monado  # noqa: F401  (the shared runtime fixture)
+
+DT = 1.0 / 60.0
+KEEP = os.environ.get("ASTP_TEST_OUT")   # a folder: the runtime test leaves its DM eye picture and report there
+
+
+def _rig(place="cm"):
+    from experience.app.vr_crossing import CrossingMovement
+    from experience.frontends.vr import crossing_at
+    from experience.xr.tracking import TrackingOrigin
+    from experience.xr.xrmath import Pose
+
+    c = crossing_at(place)
+    o = TrackingOrigin(c.eye_m)
+    head_ref = Pose(np.array([0.0, 1.6, 0.0]), np.eye(3))   # standing, looking along the room's -Z
+    o.recentre(head_ref)
+    return c, o, CrossingMovement(o, c), head_ref
+
+
+def _poses(o, head_ref, right_ref=None, left_ref=None):
+    from experience.xr.tracking import TrackedPoses
+    from experience.xr.xrmath import Pose
+
+    to = lambda p: None if p is None else o.to_model(Pose(np.asarray(p, dtype=np.float64), np.eye(3)))  # noqa: E731
+    return TrackedPoses(o.to_model(head_ref), to(left_ref), to(right_ref))
+
+
+def _ref_for_model(o, head_ref, model_point):
+    """The room (reference-space) point that lands on a model-frame point now."""
+    r = o.rotation()
+    body = o.offset_m + o.start_m
+    return head_ref.position_m + r.T @ (np.asarray(model_point) - body)
+
+
+def test_grab_a_dm_handrail_and_pull_hand_over_hand_keeps_momentum():
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    rail = np.array([0.396, 1.7, 0.396])            # dm_handrail_0 at the body's height
+    hand = _ref_for_model(o, head, rail - [0.05, 0.0, 0.05])
+    # too far: a hand 0.5 m from every grip closes on nothing
+    far = _ref_for_model(o, head, c.eye_m + [0.0, 0.0, -0.3])
+    mv.update(_poses(o, head, right_ref=far), {"right": HandInput(grip=1.0)}, DT)
+    assert mv.holding is None and not c.holding
+    mv.update(_poses(o, head, right_ref=far), {"right": HandInput(grip=0.0)}, DT)
+    it = mv.update(_poses(o, head, right_ref=hand), {"right": HandInput(grip=1.0)}, DT)
+    assert mv.holding == "right" and c.holding == "dm_handrail_0" and it.haptic == {"right": 0.3}
+    y0 = c.eye_m[1]
+    for k in range(30):   # draw the hand 0.3 m back along the rail (toward the Apollo end): the body goes on
+        it = mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3 * (k + 1) / 30]), {"right": HandInput(grip=1.0)}, DT)
+    for _ in range(30):
+        mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3]), {"right": HandInput(grip=1.0)}, DT)
+    assert c.eye_m[1] - y0 == pytest.approx(0.3, abs=0.02)
+    assert o.offset_m + o.start_m == pytest.approx(c.eye_m)     # the eyes ride on the crossing's body
+    # hand over hand: the left hand takes the same rail further on, the right lets go
+    left = _ref_for_model(o, head, np.array([0.35, c.eye_m[1] + 0.1, 0.35]))
+    mv.update(_poses(o, head, right_ref=hand + [0.0, 0.0, 0.3], left_ref=left),
+              {"right": HandInput(grip=1.0), "left": HandInput(grip=1.0)}, DT)
+    assert mv.holding == "left"
+    for k in range(10):   # a quick pull, then let go: the velocity carries on
+        mv.update(_poses(o, head, left_ref=left + [0.0, 0.0, 0.03 * (k + 1)]), {"left": HandInput(grip=1.0)}, DT)
+    mv.update(_poses(o, head, left_ref=left + [0.0, 0.0, 0.3]), {"left": HandInput(grip=0.0)}, DT)
+    assert mv.holding is None and not c.holding
+    v = float(c.vel_m_s[0][1])
+    y1 = c.eye_m[1]
+    for _ in range(20):
+        mv.update(_poses(o, head), {}, DT)
+    assert v > 0.2 and c.eye_m[1] - y1 > 0.05
+
+
+def test_stick_glides_with_a_comfort_cap_and_the_wall_holds_the_body():
+    from experience.app import vr_crossing as vc
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    speeds = []
+    for _ in range(240):    # full stick to the right (+X): up to the comfort cap, then the DM wall
+        it = mv.update(_poses(o, head), {"left": HandInput(thumbstick=(1.0, 0.0))}, DT)
+        speeds.append(float(np.linalg.norm(it.velocity_m_s)))
+    assert max(speeds) <= vc.GLIDE_MAX_M_S + 0.02
+    p = c.eye_m
+    assert p[0] > 0.3 and speeds[-1] < 0.05                    # held at the wall, not through it
+    from kernels import crossing as kc
+    assert bool(kc.inside(c.vol, c.pos_m, c._hatch_open())[0])
+
+
+def test_head_pushed_into_a_wall_is_held_and_fades_the_view():
+    """The head's tracked lean moves the crossing's eye (the walls hold it); the view stays where
+    it was held and fades past the margin."""
+    from experience.app import vr_crossing as vc
+    from experience.xr.xrmath import Pose
+
+    c, o, mv, head = _rig("dm")
+    body = c.eye_m.copy()
+    it = mv.update(_poses(o, head), {}, DT)
+    assert it.fade == 0.0 and not np.any(it.view_shift_m)
+    for lean, want in ((0.02, 0.0), (1.35, 1.0)):   # toward the closed Soyuz hatch (room -Z = model +Y)
+        leaned = Pose(head.position_m + [0.0, 0.0, -lean], head.rotation)
+        it = mv.update(_poses(o, leaned), {}, DT)
+        if want == 0.0:
+            assert it.fade == 0.0
+        else:
+            held = o.to_model(leaned).position_m + it.view_shift_m
+            assert it.fade == pytest.approx(1.0) and held[1] < 2.75 - 0.15   # the view stays in the DM
+    # the head's own motion carried the crossing's eye up to the hatch (held there), not the body
+    assert c.eye_m[1] == pytest.approx(2.6, abs=0.03) and np.allclose(o.offset_m, 0.0)
+    it = mv.update(_poses(o, head), {}, DT)                  # lean back: clear, the eye where it began
+    assert it.fade == 0.0 and c.eye_m == pytest.approx(body, abs=1e-6)
+    assert vc.fade_for(vc.FADE_MARGIN_M) == 0.0 and 0.0 < vc.fade_for(vc.FADE_MARGIN_M + 0.05) < 1.0
+    rows = np.full((4, 4, 3), 200, np.uint8)
+    assert vc.apply_fade(rows, 0.0) is rows and vc.apply_fade(rows, 0.5)[0, 0, 0] == 100
+    assert vc.apply_fade(rows, 1.0).max() == 0
+
+
+def test_trigger_at_the_dm_valve_equalises_and_a_refusal_is_said_in_russian():
+    from experience import i18n
+    from experience.app import vr_crossing as vc
+    from experience.xr.tracking import HandInput
+
+    c, o, mv, head = _rig("dm")
+    # float to the Soyuz end of the DM
+    c.pos_m = np.array([[0.0, 2.35, -0.1]])
+    valve = vc.target_points(c)[("valve", "dm_soyuz")][0]
+    hatch = vc.target_points(c)[("hatch", "dm_soyuz")][0]
+    i18n.set_language("ru")
+    try:
+        at_hatch = _ref_for_model(o, head, hatch - [0.0, 0.15, 0.0])
+        mv.update(_poses(o, head, right_ref=at_hatch), {"right": HandInput(trigger=1.0)}, DT)
+        assert mv.used[-1]["verb"] == "open_hatch" and not mv.used[-1]["ok"]   # not equalised: refused
+        assert any("\u0400" <= ch <= "\u04ff" for ch in mv.notice_now()), mv.notice_now()
+        mv.update(_poses(o, head, right_ref=at_hatch), {"right": HandInput(trigger=0.0)}, DT)
+        at_valve = _ref_for_model(o, head, valve - [0.0, 0.05, -0.05])
+        it = mv.update(_poses(o, head, right_ref=at_valve), {"right": HandInput(trigger=1.0)}, DT)
+        assert mv.used[-1] == {**mv.used[-1], "verb": "open_valve", "target": "dm_soyuz", "ok": True}
+        assert c.airlock.valves()["dm_soyuz"] == "open" and it.haptic.get("right") == 0.6
+        # held: one press is one action
+        mv.update(_poses(o, head, right_ref=at_valve), {"right": HandInput(trigger=1.0)}, DT)
+        assert len(mv.used) == 2
+    finally:
+        i18n.set_language("en")
+
+
+def test_recentre_re_anchors_the_room_on_the_crossings_eye():
+    from experience.xr.tracking import HandInput
+    from experience.xr.xrmath import Pose
+
+    c, o, mv, head = _rig("dm")
+    for _ in range(60):                       # glide a little along the DM
+        mv.update(_poses(o, head), {"left": HandInput(thumbstick=(0.0, 1.0))}, DT)
+    for _ in range(30):
+        mv.update(_poses(o, head), {}, DT)
+    eye = c.eye_m.copy()
+    assert eye[1] > 1.75
+    walked = Pose(head.position_m + [0.4, 0.0, 0.3], head.rotation)   # the visitor walked in the room
+    o.recentre(walked)                        # right menu: recentre
+    it = mv.update(_poses(o, walked), {}, DT)
+    assert np.allclose(o.start_m, eye, atol=0.05) and it.fade == 0.0
+    assert np.linalg.norm(c.eye_m - eye) < 0.05                     # no jump through the cabin
+    assert np.allclose(o.to_model(walked).position_m, c.eye_m, atol=0.05)
+
+
+def test_timed_injections_parse_and_bad_ones_are_one_line():
+    from experience.errors import AstpError
+    from experience.frontends.vr import _parse_inject
+
+    assert _parse_inject(["right:grip=1@20-60", "head:move=0,0,-1@5", "left:thumbstick=0,1"]) == [
+        ("right", "grip", 1.0, 20, 60), ("head", "move", (0.0, 0.0, -1.0), 5, None),
+        ("left", "thumbstick", (0.0, 1.0), None, None)]
+    for bad, says in (("right:grip=1@60-20", "later F1"), ("right:grip=1@x", "@F0-F1"), ("head:grip=1", "only move"),
+                      ("foot:grip=1", "left or right")):
+        with pytest.raises(AstpError, match=says):
+            _parse_inject([bad])
+
+
+def test_vr_crossing_texts_are_translated():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "tools" / "update_catalogs.py"), "--check"], cwd=root,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    po = (root / "experience/locale/ru/LC_MESSAGES/astp.po").read_text(encoding="utf-8")
+    assert 'msgid "Trigger: {action}"' in po
+
+
+# ------------------------------------------------------------------------------------------------
+# the real runtime
+def _run(svc, *args, timeout=600):
+    r = _astp(svc, "vr", "--json", "--quality", "low", "--dt", str(DT), *args, timeout=timeout)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout)
+
+
+# the scripted hand over hand from the CM's tunnel (19:10 UTC): the left stick starts a glide up the
+# tunnel; the right hand, closed, catches the DM's Apollo-end hatch rim and pulls (let go while
+# moving: the glide carries on into the DM); it reaches forward again, closed, catches a DM handrail
+# as the visitor floats past and pulls along it. Moves are in the reference space (+Z back towards
+# the body). Monado's simulated head sways on its own by up to 0.2 m (it cannot be stopped): it
+# moves the crossing's eye too, which is why the hands catch (closed) rather than close on cue.
+HAND_OVER_HAND = ["left:thumbstick=0,1@0-60", "right:grip=1@100-143", "right:move=0,0,0.5@112-142",
+                  "right:move=0,0,-0.3@150-180", "right:grip=1@190-345", "right:move=0,0,0.5@300-330"]
+
+
+@pytest.mark.vr
+def test_pull_hand_over_hand_through_the_tunnel_into_the_dm(monado, tmp_path):
+    png = tmp_path / "dm_left_eye.png"
+    args = [a for item in HAND_OVER_HAND for a in ("--inject", item)]
+    rep = _run(monado, "--frames", "380", "--place", "tunnel", "--save-eye", str(png), *args)
+    if KEEP:
+        (Path(KEEP) / "vr_crossing_report.json").write_text(json.dumps({k: rep[k] for k in ("crossing", "wrist_panel")}, indent=1))
+        if png.exists():
+            (Path(KEEP) / "vr_crossing_dm_left_eye.png").write_bytes(png.read_bytes())
+    cr = rep["crossing"]
+    assert rep["movement"] == "crossing" and rep["story_utc"].startswith("1975-07-17T19:1")
+    assert cr["rooms_visited"] == ["cm", "dm"] and cr["room"] == "dm"      # through the tunnel
+    assert cr["grips_taken"][0].startswith("dm_hatch_apollo_rim_") and cr["grips_taken"][-1].startswith("dm_handrail_")
+    assert cr["pos_m"][1] > 1.2                                            # pulled along the rail
+    assert cr["hatches"] == {"apollo_dm": "open", "dm_soyuz": "closed"} == cr["scene_hatches"]   # as drawn
+    assert cr["pressures_mmhg"]["dm"] == pytest.approx(258.0, abs=1.0) and cr["pressures_mmhg"]["soyuz_om"] > 500
+    assert rep["haptics_sent"] >= 2                                        # a click at each grip
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("RGB"), dtype=np.float32)
+    assert img.std() > 8.0 and 10.0 < img.mean() < 250.0
+
+
+@pytest.mark.vr
+def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
+    """In the DM: the right hand to the Soyuz-end equalisation valve, trigger (the valve opens, a
+    pulse); to the hatch, trigger (refused: not equalised; the wrist panel says so in Russian);
+    the left stick glides into the cabin wall (held); the head pushed 1.3 m forward into the
+    closed Soyuz hatch (the view fades)."""
+    rep = _run(monado, "--frames", "330", "--place", "dm", "--language", "ru",
+               "--inject", "right:move=-0.29,-0.25,-0.5@0-30", "--inject", "right:trigger=1@40-50",
+               "--inject", "right:move=0,0.55,0@55-65", "--inject", "right:trigger=1@70-80",
+               "--inject", "left:thumbstick=1,0@90-250", "--inject", "head:move=0,0,-1.3@260-290")
+    cr = rep["crossing"]
+    used = [(u["verb"], u["target"], u["ok"]) for u in cr["used"]]
+    assert used == [("open_valve", "dm_soyuz", True), ("open_hatch", "dm_soyuz", False)], cr["used"]
+    assert cr["valves"]["dm_soyuz"] == "open" and cr["hatches"]["dm_soyuz"] == "closed"
+    refusal = cr["used"][1]["message"]
+    assert any("\u0400" <= ch <= "\u04ff" for ch in refusal), refusal
+    assert refusal in rep["wrist_panel"]["notices"] and rep["wrist_panel"]["eyes_drawn"] > 0
+    assert rep["haptics_sent"] >= 1
+    # the wall held the body: it glided right (+X) and stopped inside the DM's walkable volume
+    assert cr["room"] == "dm" and 0.3 < cr["pos_m"][0] < 0.55
+    # the head pushed into the hatch: held, and the view faded to black in the eyes drawn
+    fades = {h["frame"]: h["fade"] for h in rep["hand_log"]}
+    assert max(fades[f] for f in range(5, 85)) == 0.0                    # in the middle of the DM: clear
+    pushed = [fades[f] for f in range(295, 330)]
+    assert cr["fade_max"] == pytest.approx(1.0) and np.mean(pushed) > 0.5 and cr["fade_frames_drawn"] > 0, pushed
+    assert cr["head_held_m"] > 0.1
+
