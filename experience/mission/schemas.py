@@ -215,6 +215,12 @@ CREW_FIGURES = Table({
         lambda v: _PERSON if isinstance(v, dict) else VEC3, noun="a person's placement or a point [x, y, z]"))),
 })
 
+HANDSHAKE = Table({
+    "event": TEXT, "estimate": Boolean(), "basis": TEXT,
+    "key": Array(Table({"at_s": Number(min=-3600.0, max=3600.0), "arrangement": TEXT,
+                        "hatch_deg": Number(min=0.0, max=95.0), "note": optional(TEXT)}), min_len=1),
+})
+
 PRESETS = Table({"preset": Array(Table({
     "id": String(pattern=r"^[a-z][a-z0-9_]*$"), "label": TEXT, "event": TEXT,
     "offset_s": optional(Number()), "note": optional(TEXT), "key": optional(String()),
@@ -234,6 +240,7 @@ SCHEMAS: dict[str, Spec] = {
     "mission/docking.toml": DOCKING,
     "mission/crew_figures.toml": CREW_FIGURES,
     "mission/crossing.toml": CROSSING,
+    "mission/handshake.toml": HANDSHAKE,
 }
 
 __all__ = ["SCHEMAS", "entry", "optional", "sourced"]

@@ -22,6 +22,7 @@ Each segment node has at most one primitive per material (coverall, skin, hair, 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -34,7 +35,9 @@ from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
 DATA_FILE = "mission/crew_figures.toml"
 ORDER = ("stafford", "slayton", "brand", "leonov", "kubasov")
-ARRANGEMENTS = ("handshake", "hatch_closed")
+ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "hatch_open", "reach")
+# handshake, hatch_closed: the static views; at_hatch, hatch_open, reach: the keys of the hatch
+# opening in between (data/mission/handshake.toml, experience/simulation/handshake.py)
 
 SKIN = Material("crew_skin", (0.78, 0.50, 0.37), metallic=0.0, roughness=0.6)
 SHOES = Material("crew_shoes_dark", (0.035, 0.033, 0.03), metallic=0.0, roughness=0.7)
@@ -226,6 +229,58 @@ def world_joints(name: str, table: dict[str, Any] | None = None) -> dict[str, di
     t = table or load_table()
     ppl = people(t)
     return {pid: forward_kinematics(ppl[pid].height, rots, root) for pid, (root, rots) in arrangement(name, t).items()}
+
+
+def _quat(m: np.ndarray) -> np.ndarray:
+    return np.asarray(quat_from_matrix(m), dtype=float)
+
+
+def _quat_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = q / np.linalg.norm(q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def slerp(ra: np.ndarray, rb: np.ndarray, w: float) -> np.ndarray:
+    """The rotation a fraction ``w`` of the way from 3x3 ``ra`` to ``rb`` (shortest arc)."""
+    if w <= 0.0:
+        return np.asarray(ra, dtype=float)[:3, :3]
+    if w >= 1.0:
+        return np.asarray(rb, dtype=float)[:3, :3]
+    qa, qb = _quat(ra), _quat(rb)
+    d = float(qa @ qb)
+    if d < 0:
+        qb, d = -qb, -d
+    if d > 0.9995:
+        return _quat_matrix(qa + w * (qb - qa))
+    th = math.acos(min(d, 1.0))
+    return _quat_matrix((math.sin((1 - w) * th) * qa + math.sin(w * th) * qb) / math.sin(th))
+
+
+@functools.lru_cache(maxsize=16)
+def _arrangement_cached(name: str) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    return arrangement(name)
+
+
+def blend(a: str, b: str, weight: float, table: dict[str, Any] | None = None) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """{person: (root 4x4, joint rotations)} a fraction ``weight`` of the way from arrangement ``a``
+    to ``b``: the roots' positions interpolated, every rotation (the roots' and the joints')
+    slerped. What the scene applies for the snapshot's ``crew`` (experience/simulation/handshake.py)."""
+    pa = arrangement(a, table) if table is not None else _arrangement_cached(a)
+    if a == b or weight <= 0.0:
+        return pa
+    pb = arrangement(b, table) if table is not None else _arrangement_cached(b)
+    if weight >= 1.0:
+        return pb
+    out = {}
+    for pid in ORDER:
+        (ra, ja), (rb, jb) = pa[pid], pb[pid]
+        root = np.eye(4)
+        root[:3, :3] = slerp(ra, rb, weight)
+        root[:3, 3] = ra[:3, 3] + weight * (rb[:3, 3] - ra[:3, 3])
+        out[pid] = (root, {j: slerp(ja[j], jb[j], weight) for j in ja})
+    return out
 
 
 # ------------------------------------------------------------------------------------ meshes
