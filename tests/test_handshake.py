@@ -95,7 +95,11 @@ def _inside_hatch(p: np.ndarray, hatch, angle_deg: float) -> np.ndarray:
 def _check(offset_s: float) -> list[str]:
     """Everything wrong with the pose at ``offset_s`` from the handshake event (empty: fine)."""
     cp = handshake.pose_at_offset(offset_s)
-    pose = crew.blend(cp.a, cp.b, cp.weight)
+    return _check_pose(crew.blend(cp.a, cp.b, cp.weight), cp.hatch_deg, f"{offset_s:+.1f} s")
+
+
+def _check_pose(pose: dict, hatch_deg: float, label: str) -> list[str]:
+    offset_s = label
     rmax, hdm, hom = _cabin()
     problems = []
     pts = {}
@@ -105,13 +109,12 @@ def _check(offset_s: float) -> list[str]:
         p = np.concatenate(list(segs.values()))
         out = np.hypot(p[:, 0], p[:, 2]) - rmax(p[:, 1])
         if out.max() > WALL_TOL_M:
-            problems.append(f"{offset_s:+.1f} s: {pid} pokes {out.max():.3f} m through a wall at {p[out.argmax()].round(2)}")
+            problems.append(f"{offset_s}: {pid} pokes {out.max():.3f} m through a wall at {p[out.argmax()].round(2)}")
         for name, hatch in (("the DM hatch", hdm), ("the orbital module's hatch", hom)):
-            depth = _inside_hatch(p, hatch, cp.hatch_deg)
-            if cp.hatch_deg > 0 or True:
-                if depth.max() > HATCH_CLEAR_M:
-                    problems.append(f"{offset_s:+.1f} s: {pid} is {depth.max():.3f} m inside {name} "
-                                    f"({cp.hatch_deg:.0f} deg) at {p[depth.argmax()].round(2)}")
+            depth = _inside_hatch(p, hatch, hatch_deg)
+            if depth.max() > HATCH_CLEAR_M:
+                problems.append(f"{offset_s}: {pid} is {depth.max():.3f} m inside {name} "
+                                f"({hatch_deg:.0f} deg) at {p[depth.argmax()].round(2)}")
     hulls = _hulls()
     for i, a in enumerate(SHOWN):
         for b in SHOWN[i + 1:]:
@@ -128,7 +131,7 @@ def _check(offset_s: float) -> list[str]:
                     q = local[near]
                     inside = (q @ eq[:, :3].T + eq[:, 3] < 0.0).all(axis=1)
                     if inside.any():
-                        problems.append(f"{offset_s:+.1f} s: {a}/{ja} is inside {b}/{jb}")
+                        problems.append(f"{offset_s}: {a}/{ja} is inside {b}/{jb}")
     return problems
 
 
@@ -152,14 +155,14 @@ def test_keys_come_from_the_data_in_order():
 def test_before_1917_the_hatch_is_closed_and_after_1919_the_hands_hold():
     for s in (-3600.0, -600.0, -121.0):
         cp = handshake.crew_pose(_utc(s))
-        assert (cp.a, cp.b, cp.hatch_deg) == ("hatch_closed", "hatch_closed", 0.0)
+        assert (cp.a, cp.b, hatch_deg) == ("hatch_closed", "hatch_closed", 0.0)
         assert cp.arrangement == "hatch_closed" and not cp.moving
     assert _utc(-120).strftime("%H:%M:%S") == "19:17:00"
     for s in (0.0, 3.0, 5.0, 8.0, 600.0):
         cp = handshake.crew_pose(_utc(s))
-        assert (cp.arrangement, cp.weight, cp.hatch_deg) == ("handshake", 1.0, 95.0)
+        assert (cp.arrangement, cp.weight, hatch_deg) == ("handshake", 1.0, 95.0)
     cp = handshake.crew_pose(data.event("undocking_1").utc)
-    assert cp.arrangement == "hatch_closed" and cp.hatch_deg == 0.0
+    assert cp.arrangement == "hatch_closed" and hatch_deg == 0.0
 
 
 def test_the_motion_is_monotone():
@@ -167,7 +170,7 @@ def test_the_motion_is_monotone():
     poses = [handshake.pose_at_offset(t) for t in ts]
     progress = [cp.key + cp.weight for cp in poses]
     assert all(b >= a - 1e-12 for a, b in zip(progress, progress[1:])), "the motion goes back"
-    hatch = [cp.hatch_deg for cp in poses]
+    hatch = [hatch_deg for cp in poses]
     assert all(b >= a - 1e-12 for a, b in zip(hatch, hatch[1:])), "the hatch closes again"
     assert hatch[0] == 0.0 and hatch[-1] == 95.0
     # the distance between the two right hands shrinks from the reach to the handshake
