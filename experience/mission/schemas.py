@@ -207,7 +207,9 @@ CREW_FIGURES = Table({
     "figure": Table({}, extra=Table({
         "member": TEXT, "height_m": Number(min=1.4, max=2.1), "estimate": optional(Boolean()), "basis": TEXT,
         "build": optional(Number(min=0.5, max=1.5)), "hair": RGB, "coverall": TEXT, "vehicle": VEHICLE,
+        "name_tag": optional(TEXT), "flag": optional(String(choices=("us", "ussr"))),
     })),
+    "insignia": optional(Table({"illustrative": Boolean(), "name_tags": TEXT, "flags": TEXT})),
     "coverall": Table({}, extra=Table({"color": RGB, "roughness": optional(Number(min=0.0, max=1.0)),
                                        "illustrative": optional(Boolean())})),
     "pose": Table({}, extra=Table({}, extra=VEC3)),
