@@ -249,3 +249,20 @@ def test_the_intersection_check_finds_a_figure_in_a_wall_and_in_another():
     m = crew.forward_kinematics(crew.people()["slayton"].height, moved["slayton"][1], moved["slayton"][0])["chest"]
     local = (segs_a["chest"].mean(axis=0, keepdims=True) - m[:3, 3]) @ m[:3, :3]
     assert (local @ eq[:, :3].T + eq[:, 3] < 0).all()
+
+
+def test_the_scene_only_applies_the_pose():
+    pytest.importorskip("panda3d.core")
+    from experience.scene.vehicles import Vehicles
+
+    class Snap:
+        def __init__(self, offset_s):
+            self.utc = _utc(offset_s)
+            self.crew = handshake.crew_pose(self.utc)
+            self.vehicles = {"apollo": type("V", (), {"phase": "docked"})()}
+
+    assert Vehicles.crew_arrangement(Snap(-300), True) == "hatch_closed"
+    for s in (-100, -65, -30, -5):
+        assert Vehicles.crew_arrangement(Snap(s), True) == "animated", s
+    assert Vehicles.crew_arrangement(Snap(0), True) == "handshake"
+    assert Vehicles.crew_arrangement(Snap(5), False) is None
