@@ -207,12 +207,20 @@ CREW_FIGURES = Table({
     "figure": Table({}, extra=Table({
         "member": TEXT, "height_m": Number(min=1.4, max=2.1), "estimate": optional(Boolean()), "basis": TEXT,
         "build": optional(Number(min=0.5, max=1.5)), "hair": RGB, "coverall": TEXT, "vehicle": VEHICLE,
+        "name_tag": optional(TEXT), "flag": optional(String(choices=("us", "ussr"))),
     })),
+    "insignia": optional(Table({"illustrative": Boolean(), "name_tags": TEXT, "flags": TEXT})),
     "coverall": Table({}, extra=Table({"color": RGB, "roughness": optional(Number(min=0.0, max=1.0)),
                                        "illustrative": optional(Boolean())})),
     "pose": Table({}, extra=Table({}, extra=VEC3)),
     "arrangement": Table({}, extra=Table({}, extra=Choice(
         lambda v: _PERSON if isinstance(v, dict) else VEC3, noun="a person's placement or a point [x, y, z]"))),
+})
+
+HANDSHAKE = Table({
+    "event": TEXT, "estimate": Boolean(), "basis": TEXT,
+    "key": Array(Table({"at_s": Number(min=-3600.0, max=3600.0), "arrangement": TEXT,
+                        "hatch_deg": Number(min=0.0, max=95.0), "note": optional(TEXT)}), min_len=1),
 })
 
 PRESETS = Table({"preset": Array(Table({
@@ -234,6 +242,7 @@ SCHEMAS: dict[str, Spec] = {
     "mission/docking.toml": DOCKING,
     "mission/crew_figures.toml": CREW_FIGURES,
     "mission/crossing.toml": CROSSING,
+    "mission/handshake.toml": HANDSHAKE,
 }
 
 __all__ = ["SCHEMAS", "entry", "optional", "sourced"]

@@ -299,6 +299,8 @@ class Vehicles:
                 self.crew[arrangement] = node
                 self.geom_counts[f"crew_{arrangement}"] = sum(g.node().getNumGeoms() for g in node.findAllMatches("**/+GeomNode"))
         self.crew_shown: str | None = None
+        self.animated_crew = None   # (axes conversion, {person: (root node, {joint: (node, rest offset)})})
+        self.hatch_pivots: list[tuple[NodePath, float]] = []
         # the crossing (issue #10; experience/app/crossing.py): while set, interior views of the
         # docked stack draw the hatches as the airlock has them, with the probe, the drogue and
         # the CM's tunnel hatch removed (as the crew did), lit by the lamp of the visitor's room
@@ -369,6 +371,8 @@ class Vehicles:
             self._separate_ring(model, body)
         if kind.startswith("crossing_"):
             self._separate_gauges(kind, model, body)
+        if kind == "stack_anim":
+            self._separate_hatches(model, body)
         if self.config.flatten:
             model.flattenStrong()
         holder.node().setBounds(OmniBoundingVolume())
@@ -410,6 +414,78 @@ class Vehicles:
                 n.wrtReparentTo(pivot)
                 out.append((pivot, reads, sign))
         self.gauges[kind] = out
+
+    def _separate_hatches(self, model: NodePath, body: NodePath) -> None:
+        """Take the two DM-Soyuz hatches out of the model onto pivots at their hinges (model
+        axes), so the hatch opening can swing them (``Snapshot.crew.hatch_deg``)."""
+        from experience.scene.modelgen.panda import find_named
+
+        self.hatch_pivots = []
+        for name, sign in HATCH_SWING:
+            h = find_named(model, name)
+            if h.isEmpty():
+                continue
+            pivot = body.attachNewNode(f"{name}_hinge")
+            pivot.setPos(h.getPos(body))
+            h.wrtReparentTo(pivot)
+            self.hatch_pivots.append((pivot, sign))
+
+    def _apply_crew_pose(self, cp) -> None:
+        """Pose the animated crew for the snapshot's CrewPose and swing the hatches."""
+        for pivot, sign in getattr(self, "hatch_pivots", []):
+            pivot.setH(sign * float(cp.hatch_deg))
+        if self.animated_crew is None:
+            return
+        from experience.scene.modelgen import crew
+
+        wanted = crew.blend(cp.a, cp.b, float(cp.weight))
+        conv, joints = self.animated_crew
+        for pid, (root, rotations) in wanted.items():
+            if pid not in joints:
+                continue
+            top, nodes = joints[pid]
+            top.setMat(_panda_mat(root, conv))
+            for joint, (node, offset) in nodes.items():
+                local = np.eye(4)
+                local[:3, :3] = rotations[joint]
+                local[:3, 3] = offset
+                node.setMat(_panda_mat(local, conv))
+
+    def _build_animated_crew(self) -> None:
+        """The crew figures for the hatch opening: not flattened, joint nodes kept to pose per frame."""
+        from experience.scene.modelgen import crew
+        from experience.scene.modelgen.panda import find_named
+
+        loaded = _load_gltf(CREW_FILE)
+        if loaded is None:
+            self.animated_crew = None
+            return
+        holder = self.root.attachNewNode("crew_animated")
+        body = holder.attachNewNode("model_frame")
+        model = loaded.copyTo(body)
+        table = crew.load_table()
+        stored = crew.arrangement("handshake", table)
+        conv = _file_axes(model, crew.ORDER[0], stored[crew.ORDER[0]][0][:3, 3])
+        ppl = crew.people(table)
+        joints = {}
+        for pid in crew.ORDER:
+            top = find_named(model, pid)
+            if top.isEmpty():
+                continue
+            if pid in CREW_NOT_SHOWN:
+                top.removeNode()
+                continue
+            nodes = {}
+            for joint, _parent, offset in crew.skeleton(ppl[pid].height):
+                j = find_named(top, f"{pid}/{joint}")
+                if not j.isEmpty():
+                    nodes[joint] = (j, offset)
+            joints[pid] = (top, nodes)
+        holder.node().setBounds(OmniBoundingVolume())
+        holder.node().setFinal(True)
+        holder.hide()
+        self.crew["animated"] = holder
+        self.animated_crew = (conv, joints)
 
     def _turn_gauges(self, kind: str) -> None:
         if not self.crossing_pressures or kind not in self.gauges:
@@ -461,9 +537,15 @@ class Vehicles:
     # -------------------------------------------------------------------------------------
     @staticmethod
     def crew_arrangement(snapshot, interior: bool) -> str | None:
-        """Which crew arrangement an interior view of the docked stack shows (None: no crew)."""
+        """Which crew arrangement an interior view of the docked stack shows (None: no crew;
+        ``"animated"``: the hatch opening and the handshake in motion, posed per frame from the
+        snapshot's ``crew``, experience/simulation/handshake.py)."""
         if not interior or not any(v.phase == "docked" for v in snapshot.vehicles.values()):
             return None
+        cp = getattr(snapshot, "crew", None)
+        if cp is not None:
+            static = cp.arrangement in CREW_ARRANGEMENTS and not cp.moving and cp.hatch_deg in (0.0, OPEN_DEG)
+            return cp.arrangement if static else "animated"
         from experience.mission import data
 
         try:
@@ -482,8 +564,13 @@ class Vehicles:
             state = vs.get("apollo") or docked[0]
             if interior and self.crossing_hatches is not None:
                 return [(_crossing_kind(self.crossing_hatches), state)]
-            is_open = interior and self.crew_arrangement(snapshot, interior) == "handshake"
-            return [("stack_open" if is_open else "stack", state)]
+            shown = self.crew_arrangement(snapshot, interior) if interior else None
+            if shown == "animated":
+                if "stack_anim" not in self.nodes:
+                    self.nodes["stack_anim"] = self._build("stack_anim")
+                    self.nodes["stack_anim"].hide()
+                return [("stack_anim", state)]
+            return [("stack_open" if shown == "handshake" else "stack", state)]
         out = []
         if "apollo" in vs:
             from experience.mission import data
@@ -516,6 +603,10 @@ class Vehicles:
             # the crossing: the visitor is with the Apollo crew; Leonov and Kubasov wait in the
             # orbital module where the mission data puts them (and the crossing collides with them)
             self.crew_shown = "crossing"
+        if self.crew_shown == "animated":
+            if "animated" not in self.crew:
+                self._build_animated_crew()
+            self._apply_crew_pose(snapshot.crew)
         if self.crew_shown in self.crew:
             state = shown[0][1]
             self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))
@@ -607,6 +698,8 @@ def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: i
 CREW_FILE = "crew"
 CREW_ARRANGEMENTS = ("handshake", "hatch_closed")
 CREW_NOT_SHOWN = ("brand",)  # in the CM, behind the closed Apollo-end hatches: never visible
+OPEN_DEG = 95.0               # an open hatch (experience/simulation/handshake.py OPEN_DEG)
+HATCH_SWING = (("dm/hatch_soyuz", -1.0), ("soyuz/hatch_dm", 1.0))  # the DM's into the DM, Soyuz's into its orbital module
 
 
 def _file_axes(model: NodePath, name: str, file_translation) -> np.ndarray:

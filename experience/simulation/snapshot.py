@@ -16,7 +16,9 @@ scene (docs/models.md). This attitude is a documented choice: the flown attitude
 the sources. Around the first docking (16:06:05-16:11:49 UTC, the span of the simulated contact
 dynamics) Soyuz is placed relative to Apollo from the docking simulation, both vehicles are in
 phase ``docking`` and :attr:`Snapshot.docking` carries the ring's pose for the scene
-(experience/simulation/docking_replay.py).
+(experience/simulation/docking_replay.py). While docked, :attr:`Snapshot.crew` says where the
+crews are in the pose table (experience/simulation/handshake.py: the hatch opening and the
+handshake animated over 19:17-19:19 UTC on 17 July).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import datetime as _dt
 import numpy as np
 
 from experience.backend import to_host
-from experience.simulation import regions
+from experience.simulation import handshake, regions
 from experience.simulation.docking_replay import DockingPose, approximate_span_utc, historical_replay
 from experience.simulation.ephemeris import Ephemeris
 from experience.simulation.trajectory import lvlh_basis
@@ -61,6 +63,7 @@ class Snapshot:
     j2000_to_eci: np.ndarray  # (3, 3): star catalogue (J2000) directions into ECI
     gast_rad: float
     docking: DockingPose | None = None  # during the replayed docking (docking_replay.py), else None
+    crew: handshake.CrewPose | None = None  # docked: the crews' pose (hatch opening, handshake), else None
 
     @property
     def docked(self) -> bool:
@@ -125,4 +128,5 @@ def snapshot(eph: Ephemeris, t_s: float, *, docking: bool = True) -> Snapshot:
         moon_illuminated_fraction=float(to_host(illum)[0]),
         ecef_to_eci=ecef_to_eci, j2000_to_eci=np.asarray(to_host(earth.j2000_to_tod_matrix(tt))[0]),
         gast_rad=gast, docking=pose,
+        crew=handshake.crew_pose(clock.utc(t_s)) if any(v.phase == "docked" for v in vehicles.values()) else None,
     )

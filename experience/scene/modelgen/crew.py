@@ -22,6 +22,7 @@ Each segment node has at most one primitive per material (coverall, skin, hair, 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -34,11 +35,20 @@ from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
 DATA_FILE = "mission/crew_figures.toml"
 ORDER = ("stafford", "slayton", "brand", "leonov", "kubasov")
-ARRANGEMENTS = ("handshake", "hatch_closed")
+ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "hatch_open", "reach")
+# handshake, hatch_closed: the static views; at_hatch, hatch_open, reach: the keys of the hatch
+# opening in between (data/mission/handshake.toml, experience/simulation/handshake.py)
 
 SKIN = Material("crew_skin", (0.78, 0.50, 0.37), metallic=0.0, roughness=0.6)
 SHOES = Material("crew_shoes_dark", (0.035, 0.033, 0.03), metallic=0.0, roughness=0.7)
 EYES = Material("crew_eyes_dark", (0.02, 0.018, 0.016), metallic=0.0, roughness=0.3)
+# insignia (data/mission/crew_figures.toml [insignia]): name tags and sleeve flags
+TAG = Material("crew_name_tag", (0.80, 0.80, 0.76), metallic=0.0, roughness=0.8)
+TAG_TEXT = Material("crew_name_text", (0.02, 0.02, 0.025), metallic=0.0, roughness=0.8)
+FLAG_RED = Material("crew_flag_red", (0.60, 0.03, 0.04), metallic=0.0, roughness=0.8)
+FLAG_WHITE = Material("crew_flag_white", (0.85, 0.85, 0.85), metallic=0.0, roughness=0.8)
+FLAG_BLUE = Material("crew_flag_blue", (0.03, 0.05, 0.25), metallic=0.0, roughness=0.8)
+FLAG_GOLD = Material("crew_flag_gold", (0.90, 0.62, 0.05), metallic=0.0, roughness=0.7)
 
 # joint: (parent, rest offset from the parent joint as fractions of the stature (x, y, z))
 # x = the figure's left; mirrored for the right side (suffix _r).
@@ -91,6 +101,8 @@ class Person:
     hair: Material
     coverall: Material
     vehicle: str
+    name_tag: str = ""
+    flag: str = ""
 
 
 def load_table() -> dict[str, Any]:
@@ -138,7 +150,7 @@ def people(table: dict[str, Any] | None = None) -> dict[str, Person]:
             hair=Material(f"crew_hair_{pid}", tuple(float(c) for c in f["hair"]), metallic=0.0, roughness=0.75),
             coverall=Material(f"crew_coverall_{f['coverall']}", tuple(float(c) for c in cov["color"]),
                               metallic=0.0, roughness=float(cov.get("roughness", 0.85))),
-            vehicle=f["vehicle"],
+            vehicle=f["vehicle"], name_tag=str(f.get("name_tag", "")), flag=str(f.get("flag", "")),
         )
     return out
 
@@ -226,6 +238,58 @@ def world_joints(name: str, table: dict[str, Any] | None = None) -> dict[str, di
     t = table or load_table()
     ppl = people(t)
     return {pid: forward_kinematics(ppl[pid].height, rots, root) for pid, (root, rots) in arrangement(name, t).items()}
+
+
+def _quat(m: np.ndarray) -> np.ndarray:
+    return np.asarray(quat_from_matrix(m), dtype=float)
+
+
+def _quat_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = q / np.linalg.norm(q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def slerp(ra: np.ndarray, rb: np.ndarray, w: float) -> np.ndarray:
+    """The rotation a fraction ``w`` of the way from 3x3 ``ra`` to ``rb`` (shortest arc)."""
+    if w <= 0.0:
+        return np.asarray(ra, dtype=float)[:3, :3]
+    if w >= 1.0:
+        return np.asarray(rb, dtype=float)[:3, :3]
+    qa, qb = _quat(ra), _quat(rb)
+    d = float(qa @ qb)
+    if d < 0:
+        qb, d = -qb, -d
+    if d > 0.9995:
+        return _quat_matrix(qa + w * (qb - qa))
+    th = math.acos(min(d, 1.0))
+    return _quat_matrix((math.sin((1 - w) * th) * qa + math.sin(w * th) * qb) / math.sin(th))
+
+
+@functools.lru_cache(maxsize=16)
+def _arrangement_cached(name: str) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    return arrangement(name)
+
+
+def blend(a: str, b: str, weight: float, table: dict[str, Any] | None = None) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """{person: (root 4x4, joint rotations)} a fraction ``weight`` of the way from arrangement ``a``
+    to ``b``: the roots' positions interpolated, every rotation (the roots' and the joints')
+    slerped. What the scene applies for the snapshot's ``crew`` (experience/simulation/handshake.py)."""
+    pa = arrangement(a, table) if table is not None else _arrangement_cached(a)
+    if a == b or weight <= 0.0:
+        return pa
+    pb = arrangement(b, table) if table is not None else _arrangement_cached(b)
+    if weight >= 1.0:
+        return pb
+    out = {}
+    for pid in ORDER:
+        (ra, ja), (rb, jb) = pa[pid], pb[pid]
+        root = np.eye(4)
+        root[:3, :3] = slerp(ra, rb, weight)
+        root[:3, 3] = ra[:3, 3] + weight * (rb[:3, 3] - ra[:3, 3])
+        out[pid] = (root, {j: slerp(ja[j], jb[j], weight) for j in ja})
+    return out
 
 
 # ------------------------------------------------------------------------------------ meshes
@@ -447,6 +511,118 @@ def segment_meshes(person: Person) -> dict[str, dict[Material, list[g.Mesh]]]:
     for name, parts in left.items():
         out[name] = parts
         out[name[:-2] + "_r"] = {m: [_mirror_x(x) for x in ms] for m, ms in parts.items()}
+    # ---- insignia: the name tag over the left breast, the flag on the left sleeve
+    if person.name_tag:
+        front = (0.006 + 0.066) * H * b * 0.985  # the chest's front at the tag (superellipse, x = 0.05 H)
+        y_tag = (0.770 - hip_y - chest_base) * H
+        for m, ms in name_tag(person.name_tag, (0.045 * H * b, y_tag, front), 0.05 * H, 0.015 * H).items():
+            out["chest"].setdefault(m, []).extend(ms)
+    if person.flag:
+        r_arm = 0.031 * H * b
+        for m, ms in sleeve_flag(person.flag, (r_arm, -0.05 * H, 0.0), 0.034 * H, 0.021 * H).items():
+            out["upper_arm_l"].setdefault(m, []).extend(ms)
+    return out
+
+
+def _quad(x0: float, x1: float, y0: float, y1: float, z: float) -> g.Mesh:
+    """A flat rectangle facing +Z (counter-clockwise seen from +Z)."""
+    pos = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]], dtype=float)
+    return g.Mesh(pos, np.tile([0.0, 0.0, 1.0], (4, 1)), np.array([[0, 1, 2], [0, 2, 3]]))
+
+
+def _merge(meshes: list[g.Mesh]) -> list[g.Mesh]:
+    return [g.concat(meshes)] if meshes else []
+
+
+@functools.lru_cache(maxsize=16)
+def text_mask(text: str, rows: int = 11) -> np.ndarray:
+    """The text rendered in the project's Cyrillic-capable interface font (experience.i18n.
+    ui_font_path(): DejaVu Sans Bold) as a boolean pixel mask ``rows`` high (row 0 at the top)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from experience.i18n import ui_font_path
+
+    font = ImageFont.truetype(str(ui_font_path(bold=True)), 64)
+    x0, y0, x1, y1 = font.getbbox(text)
+    img = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 0)
+    ImageDraw.Draw(img).text((2 - x0, 2 - y0), text, font=font, fill=255)
+    cols = max(1, round(img.width * rows / img.height))
+    small = img.resize((cols, rows), Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.uint8) >= 110
+
+
+def name_tag(text: str, centre, width: float, height: float) -> dict[Material, list[g.Mesh]]:
+    """A light fabric tag on the chest's front (facing +Z) with the surname in dark letters: the
+    text's pixel mask as horizontal runs of small raised rectangles (no texture: the models are
+    textureless glTF), scaled to fit the tag."""
+    cx, cy, cz = (float(v) for v in centre)
+    tag = g.box((width, height, 0.006), center=(cx, cy, cz))
+    mask = text_mask(text)
+    rows, cols = mask.shape
+    margin = 0.12 * height
+    px = min((width - 2 * margin) / cols, (height - 2 * margin) / rows)
+    x_left = cx - cols * px / 2
+    y_top = cy + rows * px / 2
+    z = cz + 0.003 + 0.0005
+    quads = []
+    for r in range(rows):
+        row = np.concatenate([[False], mask[r], [False]])
+        starts = np.flatnonzero(row[1:] & ~row[:-1])
+        ends = np.flatnonzero(~row[1:] & row[:-1])
+        for a, b_ in zip(starts, ends):
+            quads.append(_quad(x_left + a * px, x_left + b_ * px, y_top - (r + 1) * px, y_top - r * px, z))
+    return {TAG: [tag], TAG_TEXT: _merge(quads)}
+
+
+def _star(cx: float, cy: float, r: float, z: float) -> g.Mesh:
+    """A five-pointed star facing +Z."""
+    ang = np.radians(90.0 + 36.0 * np.arange(10))
+    rad = np.where(np.arange(10) % 2 == 0, r, 0.382 * r)
+    ring = np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang), np.full(10, z)], axis=1)
+    pos = np.concatenate([[[cx, cy, z]], ring])
+    tri = np.array([[0, 1 + i, 1 + (i + 1) % 10] for i in range(10)])
+    return g.Mesh(pos, np.tile([0.0, 0.0, 1.0], (11, 1)), tri)
+
+
+def flag_faces(kind: str, width: float, height: float) -> dict[Material, list[g.Mesh]]:
+    """A flag on the plane z = 0 facing +Z, the hoist at x = -width/2 (the canton's side)."""
+    w, h = width, height
+    x0, y0 = -w / 2, -h / 2
+    out: dict[Material, list[g.Mesh]] = {}
+    if kind == "us":
+        # thirteen stripes, red at top and bottom; the blue canton over the top seven; the 50
+        # stars as a simple grid of light dots (5 x 4 at this size)
+        sh = h / 13
+        out[FLAG_WHITE] = [_quad(x0, x0 + w, y0, y0 + h, 0.0)]
+        out[FLAG_RED] = _merge([_quad(x0, x0 + w, y0 + k * sh, y0 + (k + 1) * sh, 0.0004) for k in range(0, 13, 2)])
+        cw, ch = 0.4 * w, 7 * sh
+        out[FLAG_BLUE] = [_quad(x0, x0 + cw, y0 + h - ch, y0 + h, 0.0008)]
+        dots = []
+        for i in range(5):
+            for j in range(4):
+                sx, sy = x0 + cw * (i + 0.5) / 5, y0 + h - ch * (j + 0.5) / 4
+                d = 0.12 * cw / 5
+                dots.append(_quad(sx - d, sx + d, sy - d, sy + d, 0.0012))
+        out[FLAG_WHITE].append(g.concat(dots))
+    elif kind == "ussr":
+        # red field, the gold star (with the hammer and sickle left out at this size) near the hoist
+        out[FLAG_RED] = [_quad(x0, x0 + w, y0, y0 + h, 0.0)]
+        out[FLAG_GOLD] = [_star(x0 + 0.2 * w, y0 + 0.78 * h, 0.08 * h, 0.0005),
+                          _quad(x0 + 0.12 * w, x0 + 0.30 * w, y0 + 0.50 * h, y0 + 0.62 * h, 0.0005)]
+    else:
+        raise DataFileError(f"data/{DATA_FILE}: flag {kind!r} is not known (us, ussr)")
+    return out
+
+
+def sleeve_flag(kind: str, centre, width: float, height: float) -> dict[Material, list[g.Mesh]]:
+    """The flag on a thin backing on the outer side of the left sleeve (facing +X, the figure's
+    left), the hoist (canton) forwards (+Z) as flags are worn on the left sleeve."""
+    cx, cy, cz = (float(v) for v in centre)
+    # faces drawn facing +Z with the hoist at -x; turn +Z -> +X and the hoist to +Z: rot_y(90)
+    m = g.compose(g.translate(cx + 0.0035, cy, cz), g.rot_y(90.0))
+    out = {m_: [x.transformed(m) for x in ms] for m_, ms in flag_faces(kind, width, height).items()}
+    backing = g.box((0.008, height * 1.06, width * 1.06), center=(cx - 0.0005, cy, cz))
+    out.setdefault(FLAG_WHITE if kind == "us" else FLAG_RED, []).append(backing)
     return out
 
 
