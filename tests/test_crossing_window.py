@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.test_viewer_window import TITLE, WINDOW_TOOLS, Viewer
-from tests.xdisplay import find_window, tools_or_skip, xdotool, xvfb_or_skip
+from tests.xdisplay import stop_process, find_window, tools_or_skip, xdotool, xvfb_or_skip
 
 pytestmark = pytest.mark.window
 
@@ -34,13 +34,7 @@ def crossing_viewer(mission, tmp_path_factory):
             v.wait(lambda s: s["frames"] >= 3 and s.get("crossing"), "the first frames", timeout_s=180.0)
             yield v
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
 
 
 def test_push_with_w_then_the_guided_crossing_reaches_soyuz(crossing_viewer):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from experience.app import kiosk as K
-from tests.xdisplay import screenshot_root, tools_or_skip, xdotool, xvfb_or_skip
+from tests.xdisplay import stop_process, screenshot_root, tools_or_skip, xdotool, xvfb_or_skip
 
 pytestmark = pytest.mark.kiosk
 SIZE = (800, 450)
@@ -121,13 +121,7 @@ def kiosk(display, mission, tmp_path_factory):
         k.wait(lambda s: s["frames"] >= 5, "the first frames", timeout_s=240)
         yield k
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
 
 
 def test_fullscreen_borderless_cursor_hidden_attract_loop(kiosk):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.xdisplay import find_window, screenshot_root, tools_or_skip, xdotool, xvfb_or_skip
+from tests.xdisplay import stop_process, find_window, screenshot_root, tools_or_skip, xdotool, xvfb_or_skip
 
 WINDOW_TOOLS = ("xvfb", "xdotool", "imagemagick")
 
@@ -84,13 +84,7 @@ def viewer(mission, tmp_path_factory):
             v.wait(lambda s: s["frames"] >= 3, "the first frames", timeout_s=180.0)
             yield v
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
 
 
 def _picture_has_scene(img: np.ndarray) -> None:

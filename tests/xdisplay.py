@@ -219,3 +219,14 @@ def screenshot_root(display, path: Path) -> Path:
     subprocess.run(["import", "-window", "root", str(path)], env=dict(os.environ, DISPLAY=_display(display)),
                    check=True, capture_output=True, timeout=60)
     return Path(path)
+
+
+def stop_process(proc, timeout_s: float = 20.0) -> None:
+    """End a front end started by a test: SIGTERM, then SIGKILL if it has not gone in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
