@@ -28,8 +28,7 @@ from experience.simulation import regions
 from experience.simulation.docking_replay import approximate_span_utc
 from experience.simulation.ephemeris import Ephemeris
 from experience.simulation.snapshot import Snapshot, VehicleState, _docking_states, _in_docking_replay
-from experience.simulation.trajectory import lvlh_basis
-from kernels import earth, eclipse, sun_moon
+from kernels import earth, eclipse, point, sun_moon
 
 NODE_S = 60.0
 BLOCK_NODES = 64
@@ -122,27 +121,26 @@ class LiveSimulation:
         return name
 
     def _vehicles(self, t_s: float, sun_pos_km: np.ndarray, gast: float) -> dict[str, VehicleState]:
-        """Every vehicle in orbit at ``t_s``: states from the tables, then one batched kernel
-        call for all of them (sub-point, sunlight)."""
-        t = np.asarray([t_s])
+        """Every vehicle in orbit at ``t_s``: states from the tables, sub-point and frame in plain
+        floats by the one-point kernels (kernels/point.py), sunlight from the node table."""
         names = [n for n in VEHICLES if self._spans[n][0] <= t_s <= self._spans[n][1]]
         if not names:
             return {}
-        states = self.eph.traj.states(names, t)
-        pos = np.concatenate([states[n][0] for n in names])
-        vel = np.concatenate([states[n][1] for n in names])
-        pos_f, _ = earth.eci_to_ecef(pos, vel, np.full(len(names), gast))
-        lat, lon, alt = earth.geodetic_from_ecef(pos_f)
+        states = self.eph.traj.points(names, t_s)
+        pos = np.array([states[n][0] for n in names])
         lit = self._sunlit(names, pos, sun_pos_km)
-        basis = lvlh_basis(pos, vel)  # rows: radial, along-track, normal
+        t = (t_s,)
         out = {}
         for k, name in enumerate(names):
-            lat_deg, lon_deg = float(lat[k]) * 180.0 / math.pi, float(lon[k]) * 180.0 / math.pi
+            p, v = states[name]
+            lat, lon, alt = point.geodetic_from_ecef(point.eci_to_ecef_pos(p, gast))
+            r, s, h = point.lvlh_basis(p, v)  # rows: radial, along-track, normal
+            lat_deg, lon_deg = lat * 180.0 / math.pi, lon * 180.0 / math.pi
             out[name] = VehicleState(
-                name=name, pos_km=pos[k], vel_km_s=vel[k],
-                body_to_eci=np.stack([basis[k, 1], basis[k, 2], basis[k, 0]], axis=1),
+                name=name, pos_km=pos[k], vel_km_s=np.array(v),
+                body_to_eci=np.array(((s[0], h[0], r[0]), (s[1], h[1], r[1]), (s[2], h[2], r[2]))),
                 phase=self.eph.traj.segment_labels(name, t)[0], sunlit_fraction=lit[k],
-                lat_deg=lat_deg, lon_deg=lon_deg, alt_km=float(alt[k]), region=self._region(lat_deg, lon_deg))
+                lat_deg=lat_deg, lon_deg=lon_deg, alt_km=alt, region=self._region(lat_deg, lon_deg))
         return out
 
     def _sunlit(self, names, pos, sun_pos_km) -> list[float]:

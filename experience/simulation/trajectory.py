@@ -33,6 +33,7 @@ otherwise rebuilt.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -43,7 +44,7 @@ from experience.mission import data
 from experience.mission.clock import MissionClock, format_utc, parse_utc
 from experience.paths import repo_root
 from experience.vec import cross3
-from kernels import earth, orbit
+from kernels import earth, orbit, point
 from kernels.constants import GM_EARTH_KM3_S2 as MU, J2, R_EARTH_EQ_KM as R_EQ
 
 TABLE_STEP_S = 60.0  # spacing of the stored trajectory tables (Hermite error well under 1 m)
@@ -65,6 +66,13 @@ class Table:
     def state(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return orbit.hermite_interpolate(self.t_s, self.pos_km, self.vel_km_s, t_s)
 
+    def point(self, t_s: float) -> tuple[point.Vec, point.Vec]:
+        """:meth:`state` at one time, as 3-tuples (kernels/point.py: the same bits)."""
+        j = point.interval(self.t_s, t_s)
+        p, v = self.pos_km, self.vel_km_s
+        return point.hermite(float(self.t_s[j]), float(self.t_s[j + 1]), tuple(p[j].tolist()),
+                             tuple(v[j].tolist()), tuple(p[j + 1].tolist()), tuple(v[j + 1].tolist()), t_s)
+
 
 @dataclasses.dataclass(frozen=True)
 class Formation:
@@ -73,6 +81,26 @@ class Formation:
     leader: str
     t_s: np.ndarray  # (k,) knots
     offset_m: np.ndarray  # (k, 3): radial (up), along-track, cross-track
+
+    @functools.cached_property
+    def _knots(self) -> tuple[list[float], list[list[float]]]:
+        """The knots as Python lists, for :meth:`point`."""
+        return self.t_s.tolist(), self.offset_m.T.tolist()
+
+    def point(self, t_s: float, leader_pos_km: point.Vec, leader_vel_km_s: point.Vec) -> tuple[point.Vec, point.Vec]:
+        """The follower's state at one time from its leader's (3-tuples): the arithmetic of
+        :meth:`MissionTrajectory._formation_state` for one point."""
+        knots, columns = self._knots
+        off = [point.interp(knots, col, t_s) for col in columns]
+        j = point.interval(knots, t_s)
+        dt = knots[j + 1] - knots[j]
+        rate = [(col[j + 1] - col[j]) / dt for col in columns]
+        basis = point.lvlh_basis(leader_pos_km, leader_vel_km_s)  # rows are the LVLH axes in ECI
+        pos = tuple(leader_pos_km[k] + (basis[0][k] * off[0] + basis[1][k] * off[1] + basis[2][k] * off[2]) / 1000.0
+                    for k in range(3))
+        vel = tuple(leader_vel_km_s[k] + (basis[0][k] * rate[0] + basis[1][k] * rate[1] + basis[2][k] * rate[2])
+                    / 1000.0 for k in range(3))
+        return pos, vel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,25 +193,48 @@ class MissionTrajectory:
 
     def states(self, vehicles, t_s) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """:meth:`state` of several vehicles at the same times, each evaluated once: a follower in
-        formation reuses its leader's state instead of evaluating it again (the per-frame path)."""
+        formation reuses its leader's state instead of evaluating it again."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
+        if t.size == 1:
+            return {v: (np.array([p]), np.array([w])) for v, (p, w) in self.points(vehicles, float(t[0])).items()}
         known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for v in vehicles:
             known[v] = self.state(v, t, _known=known)
         return known
 
+    def points(self, vehicles, t_s: float) -> dict[str, tuple[point.Vec, point.Vec]]:
+        """Several vehicles at one time as 3-tuples (position km, velocity km/s), each evaluated
+        once (a follower reuses its leader's state): the per-frame path."""
+        known: dict[str, tuple[point.Vec, point.Vec]] = {}
+        for v in vehicles:
+            known[v] = self.point(v, t_s, known)
+        return known
+
+    def point(self, vehicle: str, t_s: float, known=None) -> tuple[point.Vec, point.Vec]:
+        """:meth:`state` at one time, as 3-tuples: the first segment holding the time, found in
+        Python, evaluated by kernels/point.py (the same numbers as the batched path; NaN where the
+        vehicle is between segments)."""
+        lo, hi = self.span(vehicle)
+        if not lo - 1e-6 <= t_s <= hi + 1e-6:
+            self.check_span(vehicle, np.asarray([t_s]))  # raises, naming the range
+        for seg in self.segments[vehicle]:
+            if seg.t0_s <= t_s <= seg.t1_s:
+                piece = seg.piece
+                if isinstance(piece, Table):
+                    return piece.point(t_s)
+                leader = known.get(piece.leader) if known else None
+                if leader is None:
+                    leader = self.point(piece.leader, t_s)
+                return piece.point(t_s, *leader)
+        nan = (math.nan,) * 3
+        return nan, nan
+
     def state(self, vehicle: str, t_s, *, _known=None) -> tuple[np.ndarray, np.ndarray]:
         """ECI position (km) and velocity (km/s), shapes (n, 3), at mission elapsed times."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
-        if t.size == 1:  # the per-frame path: the first segment holding the time, found in Python
-            tv = float(t[0])
-            lo, hi = self.span(vehicle)
-            if not lo - 1e-6 <= tv <= hi + 1e-6:
-                self.check_span(vehicle, t)  # raises, naming the range
-            for seg in self.segments[vehicle]:
-                if seg.t0_s <= tv <= seg.t1_s:
-                    return self._piece_state(seg, t, _known, slice(None))
-            return np.full((1, 3), np.nan), np.full((1, 3), np.nan)
+        if t.size == 1:  # the per-frame path: one point, in plain floats (kernels/point.py)
+            pos, vel = self.point(vehicle, float(t[0]), _known)
+            return np.array([pos]), np.array([vel])
         self.check_span(vehicle, t)
         pos = np.full(t.shape + (3,), np.nan)
         vel = np.full(t.shape + (3,), np.nan)
