@@ -358,3 +358,43 @@ def test_the_docking_is_replayed_with_the_guide_ring_extended(eph, renderer):
     assert np.hypot(moved[0], moved[2]) < 0.03
     later = snap_at(eph, "1975-07-17T16:12:00Z")
     assert later.docking is None and [k for k, _ in v.configuration(later)] == ["stack"]
+
+
+def test_earthshine_lookup_matches_the_quadrature():
+    """The per-frame earthshine factor is interpolated on a grid (scene/vehicles.py): within 2e-4
+    of the quadrature it stands for, from noon to past the terminator, at orbital distances."""
+    import math
+
+    from experience.scene.vehicles import _mean_cos_memo, visible_earth_mean_cos
+
+    rng = np.random.default_rng(3)
+    for c, d in zip(rng.uniform(-1.0, 1.0, 200), rng.uniform(6500.0, 6800.0, 200)):
+        s = math.sqrt(1.0 - c * c)
+        ref = visible_earth_mean_cos(np.array([0.0, 0.0, 1.0]), np.array([s, 0.0, c]), d)
+        assert abs(_mean_cos_memo(float(c), float(d)) - ref) < 2e-4
+
+
+def test_per_frame_shader_inputs_are_written_in_place(renderer):
+    """boundary.Uniforms binds each input once and writes its memory: what the shader reads is
+    what was set last, a 3x3 in to_panda3's meaning, and later frames add no render state."""
+    from panda3d.core import NodePath
+
+    from experience.scene.boundary import Uniforms, to_panda3
+
+    a, b = NodePath("a"), NodePath("b")
+    u = Uniforms(a)
+    u.set("u_v", (1.0, 2.0, 3.0))
+    m = np.arange(9.0).reshape(3, 3)
+    u.set("u_m", m)
+    u.attach(b)
+    state = a.get_state()
+    u.set("u_v", np.array([4.0, 5.0, 6.0]))
+    u.set("u_m", m * 2)
+    assert a.get_state() == state  # nothing rebound
+    assert np.array_equal(u.value("u_v"), [4.0, 5.0, 6.0])
+    assert b.get_shader_input("u_m").get_value_type() == a.get_shader_input("u_m").get_value_type()
+    assert np.array_equal(u.value("u_m"), m * 2)
+    # the memory the GSG uploads: to_panda3's LMatrix4f (ShaderAttrib.get_shader_input_matrix
+    # misreads a PTA's first rows in Panda3D 1.10.16, so the array itself is read)
+    held = np.asarray(memoryview(u._views["u_m"][0])).reshape(4, 4)
+    assert np.array_equal(held, np.array(to_panda3(m * 2), dtype=np.float32))

@@ -146,7 +146,9 @@ class Atmosphere:
     def __init__(self, parent: NodePath, config):
         self.config = config
         self.lut = transmittance_texture()
-        self._bound: list[NodePath] = []
+        self.shared = boundary.Uniforms()  # the inputs of every node bound below
+        self.shared.set("u_cam_atm", (R_PLANET_KM + 400.0, 0.0, 0.0))
+        self.shared.set("u_sun_atm", (1.0, 0.0, 0.0))
         cm = CardMaker("sky_pass")
         cm.setFrame(-1, 1, -1, 1)
         self.np = parent.attachNewNode(cm.generate())
@@ -163,28 +165,26 @@ class Atmosphere:
         self.np.setBin("fixed", 10)
         self.np.setTwoSided(True)
         self.np.setShaderInput("u_steps", int(2 * config.atmosphere_steps))
-        self.np.setShaderInput("u_tan_half_fov", (1.0, 1.0))
-        self.np.setShaderInput("u_cam_to_atm", boundary.to_panda3(np.eye(3)))
+        self.inputs = boundary.Uniforms(self.np)
+        self.inputs.set("u_tan_half_fov", (1.0, 1.0))
+        self.inputs.set("u_cam_to_atm", np.eye(3))
         self.bind(self.np)
 
     def bind(self, np_: NodePath) -> None:
         """Give a node the shared atmosphere inputs (updated every frame by :meth:`update`)."""
         np_.setShaderInput("u_transmittance", self.lut)
         np_.setShaderInput("u_lut_size", (float(LUT_MU), float(LUT_H)))
-        np_.setShaderInput("u_cam_atm", (R_PLANET_KM + 400.0, 0.0, 0.0))
-        np_.setShaderInput("u_sun_atm", (1.0, 0.0, 0.0))
         np_.setShaderInput("u_sun_irradiance", (SUN_IRRADIANCE,) * 3)
         np_.setShaderInput("u_skylight", boundary.vec3f(SKYLIGHT))
-        self._bound.append(np_)
+        self.shared.attach(np_)
 
     def update(self, snapshot, frame: boundary.RenderFrame, cam_basis: np.ndarray, tan_half: tuple[float, float]) -> None:
         m = eci_to_atm(snapshot)
         cam_atm = m @ frame.camera_km
         sun_atm = m @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64)
         sun_atm /= np.linalg.norm(sun_atm)
-        for np_ in self._bound:
-            np_.setShaderInput("u_cam_atm", boundary.vec3f(cam_atm))
-            np_.setShaderInput("u_sun_atm", boundary.vec3f(sun_atm))
-        self.np.setShaderInput("u_cam_to_atm", boundary.to_panda3(m @ cam_basis))
-        self.np.setShaderInput("u_tan_half_fov", (float(tan_half[0]), float(tan_half[1])))
+        self.shared.set("u_cam_atm", cam_atm)
+        self.shared.set("u_sun_atm", sun_atm)
+        self.inputs.set("u_cam_to_atm", m @ cam_basis)
+        self.inputs.set("u_tan_half_fov", tan_half)
 

@@ -35,7 +35,15 @@ import dataclasses
 
 import glm
 import numpy as np
-from panda3d.core import LMatrix4f, LVecBase3f
+from panda3d.core import (
+    PTA_float,
+    PTA_LMatrix4f,
+    PTA_LVecBase2f,
+    PTA_LVecBase3f,
+    PTA_LVecBase4f,
+    LMatrix4f,
+    LVecBase3f,
+)
 
 M_PER_KM = 1000.0
 
@@ -61,6 +69,56 @@ def to_panda3(m3) -> LMatrix4f:
     """A 3x3 matrix (column-vector convention) for a GLSL ``mat3`` uniform: Panda3D takes it as
     the upper 3x3 of an LMatrix4f in its row-vector layout, so that ``m * v`` in GLSL is ``m3 @ v``."""
     return to_panda(glm.dmat4(_dmat3(m3)))
+
+
+class Uniforms:
+    """The per-frame shader inputs of one or more nodes, written in place.
+
+    ``NodePath.set_shader_input`` makes a new render state every call; a frame sets about twenty
+    inputs, which was the largest single cost of a scene update. Instead each input is bound once
+    to a Panda3D pointer-to-array (``PTA_float``, ``PTA_LVecBase3f``, ...), the same array on
+    every node given, and later frames write the float32 values into that array's memory (the
+    GSG reads it when it draws). A 3x3 value is a GLSL ``mat3`` with the meaning of
+    :func:`to_panda3` (``m * v`` in GLSL is ``m3 @ v``). The first :meth:`set` of a name decides
+    its shape; nothing else may set that input on these nodes afterwards.
+    """
+
+    _PTA = {(): PTA_float, (2,): PTA_LVecBase2f, (3,): PTA_LVecBase3f, (4,): PTA_LVecBase4f,
+            (3, 3): PTA_LMatrix4f}
+
+    def __init__(self, *nodes):
+        self.nodes = list(nodes)
+        self._views: dict[str, tuple[object, np.ndarray]] = {}
+
+    def attach(self, node) -> None:
+        """Give one more node every input set so far (and every one set later)."""
+        self.nodes.append(node)
+        for name, (pta, _) in self._views.items():
+            node.set_shader_input(name, pta)
+
+    def set(self, name: str, value) -> None:
+        slot = self._views.get(name)
+        if slot is None:
+            shape = np.shape(value)
+            pta = self._PTA[shape].empty_array(1)
+            for node in self.nodes:
+                node.set_shader_input(name, pta)
+            view = np.asarray(memoryview(pta)).reshape(-1)
+            if shape == (3, 3):  # the upper 3x3 of an LMatrix4f, as to_panda3 makes it
+                view = view.reshape(4, 4)
+                view[...] = np.eye(4)
+                view = view[:3, :3]
+            slot = self._views[name] = (pta, view)
+        view = slot[1]
+        if view.ndim == 2:  # Panda3D's row-vector layout: the transpose (see to_panda3)
+            view[...] = np.asarray(value).T
+        else:
+            view[...] = value
+
+    def value(self, name: str) -> np.ndarray:
+        """What the shaders read for ``name`` now (float32), as it was given to :meth:`set`."""
+        view = self._views[name][1]
+        return view.T.copy() if view.ndim == 2 else (view[0].copy() if view.shape == (1,) else view.copy())
 
 
 def vec3f(v) -> LVecBase3f:

@@ -201,8 +201,9 @@ class Earth:
         self.np.setShaderInput("u_cloud_amount", 1.0 if config.clouds else 0.0)
         self.np.setShaderInput("u_night_floor", (0.0065, 0.0085, 0.0125))
         self.np.setShaderInput("u_steps", int(config.atmosphere_steps))
-        self.np.setShaderInput("u_sun_ecef", (1.0, 0.0, 0.0))
-        self.np.setShaderInput("u_cam_ecef_m", (0.0, 0.0, 0.0))
+        self.inputs = boundary.Uniforms(self.np)
+        self.inputs.set("u_sun_ecef", (1.0, 0.0, 0.0))
+        self.inputs.set("u_cam_ecef_m", (0.0, 0.0, 0.0))
         atmosphere.bind(self.np)
 
     def update(self, snapshot, frame: boundary.RenderFrame) -> None:
@@ -211,5 +212,5 @@ class Earth:
         eci_to_ecef = ecef_to_eci.T
         sun_ecef = eci_to_ecef @ np.asarray(snapshot.sun_unit_eci, dtype=np.float64)
         cam_ecef_m = eci_to_ecef @ frame.camera_km * boundary.M_PER_KM
-        self.np.setShaderInput("u_sun_ecef", boundary.vec3f(sun_ecef))
-        self.np.setShaderInput("u_cam_ecef_m", boundary.vec3f(cam_ecef_m))
+        self.inputs.set("u_sun_ecef", sun_ecef)
+        self.inputs.set("u_cam_ecef_m", cam_ecef_m)

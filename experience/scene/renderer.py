@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from experience.errors import AstpError
+from experience.scene import boundary
 from experience.scene.config import MAX_SIZE, RenderConfig, check_size, check_view, shader_path
 
 _PIPE: list = []            # the process's one GraphicsPipe (shared_pipe)
@@ -648,13 +649,14 @@ class SceneRenderer:
                                    fragment=str(shader_path("tonemap.frag"))))
         card.setShaderInput("u_far", self.far_tex)
         card.setShaderInput("u_near", self.near_tex)
-        card.setShaderInput("u_exposure", float(cfg.exposure))
+        self.tonemap_inputs = boundary.Uniforms(card)
+        self.tonemap_inputs.set("u_exposure", float(cfg.exposure))
         card.setShaderInput("u_ss", int(ss))
         from experience.scene.atmosphere import white_balance
         from experience.scene.boundary import vec3f
 
         card.setShaderInput("u_white_balance", vec3f(white_balance()))
-        card.setShaderInput("u_frame", (0.0, w / h, 0.06, 0.004))
+        self.tonemap_inputs.set("u_frame", (0.0, w / h, 0.06, 0.004))
         card.setDepthTest(False)
         card.setDepthWrite(False)
         card.setTwoSided(True)
@@ -809,7 +811,7 @@ class SceneRenderer:
         self.far_buf.setSize(w, h)
         self.near_buf.setSize(w * ss, h * ss)
         self.config = self.config.replace(size=(w, h))
-        self.tonemap_card.setShaderInput("u_frame", (0.0, w / h, 0.06, 0.004))
+        self.tonemap_inputs.set("u_frame", (0.0, w / h, 0.06, 0.004))
 
     def prepare(self, snapshot, view: str | None = None, placement=None):
         """Set every node, lens and uniform for one snapshot and view (or an explicit
@@ -837,8 +839,8 @@ class SceneRenderer:
         if self.sky is not None:
             self.sky.update(snapshot, placement.camera_km)
         self.vehicles.update(snapshot, frame, placement)
-        self.tonemap_card.setShaderInput("u_exposure", float(self.config.exposure * placement.exposure))
-        self.tonemap_card.setShaderInput("u_frame", (1.0 if placement.window_frame else 0.0, w / h, 0.07, 0.004))
+        self.tonemap_inputs.set("u_exposure", float(self.config.exposure * placement.exposure))
+        self.tonemap_inputs.set("u_frame", (1.0 if placement.window_frame else 0.0, w / h, 0.07, 0.004))
         self.placement = placement
         self.frame = frame
         return placement

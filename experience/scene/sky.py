@@ -343,6 +343,8 @@ class Sky:
             TransparencyAttrib,
         )
 
+        from experience.scene.boundary import Uniforms
+
         self.star_limit_mag = float(star_limit_mag)
         self.catalog = load_star_catalog(limit_mag=self.star_limit_mag)
         self.root = parent.attach_new_node("sky")
@@ -373,7 +375,8 @@ class Sky:
         # Moon: an opaque sphere (hides the stars behind its dark side too)
         self.moon = self.root.attach_new_node(_sphere_geom_node("moon"))
         self.moon.set_shader(load_shader("moon"), 10)
-        self.moon.set_shader_input("moon_sun_dir", (0.0, 1.0, 0.0))
+        self.moon_inputs = Uniforms(self.moon)
+        self.moon_inputs.set("moon_sun_dir", (0.0, 1.0, 0.0))
         self.moon.set_shader_input("moon_params", (MOON_ALBEDO_HIGHLANDS, MOON_ALBEDO_MARIA, MOON_EARTHSHINE, 0.0))
         self.moon.set_transparency(TransparencyAttrib.M_none, 10)
         self.moon.set_bin("background", BIN_MOON, 10)
@@ -384,6 +387,7 @@ class Sky:
         self.sun = self.root.attach_new_node("sun")
         self.sun_disc = self.sun.attach_new_node(_quad_geom_node("sun-disc"))
         self.sun_glare = self.sun.attach_new_node(_quad_geom_node("sun-glare"))
+        self.disc_inputs, self.glare_inputs = Uniforms(self.sun_disc), Uniforms(self.sun_glare)
         for np_, bin_sort in ((self.sun_disc, BIN_SUN_DISC), (self.sun_glare, BIN_SUN_GLARE)):
             np_.set_shader(sun_shader, 10)
             np_.set_attrib(additive, 10)
@@ -448,7 +452,7 @@ class Sky:
         rows = moon_frame_rows(moon_km)
         self.moon.set_mat(_panda_mat(rows, MOON_RADIUS_KM * 1000.0, moon_rel_km * 1000.0))
         sun_from_moon = _unit(sun_geo_km - moon_km)
-        self.moon.set_shader_input("moon_sun_dir", tuple(float(v) for v in rows @ sun_from_moon))
+        self.moon_inputs.set("moon_sun_dir", rows @ sun_from_moon)
         self.moon.show()
 
         # Sun: quads perpendicular to the line of sight, at SUN_DISTANCE_M, angularly exact
@@ -459,8 +463,8 @@ class Sky:
         glare_tan = np.tan(SUN_GLARE_EXTENT_RAD)
         self.sun_disc.set_scale(SUN_DISTANCE_M * disc_tan)
         self.sun_glare.set_scale(SUN_DISTANCE_M * glare_tan)
-        self.sun_disc.set_shader_input("sun_params", (ang_r, disc_tan, 0.0, 0.0))
-        self.sun_glare.set_shader_input("sun_params", (ang_r, glare_tan, 0.0, 0.0))
+        self.disc_inputs.set("sun_params", (ang_r, disc_tan, 0.0, 0.0))
+        self.glare_inputs.set("sun_params", (ang_r, glare_tan, 0.0, 0.0))
         self.sun.show()
 
         self.moon_rel_m = moon_rel_km * 1000.0

@@ -330,17 +330,17 @@ class Vehicles:
                     self.crew["crossing"] = node
 
     def _defaults(self) -> None:
-        r = self.root
-        r.setShaderInput("u_sun_dir", (1.0, 0.0, 0.0))
-        r.setShaderInput("u_sun_light", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_up", (0.0, 0.0, 1.0))
-        r.setShaderInput("u_earth_cos", 0.26)
-        r.setShaderInput("u_earth_radiance", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_limb_radiance", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_cabin_light", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_lamp_pos", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_lamp", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_ambient", (AMBIENT_FLOOR,) * 3)
+        r = self.inputs = boundary.Uniforms(self.root)
+        r.set("u_sun_dir", (1.0, 0.0, 0.0))
+        r.set("u_sun_light", (0.0, 0.0, 0.0))
+        r.set("u_up", (0.0, 0.0, 1.0))
+        r.set("u_earth_cos", 0.26)
+        r.set("u_earth_radiance", (0.0, 0.0, 0.0))
+        r.set("u_limb_radiance", (0.0, 0.0, 0.0))
+        r.set("u_cabin_light", (0.0, 0.0, 0.0))
+        r.set("u_lamp_pos", (0.0, 0.0, 0.0))
+        r.set("u_lamp", (0.0, 0.0, 0.0))
+        r.set("u_ambient", (AMBIENT_FLOOR,) * 3)
 
     def _model(self, kind: str) -> NodePath:
         files = {"stack": ["stack"], "stack_open": ["stack"], "apollo": ["apollo_csm"],
@@ -615,9 +615,9 @@ class Vehicles:
         self._lighting(snapshot, ref, placement)
 
     def _lighting(self, snapshot, state, placement) -> None:
-        r = self.root
+        r = self.inputs
         sun = np.asarray(snapshot.sun_unit_eci, dtype=np.float64)
-        r.setShaderInput("u_sun_dir", boundary.vec3f(sun))
+        r.set("u_sun_dir", sun)
         if state is None:
             return
         pos = np.asarray(state.pos_km, dtype=np.float64)
@@ -626,18 +626,18 @@ class Vehicles:
         earth_cos = math.sqrt(max(0.0, 1.0 - (EARTH_RADIUS_KM / dist) ** 2))
         lit = float(state.sunlit_fraction)
         e_sun = math.pi  # white card facing the Sun: radiance 1 (atmosphere.SUN_IRRADIANCE)
-        mean_cos = _mean_cos_memo(round(float(up @ sun), 4), round(dist, 1))
+        mean_cos = _mean_cos_memo(float(up @ sun), dist)
         earth_rad = EARTH_ALBEDO * e_sun * mean_cos / math.pi * EARTHSHINE_TINT + 0.004 * EARTHSHINE_TINT
         limb = np.array([0.25, 0.45, 0.9]) * e_sun / math.pi * 0.35 * max(0.0, min(1.0, mean_cos * 4.0))
         interior = placement.interior
-        r.setShaderInput("u_sun_light", boundary.vec3f(np.full(3, 0.0 if interior else e_sun * lit)))
-        r.setShaderInput("u_up", boundary.vec3f(up))
-        r.setShaderInput("u_earth_cos", float(earth_cos))
-        r.setShaderInput("u_earth_radiance", boundary.vec3f(np.zeros(3) if interior else earth_rad))
-        r.setShaderInput("u_limb_radiance", boundary.vec3f(np.zeros(3) if interior else limb))
+        r.set("u_sun_light", np.full(3, 0.0 if interior else e_sun * lit))
+        r.set("u_up", up)
+        r.set("u_earth_cos", float(earth_cos))
+        r.set("u_earth_radiance", np.zeros(3) if interior else earth_rad)
+        r.set("u_limb_radiance", np.zeros(3) if interior else limb)
         crossing = interior and self.crossing_lamp is not None and self.crossing_hatches is not None
         head = CABIN_LIGHT * (CROSSING_HEADLAMP if crossing else 1.0)
-        r.setShaderInput("u_cabin_light", boundary.vec3f(np.full(3, head if interior else 0.0)))
+        r.set("u_cabin_light", np.full(3, head if interior else 0.0))
         lamp_km = getattr(placement, "lamp_km", None)
         lamp_rgb = np.array([1.0, 0.95, 0.85])
         if crossing:
@@ -645,23 +645,40 @@ class Vehicles:
             lamp_rgb = np.asarray(self.crossing_lamp[1], dtype=np.float64) * (CROSSING_LAMP / 1.5)
             lamp_km = pos + model_to_eci(state) @ lamp_m / 1000.0
         if interior and lamp_km is not None:
-            r.setShaderInput("u_lamp_pos", boundary.vec3f(boundary.RenderFrame(placement.camera_km).to_m(lamp_km)))
-            r.setShaderInput("u_lamp", boundary.vec3f(lamp_rgb * CABIN_LIGHT * 1.5))
+            r.set("u_lamp_pos", boundary.RenderFrame(placement.camera_km).to_m(lamp_km))
+            r.set("u_lamp", lamp_rgb * CABIN_LIGHT * 1.5)
         else:
-            r.setShaderInput("u_lamp", (0.0, 0.0, 0.0))
-        r.setShaderInput("u_ambient", boundary.vec3f(np.full(3, 0.02 if interior else AMBIENT_FLOOR)))
+            r.set("u_lamp", (0.0, 0.0, 0.0))
+        r.set("u_ambient", np.full(3, 0.02 if interior else AMBIENT_FLOOR))
 
     def draw_calls(self, kind: str) -> int:
         return self.geom_counts.get(kind, 0)
 
 
+MEAN_COS_STEP = 0.01      # grid of the earthshine lookup in cos(Sun zenith)
+MEAN_COS_STEP_KM = 5.0    # and in geocentric distance
+
+
 @functools.lru_cache(maxsize=4096)
-def _mean_cos_memo(up_dot_sun: float, dist_km: float) -> float:
-    """:func:`visible_earth_mean_cos` depends on the Sun's angle from the zenith and the distance
-    alone: per frame it is looked up with those rounded (1e-4, 0.1 km; the change is far below a
-    grey level), computed once per key for a canonical pair of directions."""
+def _mean_cos_node(i: int, j: int) -> float:
+    """:func:`visible_earth_mean_cos` at one node of the lookup grid, for a canonical pair of
+    directions (it depends on the Sun's angle from the zenith and the distance alone)."""
+    up_dot_sun = max(-1.0, min(1.0, i * MEAN_COS_STEP))
     s = math.sqrt(max(0.0, 1.0 - up_dot_sun * up_dot_sun))
-    return visible_earth_mean_cos(np.array([0.0, 0.0, 1.0]), np.array([s, 0.0, up_dot_sun]), dist_km)
+    return visible_earth_mean_cos(np.array([0.0, 0.0, 1.0]), np.array([s, 0.0, up_dot_sun]), j * MEAN_COS_STEP_KM)
+
+
+def _mean_cos_memo(up_dot_sun: float, dist_km: float) -> float:
+    """:func:`visible_earth_mean_cos` per frame: bilinear between the nodes of a grid (0.01 in
+    cos, 5 km), each computed once. The function is smooth (a clamped cosine averaged over the
+    visible cap), so the interpolation is good to about 1e-4 (tests/test_render.py), far below a
+    grey level; a new cell is reached every minute or so of story time at 1x, not every frame."""
+    x, y = up_dot_sun / MEAN_COS_STEP, dist_km / MEAN_COS_STEP_KM
+    i, j = math.floor(x), math.floor(y)
+    fx, fy = x - i, y - j
+    a = _mean_cos_node(i, j) + fx * (_mean_cos_node(i + 1, j) - _mean_cos_node(i, j))
+    b = _mean_cos_node(i, j + 1) + fx * (_mean_cos_node(i + 1, j + 1) - _mean_cos_node(i, j + 1))
+    return a + fy * (b - a)
 
 
 def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: int = 24) -> float:
