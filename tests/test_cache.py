@@ -236,7 +236,7 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGTERM
-    assert list(folder.iterdir()) == []
+    assert [p for p in folder.iterdir() if p.name != cache.STAMPS_FILE] == []  # only the digests kept
 
 
 def test_the_key_follows_code_and_data_not_their_comments(tmp_path):
@@ -611,3 +611,30 @@ def test_the_transmittance_table_is_cached_and_verified(cdir):
     got = cache.load(entry, lambda: {"transmittance": atmosphere.build_transmittance(64, 8, 40)}, notice=notes.append)
     assert np.array_equal(got.arrays["transmittance"], table)
     assert len(notes) == 1 and "outside [0, 1]" in notes[0]
+
+
+def test_source_digests_are_kept_between_runs_and_an_edit_is_always_seen(cdir, tmp_path, monkeypatch):
+    """The digests of the sources (the part of every key that costs time) are kept in the user
+    cache by each file's stat stamp; a later run uses them, and an edit that restores the size
+    and the mtime is still seen (the ctime moved)."""
+    monkeypatch.setattr(cache, "_stamps", None)
+    src = tmp_path / "mod.py"
+    src.write_text("x = 1\n")
+    first = cache.source_digest(src)
+    cache.make_key("t", [src])  # writes the stamps
+    saved = json.loads((cdir / cache.STAMPS_FILE).read_text())
+    assert saved["files"][str(src)][4] == first
+    # another run: nothing in memory; a poisoned stamp file entry would be believed only for an
+    # unchanged file, so plant a wrong digest for the unchanged file and see it used
+    saved["files"][str(src)][4] = "0" * 64
+    (cdir / cache.STAMPS_FILE).write_text(json.dumps(saved))
+    monkeypatch.setattr(cache, "_stamps", None)
+    monkeypatch.setattr(cache, "_DIGESTS", {})
+    assert cache.source_digest(src) == "0" * 64
+    st = src.stat()
+    src.write_text("x = 2\n")  # same size
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime
+    monkeypatch.setattr(cache, "_DIGESTS", {})
+    again = cache.source_digest(src)
+    assert again not in ("0" * 64, first)
+    assert not list(cdir.glob(".*.part"))

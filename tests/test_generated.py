@@ -87,7 +87,9 @@ def test_the_shipped_data_is_what_the_program_uses(tmp_path, monkeypatch):
     for entry in (tr.cache_entry(), et.water_entry(), et.cloud_entry(), dr.replay_entry()):
         got = cache.load(entry, lambda: pytest.fail(f"{entry.name} was built instead of read"))
         assert got.origin == "generated", entry.name
-    assert not (tmp_path / "empty").exists()
+    # nothing built or copied: at most the source digests that make the keys quick next time
+    left = sorted(p.name for p in (tmp_path / "empty").glob("*")) if (tmp_path / "empty").exists() else []
+    assert left in ([], [cache.STAMPS_FILE])
 
 
 def test_rebuilding_the_trajectory_gives_the_stored_file(tmp_path):
