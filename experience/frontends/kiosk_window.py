@@ -720,6 +720,7 @@ class KioskViewer(DesktopViewer):
                        "fullscreen": bool(props.getFullscreen()),
                        "display": [self.base.pipe.getDisplayWidth(), self.base.pipe.getDisplayHeight()]},
             "max_frame_ms": round(self.max_frame_ms, 2), "quit_disabled": "quit" in self.exp.controls.disabled,
+            "operator_texts": {k: self.ui._texts.get(k, "") for k in ("op_title", "op_lang_title", "op_status", "pin_title")},
         }
         return out
 
