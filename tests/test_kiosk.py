@@ -66,7 +66,8 @@ BAD = [
 
 
 @pytest.mark.parametrize("text,words", BAD, ids=[w[1] if len(w) > 1 else w[0] for _t, w in BAD])
-def test_bad_configs_are_one_line_naming_file_key_and_accepted_values(text, words):
+def test_bad_configs_are_one_line_naming_file_key_and_accepted_values(text, words, monkeypatch, tmp_path):
+    monkeypatch.setenv("XR_RUNTIME_JSON", str(tmp_path / "missing.json"))   # no VR runtime here, whatever is installed
     with pytest.raises(AstpError) as e:
         K.parse_config(text, "k.toml")
     msg = str(e.value)
@@ -309,3 +310,44 @@ def test_supervisor_operator_codes_and_gives_up(tmp_path):
     st = json.loads((tmp_path / "logs" / "supervisor.json").read_text())
     assert st["state"] == "gave_up" and st["starts"] == 3
     assert all("exited with code 1 (crash): astp: error: boom" in c for c in st["last_causes"])
+
+
+def test_operator_default_language_is_kept_in_the_state_file_and_an_edited_config_wins(tmp_path):
+    cfg = tmp_path / "kiosk.toml"
+    text = f'[kiosk]\n# the museum own note\nlog_dir = "{tmp_path / "logs"}"\n'
+    cfg.write_text(text)
+    c = K.load_config(cfg)
+    assert K.with_saved_state(c) == c                      # no state file yet
+    s = K.KioskSession(c)
+    kept = []
+    s.on_default_language = kept.append
+    s.state = K.OPERATOR
+    s.operator("language", 1.0, "ru")
+    assert kept == ["ru"]
+    path = K.save_state(c, "ru")
+    assert path == tmp_path / "logs" / "state.toml" and cfg.read_text() == text   # the config untouched
+    c2 = K.with_saved_state(K.load_config(cfg))
+    assert c2.default_language == "ru" and c2.languages[0] == "ru" and K.config_default(c2) == "en"
+    K.save_state(c2, "en")                                  # back to the config's own: no override
+    assert K.with_saved_state(K.load_config(cfg)).default_language == "en"
+    # chosen when the config's own default was another (written by hand here: with two languages that is
+    # the only way): the config was edited since, so the config wins
+    (tmp_path / "logs" / "state.toml").write_text('[operator]\ndefault_language = "ru"\nconfig_default_language = "ru"\n')
+    said = []
+    assert K.with_saved_state(K.load_config(cfg), notice=said.append).default_language == "en"
+    assert said and "was changed" in said[0]
+    (tmp_path / "logs" / "state.toml").write_text("[operator]\ndefault_language = 3\n")
+    said = []
+    assert K.with_saved_state(K.load_config(cfg), notice=said.append).default_language == "en"
+    assert said and "ignored" in said[0] and "state.toml" in said[0]
+
+
+def test_away_starts_the_countdown_at_once_and_input_brings_the_visitor_back():
+    c = K.parse_config("[kiosk]\ncountdown_s = 5\n")
+    s = K.KioskSession(c, now=0.0)
+    assert s.away(1.0) == K.ATTRACT                         # nobody there: nothing to count down
+    s.input(2.0)
+    assert s.away(3.0) == K.COUNTDOWN and s.countdown_left_s(3.0) == 5
+    assert s.input(4.0) == K.INTERACTIVE                    # the headset put on again
+    s.away(5.0)
+    assert s.tick(10.0) == K.ATTRACT and s.resets == 1

@@ -203,3 +203,55 @@ def test_idle_countdown_appears_and_resets_everything(kiosk):
     s = kiosk.state("attract", timeout_s=40)
     assert s["kiosk"]["resets"] == resets + 1
     assert s["language"] == "en" and s["kiosk"]["watching"] is None and not s["kiosk"]["crews_visible"]
+
+
+def test_operator_panel_in_russian_and_its_default_language_survives_a_restart(kiosk, display):
+    """Last in this file: it restarts the kiosk. The panel follows the kiosk's language (Russian
+    here); the default language chosen on it is kept in state.toml in the log folder (the config
+    file is not rewritten) and is the language of the next start."""
+    cfg = kiosk.tmp / "kiosk.toml"
+    before = cfg.read_bytes()
+    kiosk.click(SIZE[0] // 2, SIZE[1] // 3)
+    kiosk.state("interactive", timeout_s=30)
+    kiosk.button("language")
+    kiosk.wait(lambda x: x["language"] == "ru", "Russian")
+    w, h = SIZE
+    for x, y in ((2, 2), (w - 3, 2), (w - 3, h - 3), (2, h - 3)):
+        kiosk.click(x, y)
+    s = kiosk.state("pin", timeout_s=30)
+    assert s["kiosk"]["operator_texts"]["pin_title"] == "PIN-код оператора"
+    for d in PIN:
+        kiosk.button(f"pin_{d}")
+    kiosk.button("pin_ok")
+    s = kiosk.state("operator", timeout_s=30)
+    texts = {t["name"]: t["text"] for t in s["kiosk"]["targets"]}
+    assert texts["op_exit"] == "Выйти из киоска" and texts["op_restart"] == "Перезапустить киоск"
+    assert texts["op_close"] == "Закрыть"
+    op = s["kiosk"]["operator_texts"]
+    assert op["op_title"] == "Оператор" and op["op_lang_title"] == "Язык для новых посетителей:"
+    assert "Время работы:" in op["op_status"] and "Журналы:" in op["op_status"], op["op_status"]
+    kiosk.button("op_lang_ru")
+    s = kiosk.wait(lambda x: x["kiosk"]["default_language"] == "ru", "the default language Russian")
+    screenshot_root(kiosk.display, kiosk.tmp / "operator_ru.png")
+    state = kiosk.tmp / "logs" / K.STATE_FILE
+    assert 'default_language = "ru"' in state.read_text(encoding="utf-8")
+    x, y = kiosk.status()["kiosk"]["buttons"]["op_restart"]
+    n = kiosk.status()["frames"]
+    xdotool(kiosk.display, "mousemove", str(x), str(y))
+    kiosk.wait(lambda s: s["frames"] >= n + 1, "a frame with the pointer there")
+    xdotool(kiosk.display, "click", "1")             # the kiosk exits on it: no frames after to wait for
+    assert kiosk.proc.wait(timeout=60) == 75          # "restart" without the supervisor: exit 75
+    assert cfg.read_bytes() == before                 # the operator's config untouched
+    status, log = kiosk.tmp / "status2.json", kiosk.tmp / "kiosk2.log"
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([*CLI, "--config", str(cfg), "--status-file", str(status)],
+                                env=display.env(ASTP_CONFIG_DIR=str(kiosk.tmp / "config")), stdout=logf,
+                                stderr=subprocess.STDOUT)
+    k2 = Kiosk(proc, kiosk.display, status, log, kiosk.tmp)
+    try:
+        s = k2.wait(lambda x: x["frames"] >= 5, "the restarted kiosk", timeout_s=240)
+        assert s["kiosk"]["default_language"] == "ru" and s["language"] == "ru"
+        r = subprocess.run([*CLI, "--check", str(cfg)], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and "default ru (the operator's choice" in r.stdout, r.stdout + r.stderr
+    finally:
+        stop_process(proc)

@@ -97,6 +97,7 @@ class KioskConfig:
     startup_timeout_s: float
     max_crashes: int
     crash_window_min: float
+    config_default_language: str = ""   # the file's own default_language where the operator's choice replaced it
 
 
 def _languages() -> tuple[str, ...]:
@@ -214,7 +215,8 @@ def _from_doc(doc, path) -> KioskConfig:
 
         why = vr_available()
         if why:
-            raise doc.error(("kiosk", "vr_station"), f"kiosk.vr_station = true, but {why}; set vr_station = false")
+            raise doc.error(("kiosk", "vr_station"), f"kiosk.vr_station = true, but {why}; or set vr_station = false "
+                                                         "(the touch kiosk)")
     shown_dir = v["log_dir"]
     if shown_dir:
         log_dir = Path(os.path.expanduser(shown_dir))
@@ -238,6 +240,81 @@ def in_window(window, now: _dt.datetime) -> bool:
         return False
     a, b, t = window[0], window[1], now.time()
     return a <= t < b if a <= b else (t >= a or t < b)
+
+
+# -- what the operator changed: the state file ------------------------------------------------------
+STATE_FILE = "state.toml"
+STATE_HEADER = ("# Written by the kiosk's operator panel (astp kiosk). It overrides the config's default_language\n"
+                "# until the config's own default_language is changed; delete this file to use the config again.\n")
+
+
+def state_path(config: KioskConfig) -> Path:
+    """The operator's choices, kept across restarts: ``state.toml`` in the kiosk's log folder
+    (beside the heartbeat; the operator's config file is never rewritten for them)."""
+    return config.log_dir / STATE_FILE
+
+
+def _state_schema(config: KioskConfig):
+    from experience.tomlcheck import String, Table
+
+    return Table({"operator": Table({
+        "default_language": String(choices=config.languages, required=False,
+                                   doc="the default language chosen on the operator panel"),
+        "config_default_language": String(required=False,
+                                          doc="the config's default_language when that choice was made"),
+    }, required=False)})
+
+
+def with_saved_state(config: KioskConfig, notice=None) -> KioskConfig:
+    """The config with the operator's saved default language applied (:func:`save_state`), or as
+    it is: when there is no state file, when it cannot be read (``notice`` says why; the kiosk
+    still starts), or when the config's own ``default_language`` was changed since (the config
+    was edited on purpose: it wins)."""
+    from experience import tomlcheck
+
+    path = state_path(config)
+    if not path.is_file():
+        return config
+    try:
+        doc = tomlcheck.load(path, _state_schema(config), shown=str(path))
+    except AstpError as exc:
+        if notice is not None:
+            notice(f"the operator's saved settings are ignored: {exc}")
+        return config
+    op = dict(doc.data.get("operator") or {})
+    lang = op.get("default_language")
+    if not lang or lang == config.default_language:
+        return config
+    if op.get("config_default_language", config.default_language) != config.default_language:
+        if notice is not None:
+            notice(f"the operator's default language {lang!r} ({path}) is ignored: the config's default_language "
+                   f"was changed to {config.default_language!r} since")
+        return config
+    return dataclasses.replace(config, default_language=lang, config_default_language=config.default_language,
+                               languages=(lang,) + tuple(x for x in config.languages if x != lang))
+
+
+def save_state(config: KioskConfig, default_language: str) -> Path:
+    """Keep the operator's default language for the next start (atomically; the config file is
+    not touched). ``config`` is the kiosk's config as loaded from its file."""
+    from experience import outputs
+
+    if default_language not in config.languages:
+        raise AstpError(f"{default_language!r} is not one of the kiosk's languages ({', '.join(config.languages)})")
+    base = config_default(config)
+    text = (STATE_HEADER + "[operator]\n" f'default_language = "{default_language}"\n'
+            f'config_default_language = "{base}"\n')
+    path = state_path(config)
+    outputs.check_folder(path.parent, what="kiosk log folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with outputs.immediate():
+        outputs.write_output(path, text, what="kiosk state file")
+    return path
+
+
+def config_default(config: KioskConfig) -> str:
+    """The config file's own default language (before :func:`with_saved_state`)."""
+    return config.config_default_language or config.default_language
 
 
 # -- the PIN ---------------------------------------------------------------------------------------
@@ -310,6 +387,8 @@ TEXT = {  # visitor-facing texts (English msgids, translated where drawn)
     "keep": N_("Keep exploring"),
     "again": N_("Start again"),
     "drag": N_("Drag to look around"),
+    "put_on": N_("Put on the headset to explore"),          # the VR station's monitor
+    "in_headset": N_("A visitor is exploring in the headset"),
 }
 
 
@@ -331,6 +410,7 @@ class KioskSession:
         self.operator_opened = 0
         self.exit_requested: str | None = None  # "exit" or "restart" (the operator's)
         self.default_language = config.default_language
+        self.on_default_language = None        # called when the operator changes it (the front end keeps it)
         self._corners: list[tuple[str, float]] = []
         self._keys: list[float] = []
         self.transitions: list[tuple[float, str, str]] = []   # (time, from, to), the last 50
@@ -350,6 +430,15 @@ class KioskSession:
             self._go(INTERACTIVE, now)
         elif self.state == COUNTDOWN:
             self._go(INTERACTIVE, now)
+        return self.state
+
+    def away(self, now: float) -> str:
+        """The visitor left without a word (VR station: the headset was taken off): the countdown
+        starts now rather than after ``idle_timeout_s``; a visitor who comes back (any input,
+        the headset put on again) keeps exploring. Returns the state after it."""
+        if self.state == INTERACTIVE:
+            self.countdown_until = now + self.config.countdown_s
+            self._go(COUNTDOWN, now)
         return self.state
 
     def keep_exploring(self, now: float) -> None:
@@ -467,6 +556,8 @@ class KioskSession:
             if value not in self.config.languages:
                 raise ValueError(f"unknown language {value!r}")
             self.default_language = value
+            if self.on_default_language is not None:
+                self.on_default_language(value)
         elif action == "close":
             self.reset(now)
         else:

@@ -61,15 +61,19 @@ def _config_path(args) -> Path:
 
 
 def cmd_kiosk(args) -> int:
-    from experience.app.kiosk import load_config
+    from experience.app.kiosk import load_config, state_path, with_saved_state
 
     path = _config_path(args)
     if args.set_pin:
         return set_pin(path)
     config = load_config(path)
     if args.check is not None:
+        said: list[str] = []
+        run = with_saved_state(config, notice=said.append)
+        default = (f"default {run.default_language} (the operator's choice, {state_path(config)})"
+                   if run.default_language != config.default_language else f"default {config.default_language}")
         print(f"{path}: the kiosk config is valid (tours: {', '.join(config.tours)}; languages: "
-              f"{', '.join(config.languages)}; idle {config.idle_timeout_s:g} s + countdown {config.countdown_s} s; "
+              f"{', '.join(config.languages)}, {default}; {'VR station; ' if config.vr_station else ''}idle {config.idle_timeout_s:g} s + countdown {config.countdown_s} s; "
               f"PIN {'set' if config.pin_hash else 'not set: the operator panel cannot be opened'})")
         return 0
     if args.supervise:
@@ -88,10 +92,12 @@ def cmd_kiosk(args) -> int:
             for k, v in result.items():
                 print(f"{k:>16}: {v}")
         return 0 if result["exceptions"] == 0 else 1
-    if config.vr_station:  # load_config refuses it where no VR front end exists
-        from experience.frontends import vr  # pragma: no cover - the VR helper provides it
+    config = with_saved_state(config, notice=lambda m: print(f"astp kiosk: {m}", file=sys.stderr, flush=True))
+    if config.vr_station:  # load_config refuses it where no VR runtime can be used
+        from experience.frontends.vr_station import run_kiosk_station
 
-        return vr.run_kiosk_station(config)
+        return run_kiosk_station(config, heartbeat=args.heartbeat, status_file=args.status_file, size=args.size,
+                                 backend=args.backend)
     from experience.frontends.kiosk_window import run_kiosk
 
     return run_kiosk(config, heartbeat=args.heartbeat, status_file=args.status_file, size=args.size,

@@ -90,15 +90,28 @@ def _die_with_parent():
         pass
 
 
+def kiosk_command(config: KioskConfig, python_args: list[str]) -> list[str]:
+    """The kiosk's command line: this Python, or for a VR station started through the headless
+    Monado prefix's own loader (tests; experience/xr/monado.py: its runtime needs a newer C
+    library than the system's) the same loader again, so that the kiosk can load the runtime."""
+    if config.vr_station and os.environ.get("ASTP_XR_LOADER") == "monado-prefix" and os.environ.get("XR_RUNTIME_JSON"):
+        from experience.xr import monado
+
+        prefix = Path(os.environ["XR_RUNTIME_JSON"]).parent
+        if monado.prefix_ready(prefix):
+            return monado.client_command(prefix, python_args)
+    return [sys.executable, *python_args]
+
+
 class Supervisor:
     def __init__(self, config: KioskConfig, *, backend=None, command=None):
         self.config = config
         self.log_dir = config.log_dir
         self.heartbeat = self.log_dir / "heartbeat.json"
         self.status_path = self.log_dir / "supervisor.json"
-        self.command = command or [sys.executable, "-m", "experience.frontends.cli", "kiosk",
-                                   "--config", str(config.path), "--heartbeat", str(self.heartbeat),
-                                   *(["--backend", backend] if backend else [])]
+        self.command = command or kiosk_command(config, ["-m", "experience.frontends.cli", "kiosk",
+                                                         "--config", str(config.path), "--heartbeat", str(self.heartbeat),
+                                                         *(["--backend", backend] if backend else [])])
         self.log, self.out = _loggers(self.log_dir)
         self.proc: subprocess.Popen | None = None
         self.started_at = 0.0          # monotonic, of the current child

@@ -88,6 +88,9 @@ class KioskUI:
                                     align=TextNode.ACenter, font=self.font, wordwrap=40, mayChange=True, text="")
         # -- interactive: the four choices along the bottom
         self.bar = DirectFrame(parent=base.a2dBottomCenter, frameColor=(0, 0, 0, 0))
+        self.station_line = OnscreenText(parent=base.a2dTopCenter, pos=(0, -0.12), scale=0.06, fg=ACCENT,
+                                         shadow=shadow, align=TextNode.ACenter, font=self.bold, mayChange=True, text="")
+        self.station_line.hide()
         self.hint = OnscreenText(parent=base.a2dTopLeft, pos=(0.09, -0.13), scale=0.045, fg=DIM, shadow=shadow,
                                  align=TextNode.ALeft, font=self.font, mayChange=True, text="")
         a = base.getAspectRatio()
@@ -126,7 +129,7 @@ class KioskUI:
         self.keypad = self._card((1.3, 5 * kp + 0.75), y=0.0)
         top = (5 * kp + 0.75) / 2
         self.pin_title = OnscreenText(parent=self.keypad, pos=(0, top - 0.12), scale=0.06, fg=ACCENT,
-                                      align=TextNode.ACenter, font=self.bold, mayChange=True, text="Operator PIN")
+                                      align=TextNode.ACenter, font=self.bold, mayChange=True, text="")
         self.pin_dots = OnscreenText(parent=self.keypad, pos=(0, top - 0.24), scale=0.08, fg=TEXT_FG,
                                      align=TextNode.ACenter, font=self.bold, mayChange=True, text="")
         self.pin_msg = OnscreenText(parent=self.keypad, pos=(0, top - 0.33), scale=0.04, fg=(1, 0.6, 0.5, 1),
@@ -143,15 +146,17 @@ class KioskUI:
         # -- the operator panel
         self.panel = self._card((2.6, 1.5), y=0.0)
         self.op_title = OnscreenText(parent=self.panel, pos=(-1.2, 0.6), scale=0.065, fg=ACCENT, align=TextNode.ALeft,
-                                     font=self.bold, mayChange=True, text="Operator")
+                                     font=self.bold, mayChange=True, text="")
         self.op_status = OnscreenText(parent=self.panel, pos=(-1.2, 0.47), scale=0.042, fg=TEXT_FG,
                                       align=TextNode.ALeft, font=self.font, mayChange=True, text="")
         ow = max(0.8, self.target_units * 1.2)
         oy = [0.48, 0.22, -0.04, -0.3, -0.56]
         self._button("op_exit", self.panel, (0.75, 0, oy[0]), (ow, h), lambda: self._op("exit"))
         self._button("op_restart", self.panel, (0.75, 0, oy[1]), (ow, h), lambda: self._op("restart"))
+        self.op_lang_title = OnscreenText(parent=self.panel, pos=(0.75 - ow / 2, oy[2] + 0.01), scale=0.04, fg=DIM,
+                                          align=TextNode.ALeft, font=self.font, mayChange=True, text="")
         for j, lang in enumerate(viewer.config.languages[:2]):
-            self._button(f"op_lang_{lang}", self.panel, (0.75 + (j - 0.5) * (ow / 2 + 0.02), 0, oy[2]),
+            self._button(f"op_lang_{lang}", self.panel, (0.75 + (j - 0.5) * (ow / 2 + 0.02), 0, oy[2] - 0.18),
                          (ow / 2 - 0.02, h), lambda lang=lang: self._op("language", lang))
         self._button("op_close", self.panel, (0.75, 0, oy[4]), (ow, h), lambda: self._op("close"), accent=True)
         self.panel.hide()
@@ -284,7 +289,8 @@ class KioskUI:
             self.cd_title.setText(_(T["still_there"]))
             self._fill_crews(_)
         # the prompt: in every offered language (a visitor who reads only one still sees it)
-        prompts = [v.gettext(lg)(K.TEXT["touch"]) for lg in v.config.languages]
+        station = getattr(v, "station_mode", False)   # the VR station's monitor: the headset is the way in
+        prompts = [v.gettext(lg)(K.TEXT["put_on" if station else "touch"]) for lg in v.config.languages]
         self._set("prompt", self.prompt, prompts[0])
         self._set("prompt2", self.prompt2, "   ".join(prompts[1:]))
         pulse = 0.65 + 0.35 * abs(((v.now() * 0.6) % 2.0) - 1.0)
@@ -292,8 +298,13 @@ class KioskUI:
         attract = state == K.ATTRACT
         for node in (self.band, self.title, self.subtitle, self.prompt, self.prompt2, self.tour_title):
             node.show() if attract else node.hide()
-        self.bar.show() if state == K.INTERACTIVE else self.bar.hide()
-        self.hint.show() if state == K.INTERACTIVE and self.crews.isHidden() else self.hint.hide()
+        self.bar.show() if state == K.INTERACTIVE and not station else self.bar.hide()
+        self.hint.show() if state == K.INTERACTIVE and self.crews.isHidden() and not station else self.hint.hide()
+        if station and state in (K.INTERACTIVE, K.COUNTDOWN):
+            self._set("station_line", self.station_line, _(K.TEXT["in_headset"]))
+            self.station_line.show()
+        else:
+            self.station_line.hide()
         if state != K.INTERACTIVE:
             self.crews.hide()
         # caption and fade
@@ -313,7 +324,7 @@ class KioskUI:
                 cap = hud.caption_text(exp, _)
             self._set_fade(0.0 if v.watching is None or not v.watch_frame else 1.0 - v.watch_frame.fade)
             bottom = 0.22 + max(0.2, self.target_units * 1.15)
-        if state in (K.COUNTDOWN, K.PIN_ENTRY, K.OPERATOR) or not self.crews.isHidden():
+        if state in (K.COUNTDOWN, K.PIN_ENTRY, K.OPERATOR) or not self.crews.isHidden() or (station and not attract):
             cap = ""
         self._set("caption", self.caption, cap)
         self.caption.setAlphaScale(alpha)
@@ -334,28 +345,32 @@ class KioskUI:
         if cd:
             self._set("cd_text", self.cd_text, _(K.TEXT["restart_in"]).format(n=s.countdown_left_s(v.now())))
         self.keypad.show() if state == K.PIN_ENTRY else self.keypad.hide()
-        if state == K.PIN_ENTRY:
+        if state == K.PIN_ENTRY:   # the operator's texts: in the kiosk's language of the moment, as the visitor's
+            self._set("pin_title", self.pin_title, _("Operator PIN"))
             self._set("pin_dots", self.pin_dots, "● " * len(self.pin) if self.pin else "—")
             locked = s.pin_locked_s(v.now())
-            msg = {"wrong": "Wrong PIN", "no_pin": "No PIN is set: run astp kiosk --set-pin",
-                   "locked": f"Too many wrong PINs: wait {int(locked) + 1} s" if locked > 0 else "Wrong PIN"}.get(s.pin_message, "")
+            msg = {"wrong": _("Wrong PIN"), "no_pin": _("No PIN is set: run astp kiosk --set-pin"),
+                   "locked": _("Too many wrong PINs: wait {n} s").format(n=int(locked) + 1) if locked > 0
+                   else _("Wrong PIN")}.get(s.pin_message, "")
             self._set("pin_msg", self.pin_msg, msg)
             for k in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0"):
                 self._set_label(f"pin_{k}", k)
-            self._set_label("pin_clear", "Clear")
-            self._set_label("pin_ok", "OK")
-            self._set_label("pin_cancel", "Cancel")
+            self._set_label("pin_clear", _("Clear"))
+            self._set_label("pin_ok", _("OK"))
+            self._set_label("pin_cancel", _("Cancel"))
         self.panel.show() if state == K.OPERATOR else self.panel.hide()
         if state == K.OPERATOR:
-            self._set_label("op_exit", "Exit the kiosk")
-            self._set_label("op_restart", "Restart the kiosk")
+            from experience.i18n import language_name
+
+            self._set("op_title", self.op_title, _("Operator"))
+            self._set_label("op_exit", _("Exit the kiosk"))
+            self._set_label("op_restart", _("Restart the kiosk"))
+            self._set("op_lang_title", self.op_lang_title, _("Language for new visitors:"))
             for lg in v.config.languages[:2]:
                 mark = "✓ " if s.default_language == lg else ""
-                from experience.i18n import language_name
-
                 self._set_label(f"op_lang_{lg}", mark + language_name(lg))
-            self._set_label("op_close", "Close")
-            self._set("op_status", self.op_status, v.operator_status_text())
+            self._set_label("op_close", _("Close"))
+            self._set("op_status", self.op_status, v.operator_status_text(_))
 
     def _fill_crews(self, _) -> None:
         from experience.mission import data
@@ -396,7 +411,8 @@ class KioskUI:
         for node in (self.fade, self.band, self.caption_bg, self.bar, self.crews, self.dim, self.countdown,
                      self.keypad, self.panel):
             node.destroy()
-        for node in (self.title, self.subtitle, self.prompt, self.prompt2, self.tour_title, self.caption, self.hint):
+        for node in (self.title, self.subtitle, self.prompt, self.prompt2, self.tour_title, self.caption, self.hint,
+                     self.station_line):
             node.destroy()
 
 
@@ -436,6 +452,8 @@ class KioskViewer(DesktopViewer):
         self.watching = None          # a tour the visitor asked for ("Watch the docking"): [tour, t]
         self.watch_frame = None
         self.session = K.KioskSession(config, now=self.now(), on_reset=self._reset_visitor)
+        self.session.on_default_language = self._keep_default_language
+        self.keep_state = not offscreen   # the soak never writes the operator's state file
         self.exp.ui.hud_visible = False
         self.exp.ui.language = config.default_language
         self.ui = KioskUI(self)
@@ -456,8 +474,28 @@ class KioskViewer(DesktopViewer):
         self.frame_ms = 0.0
         self._events_seen = self.exp.controls.events_seen
         self._supervisor_cache = (0.0, {})
+        self._prewarm()
         self.log(f"started (pid {os.getpid()}; tours {', '.join(config.tours)}; window "
                  f"{self.win.getXSize()}x{self.win.getYSize()})")
+
+    def _prewarm(self) -> None:
+        """What a frame would otherwise load on first use, loaded before the first frame: the
+        historical docking replay (the attract loop's docking tour enters its window; loading it
+        and checking its cache key took ~0.2-0.3 s inside one frame, the soak's slowest frame). Then
+        the start-up's objects are moved out of the garbage collector's full scans (``gc.freeze``),
+        which shortens the collections that land in a frame."""
+        import gc
+
+        t0 = time.perf_counter()
+        from experience.simulation.docking_replay import historical_replay
+
+        try:
+            historical_replay(self.exp.eph.clock)
+        except AstpError as exc:   # the frame that needs it will say so; the kiosk still starts
+            self.log(f"the docking replay could not be loaded at start: {exc}")
+        gc.collect()
+        gc.freeze()
+        self.prewarm_s = time.perf_counter() - t0
 
     # -- time, text, log ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -566,6 +604,17 @@ class KioskViewer(DesktopViewer):
         tour.camera_at(tour._times[0][i]).apply(exp.camera)
         exp.playback.seek(tour.keys[i].t_s)
 
+    def _keep_default_language(self, lang: str) -> None:
+        """The operator chose a new default language: kept for the next start (state.toml in the
+        log folder, experience.app.kiosk.save_state; the config file is not rewritten)."""
+        if not self.keep_state:
+            return
+        try:
+            path = K.save_state(self.config, lang)
+            self.log(f"default language {lang} kept in {path}")
+        except (OSError, AstpError) as exc:
+            self.log(f"cannot keep the default language {lang}: {exc}; it lasts until the kiosk restarts")
+
     def _reset_visitor(self, default_language: str) -> None:
         """Every state a visitor can change, back to the start: time, camera, language (the
         default), UI panels; :meth:`Experience.reset` (hatches and pressures join it when the
@@ -625,7 +674,8 @@ class KioskViewer(DesktopViewer):
             if now - self._beat_written >= 1.0 or not self.heartbeat.exists():
                 from experience import outputs
 
-                beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time()}
+                beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time(),
+                        **self.heartbeat_extra()}
                 with outputs.immediate():
                     outputs.write_output(self.heartbeat, json.dumps(beat), what="heartbeat file")
                 self._beat_written = now
@@ -634,6 +684,10 @@ class KioskViewer(DesktopViewer):
         except (OSError, AstpError) as exc:
             self.log(f"cannot write the heartbeat {self.heartbeat}: {exc}; the supervisor will restart the kiosk")
             self.heartbeat = None
+
+    def heartbeat_extra(self) -> dict:
+        """More for the heartbeat's content (the VR station adds its headset's state)."""
+        return {}
 
     # -- status --------------------------------------------------------------------------------------
     def supervisor_status(self) -> dict:
@@ -648,18 +702,25 @@ class KioskViewer(DesktopViewer):
         self._supervisor_cache = (time.monotonic(), cached)
         return cached
 
-    def operator_status_text(self) -> str:
+    def operator_status_text(self, _=None) -> str:
+        """The operator panel's status, in the language of ``_`` (a gettext; English without). The
+        supervisor's restart causes are its log lines, shown as logged (English)."""
+        _ = _ or (lambda m: m)
         up = self.now() - self.started
         sup = self.supervisor_status()
         s = self.session
-        lines = [f"Uptime: {int(up // 3600)} h {int(up % 3600 // 60):02d} min",
-                 f"Frame rate: {self._fps:.1f} frames/s (slowest frame {self.max_frame_ms:.0f} ms)",
-                 f"Visitors: {s.sessions}   resets: {s.resets}   attract loops: {self.attract.cycles}",
-                 f"Restarts by the supervisor: {sup.get('restarts', 'not supervised')}",
-                 "Last restarts:"]
+        restarts = sup.get("restarts")
+        lines = [_("Uptime: {h} h {m:02d} min").format(h=int(up // 3600), m=int(up % 3600 // 60)),
+                 _("Frame rate: {fps} frames/s (slowest frame {ms} ms)").format(fps=f"{self._fps:.1f}",
+                                                                              ms=f"{self.max_frame_ms:.0f}"),
+                 _("Visitors: {visitors}   resets: {resets}   attract loops: {loops}").format(
+                     visitors=s.sessions, resets=s.resets, loops=self.attract.cycles),
+                 (_("Restarts by the supervisor: {n}").format(n=restarts) if restarts is not None
+                  else _("Restarts by the supervisor: not supervised")),
+                 _("Last restarts:")]
         causes = sup.get("last_causes") or []
-        lines += [f"  {c}" for c in causes[-4:]] or ["  none"]
-        lines.append(f"Logs: {self.config.log_dir}")
+        lines += [f"  {c}" for c in causes[-4:]] or ["  " + _("none")]
+        lines.append(_("Logs: {folder}").format(folder=self.config.log_dir))
         return "\n".join(lines)
 
     def status(self) -> dict:
@@ -679,6 +740,7 @@ class KioskViewer(DesktopViewer):
                        "fullscreen": bool(props.getFullscreen()),
                        "display": [self.base.pipe.getDisplayWidth(), self.base.pipe.getDisplayHeight()]},
             "max_frame_ms": round(self.max_frame_ms, 2), "quit_disabled": "quit" in self.exp.controls.disabled,
+            "operator_texts": {k: self.ui._texts.get(k, "") for k in ("op_title", "op_lang_title", "op_status", "pin_title")},
         }
         return out
 
