@@ -35,8 +35,8 @@ from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
 DATA_FILE = "mission/crew_figures.toml"
 ORDER = ("stafford", "slayton", "brand", "leonov", "kubasov")
-ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "hatch_open", "reach")
-# handshake, hatch_closed: the static views; at_hatch, hatch_open, reach: the keys of the hatch
+ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "to_tunnel", "hatch_open", "reach")
+# handshake, hatch_closed: the static views; at_hatch, to_tunnel, hatch_open, reach: the keys of the hatch
 # opening in between (data/mission/handshake.toml, experience/simulation/handshake.py)
 
 SKIN = Material("crew_skin", (0.78, 0.50, 0.37), metallic=0.0, roughness=0.6)
