@@ -343,6 +343,7 @@ class Guide:
         self.done = False
         self.message = _("Floating to the tunnel")
         self.events: list[tuple[float, str]] = []
+        self.look_m: tuple[float, float, float] | None = None   # where a front end may turn the view (the hatchway)
         self._airlock_at = next(k for k, (room, _p) in enumerate(crossing.geo.guide_path_m) if room == "dm")
         self._planes = crossing.geo.hatch_planes
 
@@ -395,6 +396,7 @@ class Guide:
                 return Input(brake=1.0)
             c.airlock.set_speedup(1.0)
             self.phase = "float"
+            self.look_m = None
             self.message = _("On into the Soyuz")
             return Input(brake=1.0)
         return self._airlock(c)
@@ -406,6 +408,14 @@ class Guide:
             return Input(brake=1.0)
         v_want = d / dist * min(GUIDED_SPEED_M_S, 1.2 * dist)
         return Input(accel_m_s2=tuple((v_want - c.vel_m_s[0]) * 3.0))
+
+    @staticmethod
+    def hatchway_m() -> tuple[float, float, float]:
+        """Where the hands meet at the handshake (crew_figures.toml arrangement.handshake)."""
+        from experience.mission import data
+
+        p = data.load_toml("mission/crew_figures.toml")["arrangement"]["handshake"]["handshake_point"]
+        return tuple(float(v) for v in p)
 
     @staticmethod
     def hatch_opens_s() -> float:
@@ -442,6 +452,7 @@ class Guide:
                         self._event(c, f"close_valve {v}")
                 lock.set_speedup(GUIDED_SPEEDUP if to_open > 90.0 else 10.0)
                 self.message = _("Waiting for Slayton to open the hatch")
+                self.look_m = self.hatchway_m()
                 return self._to(c, self.WATCH_M)
             if c.act("open_hatch", "dm_soyuz").ok:
                 self._event(c, "open_hatch dm_soyuz")
