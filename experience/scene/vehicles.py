@@ -606,9 +606,12 @@ class Vehicles:
             # the crossing: the visitor is with the Apollo crew; Leonov and Kubasov wait in the
             # orbital module where the mission data puts them (and the crossing collides with them)
             self.crew_shown = "crossing"
-            if self.crossing_crew is not None:
-                # the crews as the crossing's story time has them (Stafford and Slayton in the DM too)
-                self.crew_shown = "animated"
+            cp = self.crossing_crew
+            if cp is not None:
+                # the crews as the crossing's story time has them (Stafford and Slayton in the DM
+                # too): a still arrangement from its flattened node, the motion animated
+                static = cp.arrangement in CREW_ARRANGEMENTS and not cp.moving and cp.hatch_deg in (0.0, OPEN_DEG)
+                self.crew_shown = cp.arrangement if static else "animated"
         if self.crew_shown == "animated":
             if "animated" not in self.crew:
                 self._build_animated_crew()
