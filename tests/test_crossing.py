@@ -8,6 +8,7 @@ Kernel tests take the ``xp`` fixture (NumPy, array_api_strict, CuPy where a CUDA
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experience.mission import cabins
+from experience.mission import cabins, data
 from experience.simulation import crossing as cs
 from kernels import crossing as kc
 
@@ -218,8 +219,61 @@ def test_guided_crossing_runs_the_airlock_and_ends_in_the_soyuz():
     p = first_om["pressures_mmhg"]
     assert abs(p["dm"] - p["soyuz_om"]) < 5.0 and p["cm"] < 300.0
     for s in out["steps"]:
-        assert set(s) == {"t_s", "room", "pos_m", "hatches", "pressures_mmhg"}
+        assert set(s) == {"t_s", "room", "pos_m", "hatches", "pressures_mmhg", "story_utc", "crew"}
         assert set(s["hatches"]) == {"apollo_dm", "dm_soyuz"} and set(s["pressures_mmhg"]) == {"cm", "dm", "soyuz_om"}
+
+
+def test_the_guided_crossing_brings_the_story_to_the_handshake_in_front_of_the_visitor():
+    """The crossing's story clock (the airlock's, from 18:29) reaches the hatch opening while the
+    visitor waits in the DM; the hatch opens when the crews' motion opens it, and at 19:19 the
+    handshake is in the hatchway ahead of the visitor, who floats on into the Soyuz after it."""
+    from experience.simulation import handshake
+
+    out = cs.guided_tour()
+    assert out["completed"] and out["handshake_seen_from"] == "dm"
+    steps = out["steps"]
+    utc = [dt.datetime.fromisoformat(s["story_utc"].replace("Z", "+00:00")) for s in steps]
+    assert utc[0].strftime("%H:%M") == "18:29" and utc == sorted(utc)
+    event = handshake.event_utc()
+    opened = next(i for i, s in enumerate(steps) if s["hatches"]["dm_soyuz"] == "open")
+    assert (utc[opened] - event).total_seconds() >= cs.Guide.hatch_opens_s() - 1e-6
+    # every step: the crews as the story's pose table has them at the step's story time
+    for s, u in zip(steps, utc):
+        assert s["crew"] == cs.crew_arrangement(handshake.crew_pose(u))
+    at = [i for i, u in enumerate(utc) if 0.0 <= (u - event).total_seconds() <= 2.0]
+    assert at, "no step at the handshake"
+    for i in at:
+        s = steps[i]
+        assert s["crew"] == "handshake" and s["room"] == "dm" and s["hatches"]["dm_soyuz"] == "open"
+        eye = np.array(s["pos_m"])
+        assert np.allclose(eye, cs.Guide.WATCH_M, atol=0.07)
+        # the hatchway (the two hands at the handshake point) is ahead, within 2 m
+        hs = np.array(data.load_toml("mission/crew_figures.toml")["arrangement"]["handshake"]["handshake_point"])
+        assert 1.0 < np.linalg.norm(hs - eye) < 2.0 and hs[1] > eye[1]
+    assert steps[-1]["room"] == "soyuz_om" and (utc[-1] - event).total_seconds() >= cs.Guide.WATCH_AFTER_S
+
+
+def test_the_visitor_waits_clear_of_every_figure():
+    """The guide's watch point keeps 0.25 m from every drawn figure in every pose of the hatch
+    opening and the handshake (the eye never pokes into Stafford or Slayton)."""
+    from experience.scene.modelgen import crew
+    from experience.simulation import handshake
+
+    ppl = crew.people()
+    eye = np.asarray(cs.Guide.WATCH_M)
+    meshes = {pid: crew.segment_meshes(ppl[pid]) for pid in ("stafford", "slayton", "leonov", "kubasov")}
+    t0, t1 = handshake.span_s()
+    for t in np.arange(t0 - 5.0, t1 + 5.0, 2.5):
+        cp = handshake.pose_at_offset(float(t))
+        pose = crew.blend(cp.a, cp.b, cp.weight)
+        for pid, segs in meshes.items():
+            root, rots = pose[pid]
+            world = crew.forward_kinematics(ppl[pid].height, rots, root)
+            for joint, parts in segs.items():
+                p = np.concatenate([m.positions for ms in parts.values() for m in ms])
+                m = world[joint]
+                d = np.linalg.norm(p @ m[:3, :3].T + m[:3, 3] - eye, axis=1).min()
+                assert d > 0.25, f"{t:+.1f} s: {pid}/{joint} {d:.3f} m from the watch point"
 
 
 def test_astp_tour_headless_json():

@@ -115,3 +115,85 @@ def test_each_room_renders_with_the_airlock_hatches(exp):
     finally:
         mode.stop()
         r.close()
+
+
+def test_the_guided_crossing_draws_the_crews_of_its_story_time_and_the_handshake_in_view(exp, tmp_path):
+    """The crossing on the loop, guided, rendered offscreen: the scene draws all four figures the
+    visitor can meet (Stafford and Slayton in the DM, Leonov and Kubasov in the orbital module)
+    posed as the story's pose table has them at the crossing's story time (the snapshot's
+    CrewPose function), and at 19:19 the two right hands meet in the hatchway in front of the
+    crossing camera. ASTP_CROSSING_SHOTS=folder keeps the stills (docs/crossing.md)."""
+    import os
+
+    from panda3d.core import LPoint3f
+
+    from experience.app.experience import AppLoop
+    from experience.scene.config import RenderConfig
+    from experience.scene.modelgen import crew
+    from experience.scene.renderer import SceneRenderer
+    from experience.simulation import handshake
+
+    keep = os.environ.get("ASTP_CROSSING_SHOTS")
+    size = (960, 540) if keep else SIZE
+    mode = _crossing_at_its_story_time(exp)
+    mode.action("crossing_guide")
+    r = SceneRenderer(RenderConfig(size=size))
+    shots = {}
+    try:
+        loop = AppLoop(exp, r)
+        v = r.vehicles
+        event = handshake.event_utc()
+        seen_handshake = False
+        for i in range(30 * 120):
+            pre = (mode.crossing.story_utc - event).total_seconds()
+            draw = i % 15 == 0 or mode.guide is None or -1.0 < pre < 0.2
+            img = loop.render_offscreen(1 / 30) if draw else (loop.frame(1 / 30), None)[1]
+            c = mode.crossing
+            dt_s = (c.story_utc - event).total_seconds()
+            if img is not None:
+                for name, ok in (("cm", c.room == "cm" and c.t_s > 1.0), ("dm", c.room == "dm" and dt_s < -1800),
+                                 ("opening", -60 < dt_s < -50), ("handshake", 1.0 < dt_s < 3.0),
+                                 ("soyuz_om", c.room == "soyuz_om")):
+                    if ok and name not in shots:
+                        shots[name] = img
+            if v.crossing_hatches is None:
+                continue
+            cp = c.crew_pose()
+            if not cp.moving and cp.arrangement in ("hatch_closed", "handshake"):
+                # a still arrangement: its flattened node (all four figures, Brand left out)
+                assert v.crew_shown == cp.arrangement
+                assert not v.crew[cp.arrangement].isHidden()
+                continue
+            assert v.crew_shown == "animated"
+            want = crew.blend(cp.a, cp.b, cp.weight)
+            conv, joints = v.animated_crew
+            assert set(joints) == {"stafford", "slayton", "leonov", "kubasov"}
+            holder = v.crew["animated"]
+            for pid in joints:
+                top, nodes = joints[pid]
+                p = nodes["head"][0].getPos(holder.find("model_frame"))
+                m = crew.forward_kinematics(crew.people()[pid].height, want[pid][1], want[pid][0])["head"]
+                got = np.array(conv).T @ np.array([p[0], p[1], p[2]]) if np.shape(conv) == (3, 3) else None
+                if got is not None:
+                    assert np.allclose(got, m[:3, 3], atol=2e-3), (pid, got, m[:3, 3])
+            if -0.5 < dt_s < 0.0 and not seen_handshake and img is not None:
+                seen_handshake = True
+                assert cp.b == "handshake" and cp.weight > 0.9 and c.room == "dm"
+                # the clasped hands project inside the crossing camera's view, in front of it
+                hand = joints["stafford"][1]["hand_r"][0]
+                pt = hand.getPos(r.near_cam)
+                proj = LPoint3f()
+                assert r.near_lens.project(pt, proj), "the handshake is out of view"
+                assert abs(proj[0]) < 0.8 and abs(proj[1]) < 0.8, proj
+            if mode.guide is None:
+                break
+        assert seen_handshake, "the guided crossing never showed the handshake"
+        assert mode.crossing.room == "soyuz_om"
+    finally:
+        mode.stop()
+        r.close()
+    if keep:
+        from PIL import Image
+
+        for name, img in shots.items():
+            Image.fromarray(np.asarray(img)).save(os.path.join(keep, f"crossing_{name}.png"))

@@ -39,6 +39,7 @@ from experience.simulation import crossing as sim
 PUSH_M_S2 = 0.8            # a push from the keys or the stick
 PULL_M_S = 0.6             # how fast the hand draws back while pulling
 MESSAGE_S = 4.0
+LOOK_DEG_S = 40.0          # how fast the guide turns the view towards the hatchway
 
 
 def room_lamps() -> dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]:
@@ -119,6 +120,8 @@ class CrossingMode:
             return
         if self.guide is not None:
             inp = self.guide.next_input(c, dt)
+            if self.guide.look_m is not None:
+                self._turn_towards(self.guide.look_m, dt)
             if self.guide.done:
                 self.guide = None
         else:
@@ -137,11 +140,24 @@ class CrossingMode:
             c.step(inp, dt)
         cam.cabin_eye_m = c.eye_m
 
+    def _turn_towards(self, target_m, dt_s: float) -> None:
+        """Turn the view gently (no roll, at most LOOK_DEG_S) towards a point: the guide shows the
+        visitor the hatchway while the hatch opens and the commanders shake hands."""
+        cam = self.exp.camera
+        d = np.asarray(target_m, dtype=np.float64) - self.crossing.eye_m
+        d = d / max(float(np.linalg.norm(d)), 1e-9)
+        yaw, pitch = math.degrees(math.atan2(-d[0], d[1])), math.degrees(math.asin(max(-1.0, min(1.0, d[2]))))
+        step = LOOK_DEG_S * dt_s
+        dyaw = (yaw - cam.cabin_yaw_deg + 180.0) % 360.0 - 180.0
+        cam.cabin_yaw_deg += max(-step, min(step, dyaw))
+        cam.cabin_pitch_deg += max(-step, min(step, pitch - cam.cabin_pitch_deg))
+
     def prepare_scene(self, renderer) -> None:
         vehicles = getattr(renderer, "vehicles", None)
         if vehicles is not None and hasattr(vehicles, "set_crossing"):
             room = self.crossing.room
-            vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg())
+            vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg(),
+                                  crew=self.crossing.crew_pose())
 
     # -- what the visitor reads ----------------------------------------------------------------------
     def hud_lines(self) -> list[str]:

@@ -307,15 +307,18 @@ class Vehicles:
         self.crossing_hatches: dict[str, str] | None = None
         self.crossing_lamp: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
         self.crossing_pressures: dict[str, float] | None = None
+        self.crossing_crew = None
         self.gauges: dict[str, list[tuple[NodePath, str, float]]] = {}   # kind -> (pivot, volume, axis sign)
 
-    def set_crossing(self, hatches: dict[str, str] | None, lamp=None, pressures_mmhg: dict[str, float] | None = None) -> None:
+    def set_crossing(self, hatches: dict[str, str] | None, lamp=None, pressures_mmhg: dict[str, float] | None = None,
+                     crew=None) -> None:
         """Draw the crossing's hatches (``{"apollo_dm": "open"|"closed", "dm_soyuz": ...}``; None:
         the story's own configuration) and light the cabins with ``lamp`` = (position in the
         stack's model frame in metres, linear RGB)."""
         self.crossing_hatches = dict(hatches) if hatches is not None else None
         self.crossing_lamp = lamp
         self.crossing_pressures = dict(pressures_mmhg) if pressures_mmhg else None
+        self.crossing_crew = crew   # the CrewPose at the crossing's story time (None: the waiting Soyuz crew only)
         if hatches is not None:
             kind = _crossing_kind(self.crossing_hatches)
             if kind not in self.nodes:
@@ -603,10 +606,17 @@ class Vehicles:
             # the crossing: the visitor is with the Apollo crew; Leonov and Kubasov wait in the
             # orbital module where the mission data puts them (and the crossing collides with them)
             self.crew_shown = "crossing"
+            cp = self.crossing_crew
+            if cp is not None:
+                # the crews as the crossing's story time has them (Stafford and Slayton in the DM
+                # too): a still arrangement from its flattened node, the motion animated
+                static = cp.arrangement in CREW_ARRANGEMENTS and not cp.moving and cp.hatch_deg in (0.0, OPEN_DEG)
+                self.crew_shown = cp.arrangement if static else "animated"
         if self.crew_shown == "animated":
             if "animated" not in self.crew:
                 self._build_animated_crew()
-            self._apply_crew_pose(snapshot.crew)
+            self._apply_crew_pose(self.crossing_crew if self.crew_shown == "animated" and self.crossing_crew is not None
+                                  and self.crossing_hatches is not None else snapshot.crew)
         if self.crew_shown in self.crew:
             state = shown[0][1]
             self.crew[self.crew_shown].setMat(frame.model_matrix(state.pos_km, model_to_eci(state)))

@@ -32,6 +32,7 @@ import numpy as np
 from experience.i18n import N_, _
 from experience.mission import cabins
 from experience.simulation import airlock as sa
+from experience.simulation import handshake
 from kernels import crossing as kc
 
 ROOMS = cabins.ROOMS
@@ -166,6 +167,15 @@ class Crossing:
     @property
     def holding(self) -> str | None:
         return self._grip
+
+    @property
+    def story_utc(self):
+        """The crossing's story time: the airlock's clock (from 18:29 UTC, advanced at its speed-up)."""
+        return self.airlock.utc
+
+    def crew_pose(self) -> handshake.CrewPose:
+        """Where the crews are at the crossing's story time (the same as the snapshot's ``crew``)."""
+        return handshake.crew_pose(self.story_utc)
 
     def reading(self) -> CrossingReading:
         return CrossingReading(
@@ -316,6 +326,11 @@ class Guide:
     the line to show; ``done`` at the end."""
 
     SETTLE_MMHG = 490.0
+    # where the guide waits for the hatch opening and watches the handshake: in the DM by its -X,
+    # +Z wall, at least 0.3 m from every figure in every pose of the opening (tests/test_crossing.py),
+    # the hatchway 1.8 m ahead
+    WATCH_M = (-0.35, 1.25, 0.35)
+    WATCH_AFTER_S = 5.0   # the guide holds the visitor until this long after the handshake
 
     def __init__(self, crossing: Crossing):
         self.path = [np.asarray(p, dtype=np.float64) for _room, p in crossing.geo.guide_path_m]
@@ -328,6 +343,7 @@ class Guide:
         self.done = False
         self.message = _("Floating to the tunnel")
         self.events: list[tuple[float, str]] = []
+        self.look_m: tuple[float, float, float] | None = None   # where a front end may turn the view (the hatchway)
         self._airlock_at = next(k for k, (room, _p) in enumerate(crossing.geo.guide_path_m) if room == "dm")
         self._planes = crossing.geo.hatch_planes
 
@@ -367,7 +383,45 @@ class Guide:
                 return Input(brake=1.0)
             v_want = d / max(dist, 1e-9) * min(GUIDED_SPEED_M_S, 1.2 * dist)
             return Input(accel_m_s2=tuple((v_want - c.vel_m_s[0]) * 3.0))
+        if self.phase == "handshake":
+            if float(np.linalg.norm(np.asarray(self.WATCH_M) - c.pos_m[0])) > 0.06:
+                return self._to(c, self.WATCH_M)
+            # watch the handshake from the Docking Module: the story plays at x10 until just
+            # before the hands reach out, then at its own pace until a few seconds after 19:19
+            dt = (c.story_utc - handshake.event_utc()).total_seconds()
+            if dt < self.WATCH_AFTER_S:
+                c.airlock.set_speedup(10.0 if dt < -20.0 else 1.0)
+                if dt >= 0.0:
+                    self.message = _("19:19 UTC: the handshake in the hatchway")
+                return Input(brake=1.0)
+            c.airlock.set_speedup(1.0)
+            self.phase = "float"
+            self.look_m = None
+            self.message = _("On into the Soyuz")
+            return Input(brake=1.0)
         return self._airlock(c)
+
+    def _to(self, c: Crossing, target) -> Input:
+        d = np.asarray(target, dtype=np.float64) - c.pos_m[0]
+        dist = float(np.linalg.norm(d))
+        if dist < 0.03:
+            return Input(brake=1.0)
+        v_want = d / dist * min(GUIDED_SPEED_M_S, 1.2 * dist)
+        return Input(accel_m_s2=tuple((v_want - c.vel_m_s[0]) * 3.0))
+
+    @staticmethod
+    def hatchway_m() -> tuple[float, float, float]:
+        """Where the hands meet at the handshake (crew_figures.toml arrangement.handshake)."""
+        from experience.mission import data
+
+        p = data.load_toml("mission/crew_figures.toml")["arrangement"]["handshake"]["handshake_point"]
+        return tuple(float(v) for v in p)
+
+    @staticmethod
+    def hatch_opens_s() -> float:
+        """Seconds from the handshake at which the story's hatch starts to swing."""
+        ks = handshake.keys()
+        return next(t0 for (t0, _a, h0), (_t1, _b, h1) in zip(ks, ks[1:]) if h1 > h0)
 
     def _airlock(self, c: Crossing) -> Input:
         """One decision per frame, from the airlock's state, until the Soyuz hatch is open."""
@@ -387,15 +441,28 @@ class Guide:
             self.phase = "float"
             return brake
         if lock.hatch_ready("dm_soyuz"):
+            # the story's hatch opening: Slayton opens it when the crews' motion has the hatch
+            # start to swing (data/mission/handshake.toml); until then the story runs on, fast
+            # while the opening is far, at x10 for the last seconds before it
+            to_open = self.hatch_opens_s() - (c.story_utc - handshake.event_utc()).total_seconds()
+            if to_open > 0.0:
+                for v in ("n2_fill",):
+                    if lock.valves()[v] == "open":
+                        c.act("close_valve", v)
+                        self._event(c, f"close_valve {v}")
+                lock.set_speedup(GUIDED_SPEEDUP if to_open > 90.0 else 10.0)
+                self.message = _("Waiting for Slayton to open the hatch")
+                self.look_m = self.hatchway_m()
+                return self._to(c, self.WATCH_M)
             if c.act("open_hatch", "dm_soyuz").ok:
                 self._event(c, "open_hatch dm_soyuz")
                 for v in ("dm_soyuz", "n2_fill"):
                     if lock.valves()[v] == "open":
                         c.act("close_valve", v)
                         self._event(c, f"close_valve {v}")
-                lock.set_speedup(1.0)
-                self.phase = "float"
-                self.message = _("The hatch is open: on into the Soyuz")
+                lock.set_speedup(10.0)
+                self.phase = "handshake"
+                self.message = _("The hatch is open: the commanders meet in the hatchway")
             return brake
         lock.set_speedup(GUIDED_SPEEDUP)
         settled = self.settled_dm_mmhg(lock)
@@ -415,7 +482,12 @@ class Guide:
         return brake
 
 
-def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: float = 240.0) -> dict:
+def crew_arrangement(cp: handshake.CrewPose) -> str:
+    """A step's ``crew``: the arrangement shown, or ``a->b`` while the crews move between two."""
+    return f"{cp.a}->{cp.b}" if cp.moving else cp.arrangement
+
+
+def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: float = 400.0) -> dict:
     """Run the guided crossing with scripted input and no window; the tour's JSON record."""
     c = Crossing()
     guide = Guide(c)
@@ -425,9 +497,11 @@ def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: fl
     def record():
         r = c.reading()
         steps.append({"t_s": round(r.t_s, 3), "room": r.room, "pos_m": [round(v, 4) for v in r.pos_m],
-                      "hatches": dict(r.hatches), "pressures_mmhg": {k: round(v, 2) for k, v in r.pressures_mmhg.items()}})
+                      "hatches": dict(r.hatches), "pressures_mmhg": {k: round(v, 2) for k, v in r.pressures_mmhg.items()},
+                      "story_utc": c.story_utc.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "crew": crew_arrangement(c.crew_pose())})
 
     n_events = 0
+    handshake_room = None
     while c.t_s <= max_s and not guide.done:
         room = c.room
         if not visited or visited[-1] != room:
@@ -437,6 +511,8 @@ def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: fl
             next_rec += record_every_s
             n_events = len(guide.events)
         inp = guide.next_input(c, dt_s)
+        if handshake_room is None and c.crew_pose().arrangement == "handshake" and c.crew_pose().hatches_open:
+            handshake_room = c.room
         c.step(inp, dt_s)
     room = c.room
     if not visited or visited[-1] != room:
@@ -447,6 +523,7 @@ def guided_tour(dt_s: float = 1.0 / 30.0, record_every_s: float = 0.5, max_s: fl
         "rooms_visited": visited,
         "completed": bool(guide.done and room == "soyuz_om" and "dm" in visited),
         "story_utc_end": c.airlock.reading().utc,
+        "handshake_seen_from": handshake_room,
         "events": [{"t_s": round(t, 3), "action": a} for t, a in guide.events],
         "steps": steps,
     }

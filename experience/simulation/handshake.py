@@ -98,6 +98,11 @@ def pose_at_offset(dt_s: float) -> CrewPose:
     return CrewPose(last[1], last[1], 1.0, last[2], len(ks) - 1)
 
 
+def event_utc() -> _dt.datetime:
+    """The handshake event's UTC (19:19:00 on 17 July 1975, timeline.toml)."""
+    return _event_times()[0]
+
+
 def crew_pose(utc: _dt.datetime) -> CrewPose:
     """The crews' pose at a story instant (UTC), for the docked stack."""
     opened, closed = _event_times()

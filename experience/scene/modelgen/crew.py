@@ -35,15 +35,15 @@ from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
 DATA_FILE = "mission/crew_figures.toml"
 ORDER = ("stafford", "slayton", "brand", "leonov", "kubasov")
-ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "hatch_open", "reach")
-# handshake, hatch_closed: the static views; at_hatch, hatch_open, reach: the keys of the hatch
+ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "to_tunnel", "hatch_open", "reach")
+# handshake, hatch_closed: the static views; at_hatch, to_tunnel, hatch_open, reach: the keys of the hatch
 # opening in between (data/mission/handshake.toml, experience/simulation/handshake.py)
 
 SKIN = Material("crew_skin", (0.78, 0.50, 0.37), metallic=0.0, roughness=0.6)
 SHOES = Material("crew_shoes_dark", (0.035, 0.033, 0.03), metallic=0.0, roughness=0.7)
 EYES = Material("crew_eyes_dark", (0.02, 0.018, 0.016), metallic=0.0, roughness=0.3)
 # insignia (data/mission/crew_figures.toml [insignia]): name tags and sleeve flags
-TAG = Material("crew_name_tag", (0.80, 0.80, 0.76), metallic=0.0, roughness=0.8)
+TAG = Material("crew_name_tag", (0.92, 0.92, 0.88), metallic=0.0, roughness=0.8)
 TAG_TEXT = Material("crew_name_text", (0.02, 0.02, 0.025), metallic=0.0, roughness=0.8)
 FLAG_RED = Material("crew_flag_red", (0.60, 0.03, 0.04), metallic=0.0, roughness=0.8)
 FLAG_WHITE = Material("crew_flag_white", (0.85, 0.85, 0.85), metallic=0.0, roughness=0.8)
@@ -535,7 +535,7 @@ def _merge(meshes: list[g.Mesh]) -> list[g.Mesh]:
 
 
 @functools.lru_cache(maxsize=16)
-def text_mask(text: str, rows: int = 11) -> np.ndarray:
+def text_mask(text: str, rows: int = 16) -> np.ndarray:
     """The text rendered in the project's Cyrillic-capable interface font (experience.i18n.
     ui_font_path(): DejaVu Sans Bold) as a boolean pixel mask ``rows`` high (row 0 at the top)."""
     from PIL import Image, ImageDraw, ImageFont
