@@ -38,8 +38,8 @@ from experience.errors import AstpError
 START_UTC = "1975-07-17T19:10:00Z"
 # Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
 # tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
-# beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
-PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+# beyond its hatch, in front of Leonov and Kubasov, clear of the space they take (the crossing's crew boxes).
+PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 3.7, 0.0)}
 LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
