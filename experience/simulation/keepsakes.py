@@ -29,12 +29,27 @@ import math
 
 import numpy as np
 
+from experience.i18n import N_, _
+
 GRAB_REACH_M = 0.12      # a closing hand takes a keepsake whose centre is this close to the hand
 DAMPING_PER_S = 0.6      # the float after a release: the same gentle damping as the visitor's
 THROW_MAX_M_S = 0.8      # a released keepsake floats no faster than this
 GRIP_CLOSED = 0.6        # a hand's grip value that closes it ...
 GRIP_OPEN = 0.4          # ... and opens it again (hysteresis)
 DATA_FILE = "mission/keepsakes.toml"
+LABELS = {"plaque_apollo": N_("the Apollo half of the plaque"), "plaque_soyuz": N_("the Soyuz half of the plaque"),
+          "flag_us": N_("a United States flag"), "flag_ussr": N_("a Soviet flag")}
+SAID = {"joined": N_("The two halves of the plaque are joined"), "given": N_("Leonov takes the flag"),
+        "taken": N_("You take Leonov's flag"), "too_early": N_("Leonov takes it at the handshake, 19:19 UTC")}
+
+
+def notice_for(event: "Event") -> str:
+    """The line the wrist panel shows for an event, in the visitor's language ('' for none)."""
+    if event.what in SAID:
+        return _(SAID[event.what])
+    if event.what in ("grab", "handed"):
+        return _("In your hand: {item}").format(item=_(LABELS.get(event.item, event.item)))
+    return ""
 
 
 @dataclasses.dataclass
