@@ -212,6 +212,7 @@ class VrFrontEnd:
         self.hands_drawn: dict = {}           # side -> what this frame draws ({matrix, closed, joints})
         self.hand_draw_log: list[dict] = []
         self._ks_notice = ("", -1.0)
+        self.keepsake_lines: list[str] = []   # every keepsake line the wrist panel was given
         self._sim_t = 0.0
 
     def _renderer_for(self, eye):
@@ -425,7 +426,7 @@ class VrFrontEnd:
                     "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:],
-                    "keepsakes": self.keepsakes.report(), "hand_draw_log": self.hand_draw_log[-400:],
+                    "keepsakes": {**self.keepsakes.report(), "lines": self.keepsake_lines[-20:]}, "hand_draw_log": self.hand_draw_log[-400:],
                     "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {}})
         rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
         if hasattr(self.movement, "report"):
@@ -487,6 +488,7 @@ class VrFrontEnd:
             line = notice_for(ev)
             if line:
                 self._ks_notice = (line, self._sim_t + 4.0)
+                self.keepsake_lines.append(line)
             if ev.hand and ev.what in ("grab", "handed", "taken"):
                 self.actions.pulse(self.vs, ev.hand, 0.2)
             elif ev.hand and ev.what in ("joined", "given"):
