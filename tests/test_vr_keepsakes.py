@@ -123,3 +123,21 @@ def test_handed_over_at_the_handshake_the_halves_join_and_the_flags_are_exchange
     ks.update({"left": _hand(c.eye_m + [0.1, 0.3, -0.1], 1.0)}, DT, receiving=True, **kw)
     assert np.linalg.norm(ussr.pos_m - (c.eye_m + [0.1, 0.3, -0.1])) < 0.05       # carried off
     assert ks.report()["items"]["flag_us"]["state"] == "given"
+
+
+def test_tracked_hand_joints_close_the_hand_by_curl_or_pinch():
+    """XR_EXT_hand_tracking's 26 joints -> the grip. The joints are INJECTED (synthetic_joints):
+    the headless Monado of the tests tracks no bare hands."""
+    from experience.xr import handtracking as ht
+
+    assert ht.COUNT == len(ht.NAMES) == 26 and ht.NAMES[ht.THUMB_TIP] == "thumb_tip"
+    for side in ("left", "right"):
+        grips = {f: ht.grip_from_joints(ht.synthetic_joints(f, side)[0]) for f in ("open", "fist", "pinch")}
+        assert grips["open"][0] < 0.2
+        assert grips["fist"][1] > 0.9 and grips["fist"][0] > 0.9          # curled fingers
+        assert grips["pinch"][2] > 0.9 and grips["pinch"][1] < 0.3        # the pinch alone
+    # the same hand anywhere, turned any way: the same grip (distances only)
+    p, _r = ht.synthetic_joints("fist")
+    a = math.radians(50.0)
+    rot = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
+    assert ht.grip_from_joints(p @ rot.T + [1.0, 2.0, 3.0]) == pytest.approx(ht.grip_from_joints(p))

@@ -212,6 +212,7 @@ class VrFrontEnd:
         self.hands_drawn: dict = {}           # side -> what this frame draws ({matrix, closed, joints})
         self.hand_draw_log: list[dict] = []
         self._ks_notice = ("", -1.0)
+        self.joint_grips: dict = {}           # hand -> the grip its tracked joints gave (last frame)
         self.keepsake_lines: list[str] = []   # every keepsake line the wrist panel was given
         self._sim_t = 0.0
 
@@ -297,9 +298,15 @@ class VrFrontEnd:
         if eye_index == 0 and "right" in self.hands_drawn:   # where the right hand was drawn, and where it should be
             from experience.scene import views
 
-            node = self.handheld.hands["right"][self.handheld.shown["right"]]
+            form = self.handheld.shown["right"]
+            if form == "joints":   # the tracked palm joint, drawn where it is tracked
+                node = self.handheld.joint_nodes["right"][0]
+                at = self.hands_drawn["right"]["joints"][0][0]
+            else:
+                node = self.handheld.hands["right"][form]
+                at = self.hands_drawn["right"]["matrix"][:3, 3]
             got = node.getPos(r.near_root)
-            want = r.frame.to_m(views.model_point_km(state, self.hands_drawn["right"]["matrix"][:3, 3]))
+            want = r.frame.to_m(views.model_point_km(state, at))
             self.hand_draw_log.append({"frame": self.frames, "drawn_m": [float(got[0]), float(got[1]), float(got[2])],
                                        "expected_m": [float(v) for v in want], "form": self.handheld.shown["right"],
                                        "hand_model": self.hands_drawn["right"]["matrix"][:3, 3].tolist()})
@@ -340,6 +347,7 @@ class VrFrontEnd:
                 self.actions.injected[hand]["pose_ref"] = "moved"
         for hand in ("left", "right"):   # injected hand motion (scripted pulls)
             hands[hand].pose_ref = self._moved(hand, hands[hand].pose_ref)
+            self._tracked_joints(hands[hand], hand)
         self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
         poses = TrackedPoses(self.origin.to_model(head_ref), self.origin.to_model(hands["left"].pose_ref),
@@ -427,7 +435,9 @@ class VrFrontEnd:
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:],
                     "keepsakes": {**self.keepsakes.report(), "lines": self.keepsake_lines[-20:]}, "hand_draw_log": self.hand_draw_log[-400:],
-                    "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {}})
+                    "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {},
+                    "hand_tracking": {"joints": {h: ("injected" if "joints" in self.actions.injected[h] else "none")
+                                                 for h in ("left", "right")}, "grip_from_joints": dict(self.joint_grips)}})
         rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
         if hasattr(self.movement, "report"):
             rep["crossing"] = self.movement.report()
@@ -465,6 +475,22 @@ class VrFrontEnd:
             return np.asarray(receiver_hand_m(CREW_ARRANGEMENT))
         cp = getattr(self.exp.snapshot, "crew", None) if self.exp.snapshot is not None else None
         return np.asarray(receiver_hand_m(cp.arrangement if cp is not None else "handshake"))
+
+    def _tracked_joints(self, hi, hand: str) -> None:
+        """A tracked hand's joints (XR_EXT_hand_tracking: here injected, ``--inject
+        right:joints=fist``, as the headless runtime tracks no hands) at the hand's pose in the
+        reference space; the fingers' curl or the pinch closes the hand (the grip)."""
+        if not hi.joints or hi.pose_ref is None:
+            return
+        from experience.xr import handtracking as ht
+        from experience.xr.xrmath import Pose
+
+        local, radii = ht.synthetic_joints(hi.joints, hand)
+        r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
+        ref = local @ r.T + p0
+        hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+        hi.grip = max(hi.grip, ht.grip_from_joints(ref)[0])
+        self.joint_grips[hand] = round(hi.grip, 3)
 
     def _keepsakes_step(self, poses, hands: dict, dt: float) -> dict:
         """The keepsakes before the movement: a hand closing on one takes it, one opening lets go
@@ -516,8 +542,7 @@ class VrFrontEnd:
             entry = {"matrix": m, "closed": bool(hi.grip >= GRIP_CLOSED or self.keepsakes.held(name) is not None)}
             joints = getattr(hi, "joints_ref", None)
             if joints is not None:
-                rot = self.origin.rotation()
-                entry["joints"] = [(self.origin.to_model(jp).position_m, r) for jp, r in joints] if rot is not None else None
+                entry["joints"] = [(self.origin.to_model(jp).position_m, r) for jp, r in joints]
             drawn[name] = entry
         self.keepsakes.carry(carried)
         self.hands_drawn = drawn
@@ -580,6 +605,10 @@ def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]
         elif action == "thumbstick":
             x, y = (float(v) for v in value.split(","))
             val = (x, y)
+        elif action == "joints":
+            if value not in ("open", "fist", "pinch"):
+                raise AstpError(f"--inject {item!r}: joints=open, fist or pinch (an injected tracked hand)")
+            val = value
         elif action == "reach":
             from experience.simulation.keepsakes import load_table
 
@@ -591,7 +620,7 @@ def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]
             if len(val) != 3:
                 raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
         else:
-            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu, move or reach")
+            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu, move, reach or joints")
         out.append((hand, action, val, f0, f1))
     return out
 
