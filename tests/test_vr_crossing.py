@@ -303,3 +303,25 @@ def test_plaque_handed_over_at_the_handshake_and_the_drawn_hand_follows_the_runt
     assert moved > 0.3                                                # it went to Leonov's hand
     assert rep["haptics_sent"] >= 2                                   # the grab and the handover
     assert ks["lines"] == ["In your hand: the Apollo half of the plaque", "The two halves of the plaque are joined"]
+
+
+@pytest.mark.vr
+def test_injected_tracked_hand_closes_by_its_joints_and_is_drawn_as_joints(monado):
+    """XR_EXT_hand_tracking's path with INJECTED joints (the headless Monado tracks no bare
+    hands): the right hand's joints curled into a fist close it on the plaque, which joins its
+    counterpart at Leonov's hand; the left hand is drawn as its tracked joints, every frame where
+    they are."""
+    r = _astp(monado, "vr", "--frames", "110", "--json", "--quality", "low", "--dt", str(DT), "--place", "om",
+              "--at", "1975-07-17T19:19:05Z", "--inject", "right:reach=plaque_apollo@5-35",
+              "--inject", "right:joints=fist@40-90", "--inject", "right:reach=leonov@45-80",
+              "--inject", "left:joints=open", timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads(r.stdout)
+    assert rep["hand_tracking"]["joints"] == {"left": "injected", "right": "none"}   # right: its span ended
+    assert [(e["what"], e["item"]) for e in rep["keepsakes"]["events"]] == [("grab", "plaque_apollo"),
+                                                                           ("joined", "plaque_apollo")]
+    assert rep["hands_drawn"]["left"] == "joints"
+    forms = [e["form"] for e in rep["hand_draw_log"]]
+    assert "joints" in forms and forms[-1] == "open"
+    for e in rep["hand_draw_log"]:
+        assert np.allclose(e["drawn_m"], e["expected_m"], atol=1e-4)
