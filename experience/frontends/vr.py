@@ -205,7 +205,10 @@ class VrFrontEnd:
             self._hold = crossing.hold_inside
             body0 = crossing.eye_m
         else:
-            self._hold = constraint_hold(self.exp.camera.cabin_constraint)
+            from experience.app.cameras import default_cabin_constraint
+
+            self._hold = constraint_hold(getattr(self.movement, "constraint", None) or self.exp.camera.cabin_constraint
+                                         or default_cabin_constraint)
             body0 = self.origin.start_m
         self.keepsakes = Keepsakes(body0, hold=self._hold, receiver_m=self._receiver_m())
         self.handheld = None                  # the scene's keepsakes and hands (built with the renderer)
