@@ -271,3 +271,57 @@ def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
     assert cr["fade_max"] == pytest.approx(1.0) and np.mean(pushed) > 0.5 and cr["fade_frames_drawn"] > 0, pushed
     assert cr["head_held_m"] > 0.1
 
+
+
+@pytest.mark.vr
+def test_plaque_handed_over_at_the_handshake_and_the_drawn_hand_follows_the_runtime(monado):
+    """In the orbital module at 19:19:05 (after the handshake): the right hand (the runtime's own
+    simulated controller pose, moved by injection: Monado's controllers are fixed in the room and
+    cannot press headless) reaches the Apollo half of the plaque, closes (injected grip), carries
+    it to Leonov's right hand and opens: the two halves join there. The drawn right hand sits,
+    every frame, where the runtime's pose (plus the injected motion) puts it."""
+    r = _astp(monado, "vr", "--frames", "150", "--json", "--quality", "low", "--dt", str(DT), "--place", "om",
+              "--at", "1975-07-17T19:19:05Z", "--inject", "right:reach=plaque_apollo@5-35",
+              "--inject", "right:grip=1@40-120", "--inject", "right:reach=leonov@50-100", timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads(r.stdout)
+    ks = rep["keepsakes"]
+    assert [(e["what"], e["item"], e["hand"]) for e in ks["events"]] == [
+        ("grab", "plaque_apollo", "right"), ("joined", "plaque_apollo", "right")]
+    items = ks["items"]
+    assert items["plaque_apollo"]["state"] == items["plaque_soyuz"]["state"] == "joined"
+    assert np.linalg.norm(np.subtract(items["plaque_apollo"]["pos_m"], ks["receiver_m"])) < 0.05
+    assert items["flag_us"]["state"] == "loose"                       # the other keepsake stays where it floated
+    assert rep["input_source"]["right"]["pose_ref"] == "runtime + injected motion"
+    log = rep["hand_draw_log"]
+    assert len(log) >= 100
+    for entry in log:   # the drawn hand where its pose is (the render frame: float32 metres from the eye)
+        assert np.allclose(entry["drawn_m"], entry["expected_m"], atol=1e-4)
+    forms = [e["form"] for e in log]
+    assert "closed" in forms and forms[-1] == "open"                  # closed while holding, open after
+    moved = np.linalg.norm(np.subtract(log[-1]["hand_model"], log[0]["hand_model"]))
+    assert moved > 0.3                                                # it went to Leonov's hand
+    assert rep["haptics_sent"] >= 2                                   # the grab and the handover
+    assert ks["lines"] == ["In your hand: the Apollo half of the plaque", "The two halves of the plaque are joined"]
+
+
+@pytest.mark.vr
+def test_injected_tracked_hand_closes_by_its_joints_and_is_drawn_as_joints(monado):
+    """XR_EXT_hand_tracking's path with INJECTED joints (the headless Monado tracks no bare
+    hands): the right hand's joints curled into a fist close it on the plaque, which joins its
+    counterpart at Leonov's hand; the left hand is drawn as its tracked joints, every frame where
+    they are."""
+    r = _astp(monado, "vr", "--frames", "110", "--json", "--quality", "low", "--dt", str(DT), "--place", "om",
+              "--at", "1975-07-17T19:19:05Z", "--inject", "right:reach=plaque_apollo@5-35",
+              "--inject", "right:joints=fist@40-90", "--inject", "right:reach=leonov@45-80",
+              "--inject", "left:joints=open", timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads(r.stdout)
+    assert rep["hand_tracking"]["joints"] == {"left": "injected", "right": "none"}   # right: its span ended
+    assert [(e["what"], e["item"]) for e in rep["keepsakes"]["events"]] == [("grab", "plaque_apollo"),
+                                                                           ("joined", "plaque_apollo")]
+    assert rep["hands_drawn"]["left"] == "joints"
+    forms = [e["form"] for e in rep["hand_draw_log"]]
+    assert "joints" in forms and forms[-1] == "open"
+    for e in rep["hand_draw_log"]:
+        assert np.allclose(e["drawn_m"], e["expected_m"], atol=1e-4)

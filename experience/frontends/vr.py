@@ -38,8 +38,8 @@ from experience.errors import AstpError
 START_UTC = "1975-07-17T19:10:00Z"
 # Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
 # tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
-# beyond its hatch (the desktop cabin camera's range ends at y = 5.2).
-PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 4.3, 0.0)}
+# beyond its hatch, in front of Leonov and Kubasov, clear of the space they take (the crossing's crew boxes).
+PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 3.7, 0.0)}
 LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
@@ -111,6 +111,34 @@ def vignette_mask(frustum, size) -> np.ndarray:
     return (1.0 - 0.85 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
+def constraint_hold(constraint):
+    """A ``hold(from_m, to_m) -> (point, hit)`` from a cabin constraint (point -> point inside):
+    what keeps the keepsakes in the cabins with ``--movement free``."""
+    def hold(_from_m, to_m):
+        to = np.asarray(to_m, dtype=np.float64)
+        p = np.asarray(constraint(to), dtype=np.float64)
+        return p, bool(np.linalg.norm(p - to) > 1e-9)
+
+    return hold
+
+
+_RECEIVER: dict = {}
+
+
+def receiver_hand_m(arrangement: str, person: str = "leonov", side: str = "r") -> tuple:
+    """The middle of ``person``'s palm (model frame, m) in a crew arrangement of
+    data/mission/crew_figures.toml, as the scene's figures have it (forward kinematics)."""
+    key = (arrangement, person, side)
+    if key not in _RECEIVER:
+        from experience.scene.modelgen import crew
+
+        table = crew.load_table()
+        h = crew.world_joints(arrangement, table)[person][f"hand_{side}"]
+        p = h[:3, :3] @ crew.grip_point(crew.people(table)[person].height, side) + h[:3, 3]
+        _RECEIVER[key] = tuple(float(v) for v in p)
+    return _RECEIVER[key]
+
+
 class VrFrontEnd:
     """One headset session around one :class:`~experience.app.experience.Experience`."""
 
@@ -167,6 +195,29 @@ class VrFrontEnd:
         self._right_model = None
         self.moves: dict = {}                 # hand or head -> [(delta m in the reference space, first frame, N frames)]
         self.timed: list = []                 # (hand, action, value, first frame, end frame or None)
+        self.reaches: list = []               # (hand, target, first frame, end frame): scripted reaches (--inject)
+        # the keepsakes (the plaque halves, the flags: experience/simulation/keepsakes.py), held
+        # inside the crossing's collision volume (or the cabin constraint with --movement free)
+        from experience.simulation.keepsakes import Keepsakes
+
+        self.crossing = crossing
+        if crossing is not None:
+            self._hold = crossing.hold_inside
+            body0 = crossing.eye_m
+        else:
+            from experience.app.cameras import default_cabin_constraint
+
+            self._hold = constraint_hold(getattr(self.movement, "constraint", None) or self.exp.camera.cabin_constraint
+                                         or default_cabin_constraint)
+            body0 = self.origin.start_m
+        self.keepsakes = Keepsakes(body0, hold=self._hold, receiver_m=self._receiver_m())
+        self.handheld = None                  # the scene's keepsakes and hands (built with the renderer)
+        self.hands_drawn: dict = {}           # side -> what this frame draws ({matrix, closed, joints})
+        self.hand_draw_log: list[dict] = []
+        self._ks_notice = ("", -1.0)
+        self.joint_grips: dict = {}           # hand -> the grip its tracked joints gave (last frame)
+        self.keepsake_lines: list[str] = []   # every keepsake line the wrist panel was given
+        self._sim_t = 0.0
 
     def _renderer_for(self, eye):
         if self.renderer is None:
@@ -202,6 +253,7 @@ class VrFrontEnd:
             self.crossing_mode.prepare_scene(r)
             self.scene_hatches = dict(getattr(r.vehicles, "crossing_hatches", None) or {})
         r.prepare(self.exp.snapshot, placement=placement)
+        self._draw_handheld(r, eye.index)
         from experience.scene.renderer import quiet_teardown
 
         with quiet_teardown():  # Panda3D's GLX buffers beside the session's GLFW context: harmless BadMatch notices
@@ -235,6 +287,33 @@ class VrFrontEnd:
                                    extra=self._crossing_lines(), notice=notice)
         return np.ascontiguousarray(crop).tobytes()
 
+    def _draw_handheld(self, r, eye_index: int) -> None:
+        """The keepsakes and the hands into this eye's scene (experience/scene/handheld.py)."""
+        state = self.exp.snapshot.vehicles.get("apollo")
+        if state is None:
+            return
+        if self.handheld is None:
+            from experience.scene.handheld import Handheld
+
+            self.handheld = Handheld(r.vehicles.root, self.keepsakes.table["item"])
+        items = [(iid, m, st) for iid, _spec, m, st in self.keepsakes.drawn()]
+        self.handheld.update(r.frame, state, items, self.hands_drawn)
+        if eye_index == 0 and "right" in self.hands_drawn:   # where the right hand was drawn, and where it should be
+            from experience.scene import views
+
+            form = self.handheld.shown["right"]
+            if form == "joints":   # the tracked palm joint, drawn where it is tracked
+                node = self.handheld.joint_nodes["right"][0]
+                at = self.hands_drawn["right"]["joints"][0][0]
+            else:
+                node = self.handheld.hands["right"][form]
+                at = self.hands_drawn["right"]["matrix"][:3, 3]
+            got = node.getPos(r.near_root)
+            want = r.frame.to_m(views.model_point_km(state, at))
+            self.hand_draw_log.append({"frame": self.frames, "drawn_m": [float(got[0]), float(got[1]), float(got[2])],
+                                       "expected_m": [float(v) for v in want], "form": self.handheld.shown["right"],
+                                       "hand_model": self.hands_drawn["right"]["matrix"][:3, 3].tolist()})
+
     def _mask(self, eye):
         key = (eye.index, eye.size)
         if key not in self._masks:
@@ -262,13 +341,22 @@ class VrFrontEnd:
             for hand, action, _val, _f0, _f1 in self.timed:
                 self.actions.inject(hand, **{action: now_on.get((hand, action))})
         hands = self.actions.hands()
+        for hand, target, f0, f1 in self.reaches:   # a scripted reach: the hand moved onto a keepsake or Leonov's hand
+            if f0 == self.frames and hands[hand].pose_ref is not None:
+                now = self.origin.to_model(self._moved(hand, hands[hand].pose_ref))
+                goal = (self._receiver_m() if target == "leonov" else self.keepsakes.items[target].pos_m)
+                delta_ref = self.origin.rotation().T @ (np.asarray(goal) - now.position_m)
+                self.moves.setdefault(hand, []).append((tuple(delta_ref), f0, f1 - f0))
+                self.actions.injected[hand]["pose_ref"] = "moved"
         for hand in ("left", "right"):   # injected hand motion (scripted pulls)
             hands[hand].pose_ref = self._moved(hand, hands[hand].pose_ref)
+            self._tracked_joints(hands[hand], hand)
         self.wrist.update(hands["left"].menu)           # left menu: the wrist panel on / off
         self.wrist.interact(hands, self.exp, self.movement)   # ... and while it shows, a menu
         poses = TrackedPoses(self.origin.to_model(head_ref), self.origin.to_model(hands["left"].pose_ref),
                              self.origin.to_model(hands["right"].pose_ref))
-        self.last_intents = self.movement.update(poses, hands, dt)
+        self._sim_t += dt
+        self.last_intents = self.movement.update(poses, self._keepsakes_step(poses, hands, dt), dt)
         speed = float(np.linalg.norm(self.last_intents.velocity_m_s)) if not self.last_intents.grabs else 0.0
         glide = abs(hands["left"].thumbstick[0]) + abs(hands["left"].thumbstick[1])
         turning = abs(self.last_intents.turn_deg) > 0.0 or abs(hands["right"].thumbstick[0]) > 0.2
@@ -292,6 +380,7 @@ class VrFrontEnd:
             self._left_model = Pose(held, self._left_model.rotation)
         self._right_model = self.origin.to_model(hands["right"].pose_ref)
         self._head_model = self.origin.to_model(head_ref)
+        self._hands_after_move(hands)
         t0 = time.perf_counter()
         head_model = self._head_model
         if head_model is not None:  # the desktop cabin camera follows the head (HUD, status)
@@ -347,7 +436,11 @@ class VrFrontEnd:
                                     "actions": self.wrist.actions_done[-20:]},
                     "language": self.exp.ui.language,
                     "comfort_vignette_max": round(self.comfort_max, 3), "turn": self.movement_turn(), "body_offset_m": self.origin.offset_m.tolist(),
-                    "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:]})
+                    "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:],
+                    "keepsakes": {**self.keepsakes.report(), "lines": self.keepsake_lines[-20:]}, "hand_draw_log": self.hand_draw_log[-400:],
+                    "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {},
+                    "hand_tracking": {"joints": {h: ("injected" if "joints" in self.actions.injected[h] else "none")
+                                                 for h in ("left", "right")}, "grip_from_joints": dict(self.joint_grips)}})
         rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
         if hasattr(self.movement, "report"):
             rep["crossing"] = self.movement.report()
@@ -369,8 +462,93 @@ class VrFrontEnd:
         return Pose(pose.position_m + moved, pose.rotation)
 
     def _notice(self) -> str:
+        text, until = self._ks_notice
+        if text and self._sim_t < until:   # the keepsakes' last line (joined, given, in your hand)
+            return text
         fn = getattr(self.movement, "notice_now", None)
         return fn() if fn else ""
+
+    # -- the keepsakes and the hands ---------------------------------------------------------------
+    def _receiver_m(self):
+        """Leonov's right hand (model frame) as the scene draws him: the crossing's waiting crew,
+        or the story's arrangement of the moment."""
+        if self.crossing_mode is not None or getattr(self, "crossing", None) is not None:
+            from experience.mission.cabins import CREW_ARRANGEMENT
+
+            return np.asarray(receiver_hand_m(CREW_ARRANGEMENT))
+        cp = getattr(self.exp.snapshot, "crew", None) if self.exp.snapshot is not None else None
+        return np.asarray(receiver_hand_m(cp.arrangement if cp is not None else "handshake"))
+
+    def _tracked_joints(self, hi, hand: str) -> None:
+        """A tracked hand's joints (XR_EXT_hand_tracking: here injected, ``--inject
+        right:joints=fist``, as the headless runtime tracks no hands) at the hand's pose in the
+        reference space; the fingers' curl or the pinch closes the hand (the grip)."""
+        if not hi.joints or hi.pose_ref is None:
+            return
+        from experience.xr import handtracking as ht
+        from experience.xr.xrmath import Pose
+
+        local, radii = ht.synthetic_joints(hi.joints, hand)
+        r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
+        ref = local @ r.T + p0
+        hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+        hi.grip = max(hi.grip, ht.grip_from_joints(ref)[0])
+        self.joint_grips[hand] = round(hi.grip, 3)
+
+    def _keepsakes_step(self, poses, hands: dict, dt: float) -> dict:
+        """The keepsakes before the movement: a hand closing on one takes it, one opening lets go
+        (handed over at Leonov's hand from the handshake on). Returns the hands for the movement
+        model: a hand that holds a keepsake holds no handrail (its grip is not the movement's)."""
+        import dataclasses as dc
+
+        from experience.simulation.keepsakes import Hand, notice_for
+
+        ks_hands = {}
+        for name in ("left", "right"):
+            pose = getattr(poses, name)
+            if pose is not None:
+                ks_hands[name] = Hand(pose.position_m, pose.rotation, hands[name].grip)
+        eye = poses.head.position_m if poses.head is not None else None
+        if self.crossing is not None:
+            eye = self.crossing.eye_m    # the body, inside the walls
+        events = self.keepsakes.update(ks_hands, dt, hold=self._hold, receiver_m=self._receiver_m(),
+                                       receiving=self.exp.playback.t_s >= self.handshake_t_s, eye_m=eye)
+        for ev in events:
+            line = notice_for(ev)
+            if line:
+                self._ks_notice = (line, self._sim_t + 4.0)
+                self.keepsake_lines.append(line)
+            if ev.hand and ev.what in ("grab", "handed", "taken"):
+                self.actions.pulse(self.vs, ev.hand, 0.2)
+            elif ev.hand and ev.what in ("joined", "given"):
+                self.actions.pulse(self.vs, ev.hand, 0.6, 0.1)
+        out = dict(hands)
+        for name in ("left", "right"):
+            if self.keepsakes.held(name) is not None:
+                out[name] = dc.replace(hands[name], grip=0.0)
+        return out
+
+    def _hands_after_move(self, hands: dict) -> None:
+        """After the body moved: the held keepsakes follow the hands, and what each hand looks
+        like this frame (grip pose, closed or open, tracked joints)."""
+        from experience.simulation.keepsakes import GRIP_CLOSED, Hand
+
+        drawn, carried = {}, {}
+        for name in ("left", "right"):
+            hi = hands[name]
+            pose = self.origin.to_model(hi.pose_ref)
+            if pose is None:
+                continue
+            carried[name] = Hand(pose.position_m, pose.rotation, hi.grip)
+            m = np.eye(4)
+            m[:3, :3], m[:3, 3] = pose.rotation, pose.position_m
+            entry = {"matrix": m, "closed": bool(hi.grip >= GRIP_CLOSED or self.keepsakes.held(name) is not None)}
+            joints = getattr(hi, "joints_ref", None)
+            if joints is not None:
+                entry["joints"] = [(self.origin.to_model(jp).position_m, r) for jp, r in joints]
+            drawn[name] = entry
+        self.keepsakes.carry(carried)
+        self.hands_drawn = drawn
 
     def _crossing_lines(self) -> list[str]:
         """The crossing's lines on the wrist panel: room, pressures, what the trigger does here."""
@@ -430,12 +608,22 @@ def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]
         elif action == "thumbstick":
             x, y = (float(v) for v in value.split(","))
             val = (x, y)
+        elif action == "joints":
+            if value not in ("open", "fist", "pinch"):
+                raise AstpError(f"--inject {item!r}: joints=open, fist or pinch (an injected tracked hand)")
+            val = value
+        elif action == "reach":
+            from experience.simulation.keepsakes import load_table
+
+            val = value
+            if value != "leonov" and value not in load_table()["item"]:
+                raise AstpError(f"--inject {item!r}: reach=ITEM (a keepsake of data/mission/keepsakes.toml) or reach=leonov")
         elif action == "move":
             val = tuple(float(v) for v in value.split(","))
             if len(val) != 3:
                 raise AstpError(f"--inject {item!r}: move=DX,DY,DZ (metres in the reference space)")
         else:
-            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu or move")
+            raise AstpError(f"--inject {item!r}: the action is grip, trigger, thumbstick, menu, move, reach or joints")
         out.append((hand, action, val, f0, f1))
     return out
 
@@ -532,7 +720,10 @@ def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
     front.fixed_dt_s = getattr(args, "dt", None)
     for hand, action, val, f0, f1 in injections:
-        if action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
+        if action == "reach":  # the hand moved onto a keepsake (or Leonov's hand) over frames F0..F1
+            start = f0 or 0
+            front.reaches.append((hand, val, start, f1 if f1 is not None else start + 30))
+        elif action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
             start = f0 or 0
             front.moves.setdefault(hand, []).append((val, start, (f1 if f1 is not None else start + 30) - start))
             if hand != "head":

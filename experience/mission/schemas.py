@@ -231,6 +231,21 @@ PRESETS = Table({"preset": Array(Table({
 CROSSING = Table({"lamp": Table({}, extra=Table({"position_m": entry(VEC3), "color_rgb": entry(RGB)})),
                   "fitting": Table({}, extra=entry(Number()))})
 
+# ------------------------------------------------------------------------------------ keepsakes (VR, issue #11)
+KEEPSAKES = Table({
+    "source": SOURCES, "estimate": Boolean(), "basis": TEXT,
+    "handover": Table({"person": TEXT, "hand": String(choices=("l", "r")), "from_event": TEXT,
+                       "reach_m": Number(min=0.05, max=1.0)}),
+    "item": Table({}, extra=Table({
+        "kind": String(choices=("plaque_half", "flag")), "owner": String(choices=("visitor", "leonov")),
+        "counterpart": TEXT, "half": optional(String(choices=("apollo", "soyuz"))),
+        "flag": optional(String(choices=("us", "ussr"))), "diameter_m": optional(Number(min=0.02, max=1.0)),
+        "thickness_m": optional(Number(min=0.001, max=0.1)), "color_rgb": optional(RGB),
+        "size_m": optional(Array(Number(min=0.01, max=1.0), length=2)), "staff_m": optional(Number(min=0.0, max=1.0)),
+        "start_offset_m": optional(VEC3),
+    }), key_pattern=r"[a-z][a-z0-9_]*"),
+})
+
 SCHEMAS: dict[str, Spec] = {
     "mission/presets.toml": PRESETS,
     "mission/timeline.toml": TIMELINE,
@@ -243,6 +258,7 @@ SCHEMAS: dict[str, Spec] = {
     "mission/crew_figures.toml": CREW_FIGURES,
     "mission/crossing.toml": CROSSING,
     "mission/handshake.toml": HANDSHAKE,
+    "mission/keepsakes.toml": KEEPSAKES,
 }
 
 __all__ = ["SCHEMAS", "entry", "optional", "sourced"]

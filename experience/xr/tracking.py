@@ -59,6 +59,8 @@ class HandInput:
     menu: bool = False
     pose_ref: Pose | None = None      # in the reference space (None: not tracked)
     active: bool = False              # the runtime reports the actions active
+    joints: str | None = None         # injected tracked-hand form (open | fist | pinch: experience.xr.handtracking)
+    joints_ref: list | None = None    # tracked joints [(Pose in the reference space, radius m)] (XR_EXT_hand_tracking)
 
 
 @dataclasses.dataclass
