@@ -262,8 +262,17 @@ def test_valve_by_hand_refusal_in_russian_wall_and_head_fade(monado):
     assert any("\u0400" <= ch <= "\u04ff" for ch in refusal), refusal
     assert refusal in rep["wrist_panel"]["notices"] and rep["wrist_panel"]["eyes_drawn"] > 0
     assert rep["haptics_sent"] >= 1
-    # the wall held the body: it glided right (+X) and stopped inside the DM's walkable volume
-    assert cr["room"] == "dm" and 0.3 < cr["pos_m"][0] < 0.55
+    # the wall held the body: it glided to the head's right and stopped at the cabin wall, inside
+    # the DM's walkable volume. Monado's simulated head sways (up to 0.2 m) and turns on its own
+    # with wall-clock time, so the glide's direction (the head's right), where along the wall it
+    # stops and how far the swaying head leans back from it differ from run to run: what holds is
+    # that the eye got out to the wall while the stick pushed and never went beyond it (a free
+    # glide for those 160 frames, 0.6 m/s2 up to 0.5 m/s, would carry it about 1 m out).
+    eyes = {h["frame"]: np.asarray(h["eye_m"]) for h in rep["hand_log"]}
+    out_m = {f: float(np.hypot(e[0], e[2])) for f, e in eyes.items()}
+    pushed_out = [out_m[f] for f in range(200, 251)]
+    assert cr["room"] == "dm" and 0.3 < max(pushed_out) < 0.6, pushed_out
+    assert max(out_m.values()) < 0.6, out_m
     # the head pushed into the hatch: held, and the view faded to black in the eyes drawn
     fades = {h["frame"]: h["fade"] for h in rep["hand_log"]}
     assert max(fades[f] for f in range(5, 85)) == 0.0                    # in the middle of the DM: clear

@@ -368,7 +368,8 @@ class VrFrontEnd:
                               "right_model": None if after is None else after.position_m.tolist(),
                               "grabs": [g.hand for g in self.last_intents.grabs],
                               "fade": round(float(getattr(self.last_intents, "fade", 0.0)), 3),
-                              "body_offset_m": self.origin.offset_m.tolist()})
+                              "body_offset_m": self.origin.offset_m.tolist(),
+                              "eye_m": [round(float(v), 4) for v in self.crossing.eye_m] if self.crossing is not None else None})
         for hand, amp in (self.last_intents.haptic or {}).items():
             self.actions.pulse(self.vs, hand, amp)
         if hands["right"].menu and not self._recentre_was:
