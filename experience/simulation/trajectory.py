@@ -232,8 +232,8 @@ class MissionTrajectory:
     def state(self, vehicle: str, t_s, *, _known=None) -> tuple[np.ndarray, np.ndarray]:
         """ECI position (km) and velocity (km/s), shapes (n, 3), at mission elapsed times."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
-        if t.size == 1:  # the per-frame path: one point, in plain floats (kernels/point.py)
-            pos, vel = self.point(vehicle, float(t[0]), _known)
+        if t.size == 1:  # the per-frame path: one point, in plain floats (kernels/point.py); a
+            pos, vel = self.point(vehicle, float(t[0]))   # leader's state is evaluated on that path
             return np.array([pos]), np.array([vel])
         self.check_span(vehicle, t)
         pos = np.full(t.shape + (3,), np.nan)
