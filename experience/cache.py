@@ -137,12 +137,25 @@ _stamps: dict[str, list] | None = None  # path -> [inode, size, mtime_ns, ctime_
 _stamps_new = False
 
 
+def _const_text(c) -> str:
+    """A code constant as text that is the same in every process: a frozenset's repr follows the
+    string hash seed (``x in {"a", "b"}`` compiles to one), so sets are written sorted."""
+    if isinstance(c, frozenset):
+        return "frozenset(" + ",".join(sorted(_const_text(v) for v in c)) + ")"
+    if isinstance(c, tuple):
+        return "(" + ",".join(_const_text(v) for v in c) + ")"
+    if isinstance(c, type(_python_tokens.__code__)):
+        return "code(" + c.co_code.hex() + _const_text(c.co_consts) + ")"
+    return repr(c)
+
+
 def _digest_rules() -> str:
-    """Changes when the canonical forms do (the code of the functions that make them)."""
+    """Changes when the canonical forms do (the code of the functions that make them); the same
+    in every process (tests/test_cache.py runs it under two hash seeds)."""
     h = hashlib.sha256(f"{FORMAT}".encode())
     for fn in (_canonical, _python_tokens):
         h.update(fn.__code__.co_code)
-        h.update(repr(fn.__code__.co_consts).encode())
+        h.update(_const_text(fn.__code__.co_consts).encode())
     return h.hexdigest()[:16]
 
 

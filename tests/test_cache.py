@@ -669,3 +669,29 @@ def test_source_digests_are_kept_between_runs_and_an_edit_is_always_seen(cdir, t
     again = cache.source_digest(src)
     assert again not in ("0" * 64, first)
     assert not list(cdir.glob(".*.part"))
+
+
+def test_kept_source_digests_are_used_by_another_process(cdir, tmp_path):
+    """The kept digests are believed by the next process too, whatever its string hash seed (the
+    rules' fingerprint once took a frozenset's repr, which follows the seed, so no later start
+    ever used them)."""
+    src = tmp_path / "mod.py"
+    src.write_text("x = {'a', 'b', 'c'}\n")
+    code = textwrap.dedent(f"""
+        import json
+        from experience import cache
+        known = {str(src)!r} in cache._load_stamps()
+        cache.make_key("t", [{str(src)!r}])
+        print(json.dumps({{"rules": cache._digest_rules(), "known": known}}))
+    """)
+    runs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, ASTP_CACHE_DIR=str(cdir))
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["rules"] == runs[1]["rules"]
+    # the first process digested the file and kept it; the second found it kept
+    saved = json.loads((cdir / cache.STAMPS_FILE).read_text())
+    assert saved["rules"] == runs[0]["rules"] and str(src) in saved["files"]
+    assert runs[0]["known"] is False and runs[1]["known"] is True
