@@ -123,7 +123,7 @@ def _texture_from_array(name: str, arr: np.ndarray, *, flip: bool = True, fmt=Te
     data = np.ascontiguousarray(arr[::-1] if flip else arr)
     tex = Texture(name)
     tex.setup2dTexture(data.shape[1], data.shape[0], Texture.T_unsigned_byte, fmt)
-    tex.setRamImage(data.tobytes())
+    tex.setRamImage(data)   # one copy, into the texture (no bytes object in between)
     return tex
 
 
