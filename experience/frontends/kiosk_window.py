@@ -384,6 +384,11 @@ class KioskUI:
         self.crews_text_a.setText(_("Apollo") + "\n\n" + "\n".join(rows["apollo"]))
         self.crews_text_s.setText(_("Soyuz") + "\n\n" + "\n".join(rows["soyuz"]))
 
+    def drawn_texts(self) -> dict:
+        """What the attract loop's text nodes hold now (their text as drawn, not the catalogue's)."""
+        return {"title": self.title.getText(), "subtitle": self.subtitle.getText(), "prompt": self.prompt.getText(),
+                "prompt2": self.prompt2.getText(), "tour_title": self.tour_title.getText()}
+
     def visible_targets(self) -> list[dict]:
         """The touch targets on screen now, with their size in millimetres on the configured screen."""
         win = self.v.win
@@ -675,6 +680,7 @@ class KioskViewer(DesktopViewer):
                 from experience import outputs
 
                 beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time(),
+                        "language": self.exp.ui.language, "default_language": self.session.default_language,
                         **self.heartbeat_extra()}
                 with outputs.immediate():
                     outputs.write_output(self.heartbeat, json.dumps(beat), what="heartbeat file")
@@ -741,6 +747,7 @@ class KioskViewer(DesktopViewer):
                        "display": [self.base.pipe.getDisplayWidth(), self.base.pipe.getDisplayHeight()]},
             "max_frame_ms": round(self.max_frame_ms, 2), "quit_disabled": "quit" in self.exp.controls.disabled,
             "operator_texts": {k: self.ui._texts.get(k, "") for k in ("op_title", "op_lang_title", "op_status", "pin_title")},
+            "drawn_texts": self.ui.drawn_texts(),
         }
         return out
 
