@@ -22,7 +22,10 @@ The result (one JSON object with ``--json``): ``attract_cycles``, ``sessions``, 
 frame-time percentiles (``p50_frame_ms``, ``p99_frame_ms``) and ``slowest_frames``: the
 :data:`SLOWEST` slowest frames after the warm-up with what happened in each (the visitor's input,
 a state change, an attract tour beginning, a language change, a reset, the garbage collector's
-time in it), which is how a spike is told from the machine's load.
+time in it, and ``cpu_ms``: the process's CPU time in it, all threads, llvmpipe's included),
+which is how a spike is told from the machine's load: a frame whose wall time is far above its
+CPU time was waiting for a core, not working. ``max_frame_cpu_ms`` and ``p99_frame_cpu_ms`` are
+those CPU times' worst and 99th percentile.
 """
 
 from __future__ import annotations
@@ -169,6 +172,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
     rss_start = None
     by_state: dict[str, list] = {}
     times_ms: list[float] = []
+    cpu_times_ms: list[float] = []      # the process's CPU time in each frame (all its threads)
     slowest: list[tuple[float, dict]] = []
     gc_ms = [0.0, 0.0]          # this frame's collections (ms), the one under way (its start)
     gc_count = [0]
@@ -190,7 +194,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
             gc_ms[0], gc_count[0] = 0.0, 0
             s = viewer.session
             before = (s.state, viewer.attract.index, viewer.exp.ui.language, s.resets)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             state = viewer.session.state
             try:
                 visitors.tick(clock.t)
@@ -200,6 +204,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                 if len(errors) < 5:
                     errors.append("".join(traceback.format_exception_only(type(exc), exc)).strip()[:300])
             ms = (time.perf_counter() - t0) * 1e3
+            cpu_ms = (time.process_time() - c0) * 1e3
             frames += 1
             clock.t += step_s
             if clock.t >= warm:
@@ -210,12 +215,13 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                     sum_ms += ms
                     timed += 1
                     times_ms.append(ms)
+                    cpu_times_ms.append(cpu_ms)
                     acc = by_state.setdefault(state, [0, 0.0])
                     acc[0] += 1
                     acc[1] += ms
                     if len(slowest) < SLOWEST or ms > slowest[-1][0]:
-                        slowest.append((ms, _what_happened(viewer, before, frames - 1, gc_ms[0], gc_count[0],
-                                                           visitors.did)))
+                        slowest.append((ms, dict(cpu_ms=round(cpu_ms, 2), **_what_happened(
+                            viewer, before, frames - 1, gc_ms[0], gc_count[0], visitors.did))))
                         slowest.sort(key=lambda x: -x[0])
                         del slowest[SLOWEST:]
         loop_s = time.perf_counter() - loop0
@@ -228,6 +234,8 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
             "rss_growth_pct": round(100.0 * (rss_end / rss_start - 1.0), 2) if rss_start else 0.0,
             "max_frame_ms": round(max_ms, 2), "mean_frame_ms": round(sum_ms / timed, 2) if timed else None,
             "p50_frame_ms": _pct(times_ms, 50), "p99_frame_ms": _pct(times_ms, 99),
+            "max_frame_cpu_ms": round(max(cpu_times_ms), 2) if cpu_times_ms else None,
+            "p99_frame_cpu_ms": _pct(cpu_times_ms, 99),
             "slowest_frames": [dict(ms=round(ms, 2), **what) for ms, what in slowest],
             "mean_frame_ms_by_state": {k: round(v[1] / v[0], 2) for k, v in sorted(by_state.items())},
             "frames_by_state": {k: v[0] for k, v in sorted(by_state.items())},
