@@ -105,9 +105,7 @@ def test_operator_default_language_survives_a_crash_under_the_supervisor(display
         pid = s["pid"]
         assert s["language"] == "en" and s["kiosk"]["default_language"] == "en"
         assert s["kiosk"]["drawn_texts"]["title"] == "Handshake in Orbit"
-        w, h = SIZE
-        for x, y in ((2, 2), (w - 3, 2), (w - 3, h - 3), (2, h - 3)):
-            k.click(x, y)
+        k.corner_gesture()
         k.state("pin", timeout_s=30)
         for d in PIN:
             k.button(f"pin_{d}")
@@ -132,7 +130,7 @@ def test_operator_default_language_survives_a_crash_under_the_supervisor(display
         assert beat["language"] == "ru" and beat["default_language"] == "ru"
         assert "default language ru kept in" in (logs / "kiosk.log").read_text()
         # a visitor after the restart starts in Russian too
-        k.click(w // 2, h // 3)
+        k.click(SIZE[0] // 2, SIZE[1] // 3)
         s = k.state("interactive", timeout_s=30)
         assert s["language"] == "ru"
     finally:

@@ -586,6 +586,8 @@ class KioskViewer(DesktopViewer):
         self.exp.controls.listeners.append(lambda action: self._on_button(f"action:{action}"))
         self.max_frame_ms = 0.0
         self.frame_ms = 0.0
+        self.taps = 0                 # pointer button-downs outside the GUI's buttons, and where (status)
+        self.last_tap = None
         self._events_seen = self.exp.controls.events_seen
         self._supervisor_cache = (0.0, {})
         self._prewarm()
@@ -653,7 +655,10 @@ class KioskViewer(DesktopViewer):
             mw = self.base.mouseWatcherNode
             if mw is not None and mw.hasMouse():
                 m = mw.getMouse()
-                if self.session.tap((m.getX() + 1) / 2, (1 - m.getY()) / 2, now):
+                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
+                self.taps += 1
+                self.last_tap = (round(x, 4), round(y, 4))
+                if self.session.tap(x, y, now):
                     self.log("operator gesture: PIN keypad shown")
                     return
         before = self.session.state
@@ -873,6 +878,7 @@ class KioskViewer(DesktopViewer):
             "max_frame_ms": round(self.max_frame_ms, 2), "quit_disabled": "quit" in self.exp.controls.disabled,
             "operator_texts": {k: self.ui._texts.get(k, "") for k in ("op_title", "op_lang_title", "op_status", "pin_title")},
             "drawn_texts": self.ui.drawn_texts(),
+            "taps": self.taps, "last_tap": self.last_tap,
         }
         return out
 

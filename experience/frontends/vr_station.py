@@ -333,7 +333,10 @@ class StationViewer(KioskViewer):
             mw = self.base.mouseWatcherNode
             if mw is not None and mw.hasMouse():
                 m = mw.getMouse()
-                if self.session.tap((m.getX() + 1) / 2, (1 - m.getY()) / 2, self.now()):
+                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
+                self.taps += 1
+                self.last_tap = (round(x, 4), round(y, 4))
+                if self.session.tap(x, y, self.now()):
                     self.log("operator gesture: PIN keypad shown")
         if self.session.state in (K.PIN_ENTRY, K.OPERATOR):
             self.session.last_input = self.now()
