@@ -351,3 +351,53 @@ def test_away_starts_the_countdown_at_once_and_input_brings_the_visitor_back():
     assert s.input(4.0) == K.INTERACTIVE                    # the headset put on again
     s.away(5.0)
     assert s.tick(10.0) == K.ATTRACT and s.resets == 1
+
+
+# -- the heartbeat ---------------------------------------------------------------------------------
+def _until(pred, timeout_s=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_heartbeat_writer_writes_off_the_frame_touches_only_on_new_frames_and_sweeps_dead_temps(tmp_path):
+    """The kiosk's heartbeat thread (experience/frontends/kiosk_window.HeartbeatWriter): the
+    content when the frame hands it over (atomic: no temporary left), the file's time when a
+    new frame is counted, nothing when no frame comes (a frozen loop stops the heartbeat); a
+    temporary that a killed kiosk left is removed at start, a live process's is kept."""
+    from experience.frontends.kiosk_window import HeartbeatWriter, _beat_temp
+
+    path = tmp_path / "heartbeat.json"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _beat_temp(path, dead.pid).write_text("{")
+    _beat_temp(path, os.getppid()).write_text("{")          # a live process: not ours to remove
+    w = HeartbeatWriter(path)
+    try:
+        assert not _beat_temp(path, dead.pid).exists() and _beat_temp(path, os.getppid()).exists()
+        w.beat(1, {"pid": 7, "frames": 1})
+        assert _until(lambda: w.writes == 1)
+        assert json.loads(path.read_text()) == {"pid": 7, "frames": 1}
+        os.utime(path, (1.0, 1.0))
+        w.beat(2)
+        assert _until(lambda: w.touches == 1) and path.stat().st_mtime > 1.0
+        os.utime(path, (1.0, 1.0))
+        w.beat(2)                                             # the same frame again: no touch
+        assert not _until(lambda: w.touches > 1, timeout_s=0.5) and path.stat().st_mtime == 1.0
+        w.beat(3, {"pid": 7, "frames": 3})
+        assert _until(lambda: w.writes == 2) and json.loads(path.read_text())["frames"] == 3
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, _beat_temp(path, os.getppid()).name])
+        assert w.failed is None
+    finally:
+        w.close()
+    bad = HeartbeatWriter(tmp_path / "gone" / "heartbeat.json")
+    try:
+        bad.beat(1, {"frames": 1})
+        assert _until(lambda: bad.failed is not None) and "No such file" in bad.failed
+    finally:
+        bad.close()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_kiosk_window import CLI, SIZE, _config, _read_json, _wait
+from experience.app import kiosk as K
+from tests.test_kiosk_window import CLI, PIN, SIZE, Kiosk, _config, _read_json, _wait
 from tests.xdisplay import skip_or_fail, tools_or_skip, xvfb_or_skip
 
 pytestmark = pytest.mark.kiosk
@@ -27,9 +28,9 @@ def display():
 
 
 # ------------------------------------------------------------------------------------------------
-def _supervisor(display_env, cfg: Path, log: Path):
+def _supervisor(display_env, cfg: Path, log: Path, *extra: str):
     with open(log, "w") as logf:
-        return subprocess.Popen([*CLI, "--supervise", "--config", str(cfg)], env=display_env, stdout=logf,
+        return subprocess.Popen([*CLI, "--supervise", "--config", str(cfg), *extra], env=display_env, stdout=logf,
                                 stderr=subprocess.STDOUT)
 
 
@@ -83,6 +84,58 @@ def test_supervisor_restarts_a_killed_and_a_frozen_kiosk(display, mission, tmp_p
     assert sup.returncode is not None
     st = _read_json(status)
     assert st["state"] == "stopped" and st["kiosk_pid"] is None
+
+
+def test_operator_default_language_survives_a_crash_under_the_supervisor(display, mission, tmp_path):
+    """The real supervisor runs the real kiosk; the operator opens the panel the way the product
+    offers (the corner gesture, the PIN on the keypad, all clicked with xdotool) and chooses
+    Russian for new visitors; the kiosk is then killed (SIGKILL: a crash) and the supervisor
+    starts a new one, which comes up in Russian: its session's default, the language it draws in
+    (the attract loop's title and prompt as its text nodes hold them) and its heartbeat say so.
+    The operator's config file is not touched (the choice is in state.toml in the log folder)."""
+    tools_or_skip("xdotool")
+    cfg = _config(tmp_path, idle_timeout_s=60, pin_hash=K.hash_pin(PIN))
+    before = cfg.read_bytes()
+    logs = tmp_path / "logs"
+    status, out = tmp_path / "status.json", tmp_path / "sup.out"
+    sup = _supervisor(display.env(ASTP_CONFIG_DIR=str(tmp_path / "config")), cfg, out, "--status-file", str(status))
+    k = Kiosk(sup, display.display, status, out, tmp_path)
+    try:
+        s = k.wait(lambda x: x["frames"] >= 5, "the supervised kiosk's first frames", timeout_s=240)
+        pid = s["pid"]
+        assert s["language"] == "en" and s["kiosk"]["default_language"] == "en"
+        assert s["kiosk"]["drawn_texts"]["title"] == "Handshake in Orbit"
+        k.corner_gesture()
+        k.state("pin", timeout_s=30)
+        for d in PIN:
+            k.button(f"pin_{d}")
+        k.button("pin_ok")
+        k.state("operator", timeout_s=30)
+        k.button("op_lang_ru")
+        k.wait(lambda x: x["kiosk"]["default_language"] == "ru", "the default language Russian")
+        assert 'default_language = "ru"' in (logs / K.STATE_FILE).read_text(encoding="utf-8")
+        assert _read_json(logs / "supervisor.json")["kiosk_pid"] == pid
+        os.kill(pid, signal.SIGKILL)
+        s = k.wait(lambda x: x["pid"] != pid and x["frames"] >= 5, "the restarted kiosk's first frames", timeout_s=240)
+        sv = _read_json(logs / "supervisor.json")
+        assert sv["kiosk_pid"] == s["pid"] and sv["restarts"] == 1 and sv["state"] == "running"
+        assert "restart cause: kiosk killed by SIGKILL (crash)" in (logs / "supervisor.log").read_text()
+        assert s["kiosk"]["state"] == "attract" and s["kiosk"]["default_language"] == "ru" and s["language"] == "ru"
+        drawn = s["kiosk"]["drawn_texts"]
+        assert drawn["title"] == "Рукопожатие на орбите", drawn
+        assert drawn["prompt"] == "Коснитесь экрана, чтобы начать", drawn        # Russian first ...
+        assert "Touch the screen to explore" in drawn["prompt2"], drawn           # ... English beside it
+        beat = _wait(lambda: (lambda b: b if b and b["pid"] == s["pid"] else None)(_read_json(logs / "heartbeat.json")),
+                     "the new kiosk's heartbeat content", 30, proc=sup)
+        assert beat["language"] == "ru" and beat["default_language"] == "ru"
+        assert "default language ru kept in" in (logs / "kiosk.log").read_text()
+        # a visitor after the restart starts in Russian too
+        k.click(SIZE[0] // 2, SIZE[1] // 3)
+        s = k.state("interactive", timeout_s=30)
+        assert s["language"] == "ru"
+    finally:
+        _stop(sup)
+    assert cfg.read_bytes() == before
 
 
 def test_supervisor_gives_up_on_a_kiosk_that_crashes_at_start(tmp_path):

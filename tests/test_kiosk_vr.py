@@ -134,6 +134,10 @@ def test_station_under_the_supervisor_input_headset_off_countdown_reset_and_on_a
         b = _wait(beat(lambda b: b["vr"].get("state") == "FOCUSED" and b["vr"].get("submitted", 0) > 0),
                   "a focused session with frames", 300, sup, out)
         assert b["state"] == "attract" and b["sessions"] == 0
+        # Monado offers no XR_EXT_user_presence: "headset on" is judged from the session states, and said so
+        assert b["vr"]["presence"] == {"source": "session states",
+                                       "why": "the runtime does not offer XR_EXT_user_presence"}, b["vr"]
+        assert b["vr"]["user_present"] is None
         sv = _wait(lambda: (_read(status) or {}).get("state") == "running" and _read(status), "supervisor status", 30, sup, out)
         assert b["pid"] == sv.get("kiosk_pid", b["pid"])
         m1 = hb.stat().st_mtime
@@ -150,7 +154,8 @@ def test_station_under_the_supervisor_input_headset_off_countdown_reset_and_on_a
         b = _wait(beat(lambda b: b["state"] == "attract" and b["resets"] == 1), "the reset", 60, sup, out)
         assert b["vr"]["paused"] and b["vr"]["story_utc"] == "1975-07-17T19:10:00Z"   # the visitor's state reset
         text = kiosk_log.read_text()
-        assert "headset removed" in text and "reset to the attract loop" in text
+        assert "headset removed (session " in text and "reset to the attract loop" in text
+        assert "headset on/off from the session states (the runtime does not offer XR_EXT_user_presence)" in text
         # "put on" again: the other application ends, ours is FOCUSED again: a new visitor
         other.send_signal(signal.SIGTERM)
         other.wait(timeout=30)
@@ -168,3 +173,69 @@ def test_station_under_the_supervisor_input_headset_off_countdown_reset_and_on_a
             sup.wait(timeout=30)
         except subprocess.TimeoutExpired:
             sup.kill()
+
+
+def test_station_user_presence_event_lost_countdown_back_continues_lost_again_resets(monado, tmp_path):
+    """XR_EXT_user_presence's path. A physical headset's proximity sensor cannot exist here, and
+    headless Monado does not offer the extension, so the extension and its
+    XrEventDataUserPresenceChangedEXT are injected at the pyopenxr boundary only
+    (tests/xr_presence_fake.py: the extension listed, supportsUserPresence true, the event
+    delivered through xr.poll_event when the test says so); the runtime, session, frames and
+    states, the station, its kiosk session and monitor window are all real. The session stays
+    FOCUSED throughout: every on/off below comes from the presence events, not from the states."""
+    logs = tmp_path / "logs"
+    cfg = tmp_path / "k.toml"
+    cfg.write_text(f'[kiosk]\nvr_station = true\nquality = "low"\nlog_dir = "{logs}"\nidle_timeout_s = 120\n'
+                   'countdown_s = 20\nscreen_width_mm = 300\n')
+    control, status, out = tmp_path / "presence", tmp_path / "status.json", tmp_path / "kiosk.out"
+    control.write_text("1 0\n")          # at the start: nobody in the headset (it hangs on its hook)
+    env = monado.client_env(DISPLAY=monado.display, ASTP_CONFIG_DIR=str(tmp_path))
+    env.pop("WAYLAND_DISPLAY", None)
+    with open(out, "w") as fh:
+        proc = subprocess.Popen(monado.client_command([str(ROOT / "tests" / "xr_presence_fake.py"), str(control), "--",
+                                                       "kiosk", "--config", str(cfg), "--status-file", str(status)]),
+                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+
+    def vr(pred):
+        def check():
+            st = _read(status)
+            return st if st and st.get("vr") and pred(st) else None
+        return check
+
+    def say(seq: int, present: bool) -> None:
+        control.write_text(f"{seq} {int(present)}\n")
+
+    try:
+        st = _wait(vr(lambda s: s["vr"].get("state") == "FOCUSED" and s["vr"].get("headset_on") is False),
+                   "a focused session, nobody present (the baseline)", 300, proc, out)
+        assert st["vr"]["presence"] == {"source": "XR_EXT_user_presence"}, st["vr"]
+        assert st["vr"]["user_present"] is False and st["kiosk"]["state"] == "attract" and st["vr"]["edges"] == []
+        # put on: a visitor's session starts
+        say(2, True)
+        st = _wait(vr(lambda s: s["kiosk"]["state"] == "interactive"), "presence: a visitor", 60, proc, out)
+        assert st["kiosk"]["sessions"] == 1 and st["vr"]["state"] == "FOCUSED" and st["vr"]["headset_on"] is True
+        assert not st["vr"]["paused"]
+        # taken off: the countdown at once (the same as "headset removed" from the states)
+        say(3, False)
+        st = _wait(vr(lambda s: s["kiosk"]["state"] == "countdown"), "presence lost: the countdown", 60, proc, out)
+        assert st["vr"]["state"] == "FOCUSED" and st["kiosk"]["resets"] == 0
+        # put on again within the countdown: the same visitor continues (no new session, no reset)
+        say(4, True)
+        st = _wait(vr(lambda s: s["kiosk"]["state"] == "interactive"), "presence back: continue", 60, proc, out)
+        assert st["kiosk"]["sessions"] == 1 and st["kiosk"]["resets"] == 0
+        # taken off and left off: the countdown runs out, everything is reset, the loop again
+        say(5, False)
+        _wait(vr(lambda s: s["kiosk"]["state"] == "countdown"), "presence lost again", 60, proc, out)
+        _wait(vr(lambda s: s["kiosk"]["state"] == "attract" and s["kiosk"]["resets"] == 1), "the reset", 90, proc, out)
+        st = _wait(vr(lambda s: s["vr"]["story_utc"] == "1975-07-17T19:10:00Z"), "the headset's next frame after it",
+                   30, proc, out)     # the visitor's state reset: the story back at the start, waiting
+        assert st["vr"]["paused"] and st["vr"]["state"] == "FOCUSED" and st["kiosk"]["resets"] == 1
+        assert st["kiosk"]["state"] == "attract" and st["kiosk"]["sessions"] == 1
+        assert [e[1] for e in st["vr"]["edges"]] == ["on", "off", "on", "off"]
+        text = out.read_text()
+        assert "headset on/off from XR_EXT_user_presence" in text
+        assert text.count("headset removed (user presence)") == 2 and text.count("headset put on (user presence)") == 2
+    finally:
+        from tests.xdisplay import stop_process
+
+        stop_process(proc)

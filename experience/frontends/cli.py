@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 
 from experience import __version__, outputs
-from experience.backend import CHOICES as BACKENDS, select_backend
+from experience.backend import select_backend
 from experience.errors import AstpError
+from experience.frontends.cli_args import add_backend
 
 VEHICLES = ("soyuz", "apollo")
 
@@ -31,11 +32,7 @@ class _Parser(argparse.ArgumentParser):
         raise AstpError(f"{message} (see '{self.prog} --help')")
 
 
-def _add_backend(p):
-    # SUPPRESS: the option may stand before or after the command (astp --backend numpy ephemeris
-    # ... or astp ephemeris ... --backend numpy) without one default overwriting the other.
-    p.add_argument("--backend", choices=BACKENDS, default=argparse.SUPPRESS,
-                   help="array backend (default: $ASTP_BACKEND or auto: CuPy if a CUDA GPU is usable, else NumPy)")
+_add_backend = add_backend   # the one --backend option (experience/frontends/cli_args.py)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,6 @@ This module asks experience.simulation.docking for everything; it never imports 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -21,8 +20,9 @@ import time
 from pathlib import Path
 
 from experience import outputs
-from experience.backend import CHOICES as BACKENDS, select_backend
+from experience.backend import select_backend
 from experience.errors import AstpError
+from experience.frontends.cli_args import add_backend, float_arg, int_arg
 
 PLOT_OUTPUT = dict(suffixes=(".png",), what="plot", example="envelope.png")
 
@@ -38,11 +38,6 @@ RANGE_OPTIONS = (
 # ------------------------------------------------------------------------------------------------
 # Parsers
 # ------------------------------------------------------------------------------------------------
-def _add_backend(p) -> None:
-    p.add_argument("--backend", choices=BACKENDS, default=argparse.SUPPRESS,
-                   help="array backend (default: $ASTP_BACKEND or auto: CuPy if a CUDA GPU is usable, else NumPy)")
-
-
 def add_dock_parsers(subparsers, parser_class=None) -> None:
     """Add the ``dock`` and ``dock-envelope`` commands to an argparse subparsers object."""
     saved = getattr(subparsers, "_parser_class", None)
@@ -63,58 +58,37 @@ def add_dock_parsers(subparsers, parser_class=None) -> None:
                        help="start this far out, metres between the interface planes (default: 30, docking.toml); "
                             "closer in, the initial errors shrink in proportion")
         p.add_argument("--rebuild", action="store_true", help="ignore the cached run and simulate again")
-        _add_backend(p)
+        add_backend(p)
 
         p = subparsers.add_parser(
             "dock-envelope", help="APAS-75 capture envelope: a Monte Carlo over the contact conditions",
             description="Sample closing speed, lateral offset and rate, angular misalignment and rate at the "
                         "start of contact (uniformly, random directions), simulate every case in one batched "
                         "run and report which ones the latches capture.")
-        p.add_argument("--samples", type=_int_arg("--samples"), required=True, metavar="N",
+        p.add_argument("--samples", type=int_arg("--samples"), required=True, metavar="N",
                        help="number of cases (thousands run at once)")
-        p.add_argument("--seed", type=_int_arg("--seed"), default=1975, metavar="S", help="random seed (default 1975)")
+        p.add_argument("--seed", type=int_arg("--seed"), default=1975, metavar="S", help="random seed (default 1975)")
         p.add_argument("--plot", metavar="FILE.png", help="draw the capture maps into FILE.png")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--active", choices=("apollo", "soyuz"), default="apollo",
                        help="the active vehicle: apollo (17 July, US unit, default) or soyuz (19 July, Soviet unit)")
         for key, flag, unit in RANGE_OPTIONS:
-            p.add_argument(flag, nargs=2, type=_float_arg(flag), metavar=("MIN", "MAX"), dest=key,
+            p.add_argument(flag, nargs=2, type=float_arg(flag), metavar=("MIN", "MAX"), dest=key,
                            help=f"sampled range in {unit} (default: docking.toml [envelope])")
         p.add_argument("--dask", metavar="ADDRESS", default=None,
                        help="run the chunks on a Dask cluster: a scheduler address such as tcp://host:8786, "
                             "or local (a cluster of worker processes on this machine); default: this "
                             "machine's thread pool ($ASTP_THREADS caps it)")
-        p.add_argument("--chunk", type=_int_arg("--chunk"), default=None, metavar="CASES",
+        p.add_argument("--chunk", type=int_arg("--chunk"), default=None, metavar="CASES",
                        help="cases per chunk, one batched state each (default: 1024 on the CPU, all on a GPU); "
                             "results do not depend on it")
         p.add_argument("--run-anyway", action="store_true",
                        help="start even when the estimate says the run would take more than a day "
                             "or need more memory than is available")
-        _add_backend(p)
+        add_backend(p)
     finally:
         if parser_class is not None:
             subparsers._parser_class = saved
-
-
-def _int_arg(flag):
-    def parse(text):
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, not {text!r}") from None
-    return parse
-
-
-def _float_arg(flag):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} takes numbers, not {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{flag} takes finite numbers, not {text!r}")
-        return value
-    return parse
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def add_parser(sub, add_backend) -> None:
     p.add_argument("--seed", type=int, default=1975, help="random seed of the simulated visitors (default 1975)")
     p.add_argument("--json", action="store_true", help="--simulate: print the result as one JSON object")
     p.add_argument("--heartbeat", metavar="FILE", help="the heartbeat file written every frame (default: in the log folder)")
-    p.add_argument("--status-file", metavar="FILE", help="write the kiosk's state as JSON four times a second (tests)")
+    p.add_argument("--status-file", metavar="FILE", help="write the kiosk's state as JSON four times a second (tests; "
+                   "with --supervise: every kiosk the supervisor starts writes it)")
     p.add_argument("--size", metavar="WxH", help=argparse_suppress())
     add_backend(p)
 
@@ -79,7 +80,7 @@ def cmd_kiosk(args) -> int:
     if args.supervise:
         from experience.frontends.kiosk_supervisor import supervise
 
-        return supervise(config, backend=args.backend)
+        return supervise(config, backend=args.backend, status_file=args.status_file)
     if args.simulate:
         if not (args.hours > 0):
             raise AstpError("--hours must be a positive number of simulated hours, e.g. 1 or 0.1")

@@ -18,7 +18,14 @@ The result (one JSON object with ``--json``): ``attract_cycles``, ``sessions``, 
 ``exceptions`` (a frame that raised is counted and the soak goes on; the first messages are in
 ``errors``), ``frames``, ``rss_start_mb`` (after the warm-up: the first simulated
 :data:`WARMUP_S` seconds, which include a session, a language switch and a reset) and
-``rss_end_mb``, ``max_frame_ms`` (after the warm-up), plus the wall time and the rate.
+``rss_end_mb``, ``max_frame_ms`` (after the warm-up), plus the wall time and the rate, the
+frame-time percentiles (``p50_frame_ms``, ``p99_frame_ms``) and ``slowest_frames``: the
+:data:`SLOWEST` slowest frames after the warm-up with what happened in each (the visitor's input,
+a state change, an attract tour beginning, a language change, a reset, the garbage collector's
+time in it, and ``cpu_ms``: the process's CPU time in it, all threads, llvmpipe's included),
+which is how a spike is told from the machine's load: a frame whose wall time is far above its
+CPU time was waiting for a core, not working. ``max_frame_cpu_ms`` and ``p99_frame_cpu_ms`` are
+those CPU times' worst and 99th percentile.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ SIZE = (192, 108)
 STEP_S = 5.0          # kiosk seconds per simulated frame
 WARMUP_S = 900.0
 ARRIVAL_MEAN_S = 150.0
+SLOWEST = 8
 TOUCH_MEAN_S = 7.0
 
 
@@ -68,11 +76,17 @@ class _Visitors:
         self.answer = None          # what this visitor does at the countdown
         self.language_switches = 0
         self.next_operator = 1800.0
+        self.did = None             # what the visitor did this frame (the soak's slowest frames say)
 
     def tick(self, now: float) -> None:
+        self.did = None
+        self._tick(now)
+
+    def _tick(self, now: float) -> None:
         v, s, rng = self.v, self.v.session, self.rng
         if now >= self.next_operator:   # someone tries the operator's way in with a wrong PIN
             self.next_operator = now + 3600.0
+            self.did = "operator_pin"
             v._operator_keys("shift-control-o")
             for k in "0000":
                 v.ui._pin_key(k)
@@ -81,12 +95,14 @@ class _Visitors:
             return
         if s.state == K.ATTRACT:
             if now >= self.next_arrival:
+                self.did = "arrive"
                 v._on_button("mouse1")
                 self.leaves_at = now + rng.uniform(20.0, 360.0)
                 self.next_touch = now + rng.expovariate(1.0 / TOUCH_MEAN_S)
                 self.answer = rng.choices(["leave", "keep", "again"], weights=(6, 2, 2))[0]
             return
         if s.state == K.COUNTDOWN:
+            self.did = f"countdown_{self.answer}" if self.answer in ("keep", "again") else None
             if self.answer == "keep":
                 v.ui._keep()
                 self.answer = "leave"
@@ -104,6 +120,7 @@ class _Visitors:
         self.next_touch = now + rng.expovariate(1.0 / TOUCH_MEAN_S)
         what = rng.choices(["watch", "float", "crews", "language", "close", "drag", "key", "tap"],
                            weights=(2, 2, 2, 2, 1, 4, 1, 2))[0]
+        self.did = what
         if what in ("watch", "float", "crews", "language"):
             v.ui.buttons[what]["command"]()
             self.language_switches += what == "language"
@@ -154,11 +171,30 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
     timed = 0
     rss_start = None
     by_state: dict[str, list] = {}
+    times_ms: list[float] = []
+    cpu_times_ms: list[float] = []      # the process's CPU time in each frame (all its threads)
+    slowest: list[tuple[float, dict]] = []
+    gc_ms = [0.0, 0.0]          # this frame's collections (ms), the one under way (its start)
+    gc_count = [0]
+
+    def on_gc(phase, info):
+        if phase == "start":
+            gc_ms[1] = time.perf_counter()
+        else:
+            gc_ms[0] += (time.perf_counter() - gc_ms[1]) * 1e3
+            gc_count[0] += 1
+
+    import gc
+
+    gc.callbacks.append(on_gc)
     warm = min(WARMUP_S, total_s / 4)
     loop0 = time.perf_counter()
     try:
         while clock.t < total_s:
-            t0 = time.perf_counter()
+            gc_ms[0], gc_count[0] = 0.0, 0
+            s = viewer.session
+            before = (s.state, viewer.attract.index, viewer.exp.ui.language, s.resets)
+            t0, c0 = time.perf_counter(), time.process_time()
             state = viewer.session.state
             try:
                 visitors.tick(clock.t)
@@ -168,6 +204,7 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                 if len(errors) < 5:
                     errors.append("".join(traceback.format_exception_only(type(exc), exc)).strip()[:300])
             ms = (time.perf_counter() - t0) * 1e3
+            cpu_ms = (time.process_time() - c0) * 1e3
             frames += 1
             clock.t += step_s
             if clock.t >= warm:
@@ -177,9 +214,16 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
                     max_ms = max(max_ms, ms)
                     sum_ms += ms
                     timed += 1
+                    times_ms.append(ms)
+                    cpu_times_ms.append(cpu_ms)
                     acc = by_state.setdefault(state, [0, 0.0])
                     acc[0] += 1
                     acc[1] += ms
+                    if len(slowest) < SLOWEST or ms > slowest[-1][0]:
+                        slowest.append((ms, dict(cpu_ms=round(cpu_ms, 2), **_what_happened(
+                            viewer, before, frames - 1, gc_ms[0], gc_count[0], visitors.did))))
+                        slowest.sort(key=lambda x: -x[0])
+                        del slowest[SLOWEST:]
         loop_s = time.perf_counter() - loop0
         rss_end = rss_mb()
         s = viewer.session
@@ -189,6 +233,10 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
             "rss_start_mb": round(rss_start if rss_start is not None else rss_end, 1), "rss_end_mb": round(rss_end, 1),
             "rss_growth_pct": round(100.0 * (rss_end / rss_start - 1.0), 2) if rss_start else 0.0,
             "max_frame_ms": round(max_ms, 2), "mean_frame_ms": round(sum_ms / timed, 2) if timed else None,
+            "p50_frame_ms": _pct(times_ms, 50), "p99_frame_ms": _pct(times_ms, 99),
+            "max_frame_cpu_ms": round(max(cpu_times_ms), 2) if cpu_times_ms else None,
+            "p99_frame_cpu_ms": _pct(cpu_times_ms, 99),
+            "slowest_frames": [dict(ms=round(ms, 2), **what) for ms, what in slowest],
             "mean_frame_ms_by_state": {k: round(v[1] / v[0], 2) for k, v in sorted(by_state.items())},
             "frames_by_state": {k: v[0] for k, v in sorted(by_state.items())},
             "language_switches": visitors.language_switches, "pin_failures": s.pin_failures,
@@ -200,5 +248,36 @@ def simulate(config: K.KioskConfig, *, hours: float, seed: int = 1975, backend=N
         result["wall_s_per_simulated_hour"] = round(result["wall_s"] / hours, 2)
         return result
     finally:
+        gc.callbacks.remove(on_gc)
         viewer.close()
         beats.cleanup()
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    ys = sorted(xs)
+    return round(ys[min(len(ys) - 1, int(round(q / 100.0 * (len(ys) - 1))))], 2)
+
+
+def _what_happened(viewer, before, frame: int, gc_ms: float, gc_n: int, did) -> dict:
+    """What a frame did besides drawing: from the state before it to the state after."""
+    s = viewer.session
+    state0, tour0, lang0, resets0 = before
+    out = {"frame": frame, "state": s.state if s.state == state0 else f"{state0}->{s.state}",
+           "attract_tour": viewer.attract.tours[viewer.attract.index].name, "camera": viewer.exp.camera.mode,
+           "watching": viewer.watching[0].name if viewer.watching else None}
+    if did:
+        out["visitor"] = did
+    if s.state == "attract" and viewer.attract.index != tour0:
+        out["tour_began"] = True
+    if viewer.exp.ui.language != lang0:
+        out["language"] = f"{lang0}->{viewer.exp.ui.language}"
+    if s.resets != resets0:
+        out["reset"] = True
+    if getattr(viewer, "beat_ms", 0.0) >= 0.5:
+        out["heartbeat_ms"] = round(viewer.beat_ms, 2)
+    if gc_n:
+        out["gc_ms"] = round(gc_ms, 2)
+        out["gc_runs"] = gc_n
+    return out

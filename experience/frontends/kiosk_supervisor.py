@@ -104,14 +104,15 @@ def kiosk_command(config: KioskConfig, python_args: list[str]) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, config: KioskConfig, *, backend=None, command=None):
+    def __init__(self, config: KioskConfig, *, backend=None, command=None, status_file=None):
         self.config = config
         self.log_dir = config.log_dir
         self.heartbeat = self.log_dir / "heartbeat.json"
         self.status_path = self.log_dir / "supervisor.json"
         self.command = command or kiosk_command(config, ["-m", "experience.frontends.cli", "kiosk",
                                                          "--config", str(config.path), "--heartbeat", str(self.heartbeat),
-                                                         *(["--backend", backend] if backend else [])])
+                                                         *(["--backend", backend] if backend else []),
+                                                         *(["--status-file", str(status_file)] if status_file else [])])
         self.log, self.out = _loggers(self.log_dir)
         self.proc: subprocess.Popen | None = None
         self.started_at = 0.0          # monotonic, of the current child
@@ -284,9 +285,15 @@ class Supervisor:
                 self.write_status(force=True)
 
 
-def supervise(config: KioskConfig, *, backend=None) -> int:
+def supervise(config: KioskConfig, *, backend=None, status_file=None) -> int:
+    """Run the watchdog until the operator exits the kiosk (0) or it gives up (3). ``status_file``:
+    passed on to every kiosk it starts (``--status-file``; the tests read it)."""
     from experience import outputs
 
     outputs.check_folder(config.log_dir, what="kiosk log folder")
     config.log_dir.mkdir(parents=True, exist_ok=True)
-    return Supervisor(config, backend=backend).run()
+    if status_file and not Path(status_file).parent.is_dir():
+        from experience.errors import AstpError
+
+        raise AstpError(f"cannot write {status_file}: the folder {Path(status_file).parent} does not exist; create it first")
+    return Supervisor(config, backend=backend, status_file=status_file).run()

@@ -33,6 +33,7 @@ from experience.errors import AstpError
 from experience.frontends.desktop import DesktopViewer
 
 DISABLED_ACTIONS = ("quit", "fullscreen", "screenshot", "help", "hud")
+VISITOR_TOURS = ("docking", "handshake")   # "Watch the docking", "Float into Soyuz": loaded at start
 ACCENT = (1.0, 0.62, 0.18, 1.0)         # Apollo-era orange
 ACCENT_RU = (0.86, 0.22, 0.2, 1.0)      # Soyuz red
 CARD = (0.035, 0.05, 0.09, 0.93)
@@ -384,6 +385,11 @@ class KioskUI:
         self.crews_text_a.setText(_("Apollo") + "\n\n" + "\n".join(rows["apollo"]))
         self.crews_text_s.setText(_("Soyuz") + "\n\n" + "\n".join(rows["soyuz"]))
 
+    def drawn_texts(self) -> dict:
+        """What the attract loop's text nodes hold now (their text as drawn, not the catalogue's)."""
+        return {"title": self.title.getText(), "subtitle": self.subtitle.getText(), "prompt": self.prompt.getText(),
+                "prompt2": self.prompt2.getText(), "tour_title": self.tour_title.getText()}
+
     def visible_targets(self) -> list[dict]:
         """The touch targets on screen now, with their size in millimetres on the configured screen."""
         win = self.v.win
@@ -416,6 +422,111 @@ class KioskUI:
             node.destroy()
 
 
+class HeartbeatWriter:
+    """The heartbeat file, written by its own thread: :meth:`beat` (the frame's side) only hands
+    over the frame count and, when given, new content; the thread then rewrites the file with the
+    content (:func:`write_beat`: atomic, no fsync) or touches it (``os.utime``), at most every
+    :data:`BEAT_MIN_GAP_S`. No new frame, no touch: a frozen frame loop (or a SIGSTOPped process)
+    leaves the file's time standing, which is what the supervisor watches. The first failure
+    stops the thread and is in :attr:`failed` (the frame says it once)."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        self.path = Path(path)
+        self.failed: str | None = None
+        self.writes = self.touches = 0
+        self._cond = threading.Condition()
+        self._frame = self._done = None
+        self._content: dict | None = None
+        self._stop = False
+        sweep_beat_temps(self.path)
+        self._thread = threading.Thread(target=self._run, name="kiosk-heartbeat", daemon=True)
+        self._thread.start()
+
+    def beat(self, frame: int, content: dict | None = None) -> None:
+        with self._cond:
+            self._frame = frame
+            if content is not None:
+                self._content = content
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stop and self._frame == self._done and self._content is None:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                frame, content = self._frame, self._content
+                self._done, self._content = frame, None
+            try:
+                if content is not None or not self.path.exists():
+                    write_beat(self.path, json.dumps(content if content is not None else {"pid": os.getpid(),
+                                                                                          "frames": frame}))
+                    self.writes += 1
+                else:
+                    os.utime(self.path)
+                    self.touches += 1
+            except OSError as exc:
+                self.failed = getattr(exc, "strerror", None) or str(exc)
+                return
+            time.sleep(BEAT_MIN_GAP_S)
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join(timeout_s)
+
+
+BEAT_MIN_GAP_S = 0.05
+
+
+def _beat_temp(path: Path, pid: int | None = None) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def write_beat(path: Path, text: str) -> None:
+    """``text`` into ``path`` atomically (a temporary file beside it, renamed over it; readers see
+    the old content or the new, never half) without waiting for the disk (no fsync)."""
+    tmp = _beat_temp(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def sweep_beat_temps(path: Path) -> None:
+    """Remove heartbeat temporaries a killed kiosk left (SIGKILL between write and rename)."""
+    try:
+        for p in path.parent.glob(f".{path.name}.*.tmp"):
+            try:
+                pid = int(p.name.rsplit(".", 2)[-2])
+            except ValueError:
+                continue
+            if pid == os.getpid() or not _alive(pid):
+                p.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 class KioskViewer(DesktopViewer):
     """The desktop viewer's window, scene and loop, run as the museum kiosk."""
 
@@ -445,9 +556,12 @@ class KioskViewer(DesktopViewer):
             self.win.requestProperties(props)
         self.heartbeat = Path(heartbeat) if heartbeat else None
         self._beat_written = -1e9
+        self.beat_ms = 0.0
+        self._beat = HeartbeatWriter(self.heartbeat) if self.heartbeat is not None else None
         from experience.app.tours import Tour
 
-        self.attract = K.AttractLoop([Tour.load(n, experience.clock) for n in config.tours])
+        self._tours: dict[str, Tour] = {}
+        self.attract = K.AttractLoop([self.tour(n) for n in config.tours])
         self.attract_frame = None
         self.watching = None          # a tour the visitor asked for ("Watch the docking"): [tour, t]
         self.watch_frame = None
@@ -472,6 +586,8 @@ class KioskViewer(DesktopViewer):
         self.exp.controls.listeners.append(lambda action: self._on_button(f"action:{action}"))
         self.max_frame_ms = 0.0
         self.frame_ms = 0.0
+        self.taps = 0                 # pointer button-downs outside the GUI's buttons, and where (status)
+        self.last_tap = None
         self._events_seen = self.exp.controls.events_seen
         self._supervisor_cache = (0.0, {})
         self._prewarm()
@@ -481,7 +597,8 @@ class KioskViewer(DesktopViewer):
     def _prewarm(self) -> None:
         """What a frame would otherwise load on first use, loaded before the first frame: the
         historical docking replay (the attract loop's docking tour enters its window; loading it
-        and checking its cache key took ~0.2-0.3 s inside one frame, the soak's slowest frame). Then
+        and checking its cache key took ~0.2-0.3 s inside one frame, the soak's slowest frame) and the
+        tours the visitor's choices play (:meth:`tour`; 8-12 ms each inside the choice's frame). Then
         the start-up's objects are moved out of the garbage collector's full scans (``gc.freeze``),
         which shortens the collections that land in a frame."""
         import gc
@@ -493,9 +610,24 @@ class KioskViewer(DesktopViewer):
             historical_replay(self.exp.eph.clock)
         except AstpError as exc:   # the frame that needs it will say so; the kiosk still starts
             self.log(f"the docking replay could not be loaded at start: {exc}")
+        for name in VISITOR_TOURS:   # the visitor's choices play these
+            try:
+                self.tour(name)
+            except AstpError as exc:
+                self.log(f"the tour {name!r} could not be loaded at start: {exc}")
         gc.collect()
         gc.freeze()
         self.prewarm_s = time.perf_counter() - t0
+
+    def tour(self, name: str):
+        """A shipped tour, loaded once (a tour is immutable; loading and validating one took 8-12 ms,
+        which the visitor's "Watch the docking" and "Float into Soyuz" paid inside their frame)."""
+        t = self._tours.get(name)
+        if t is None:
+            from experience.app.tours import Tour
+
+            t = self._tours[name] = Tour.load(name, self.exp.clock)
+        return t
 
     # -- time, text, log ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -523,7 +655,10 @@ class KioskViewer(DesktopViewer):
             mw = self.base.mouseWatcherNode
             if mw is not None and mw.hasMouse():
                 m = mw.getMouse()
-                if self.session.tap((m.getX() + 1) / 2, (1 - m.getY()) / 2, now):
+                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
+                self.taps += 1
+                self.last_tap = (round(x, 4), round(y, 4))
+                if self.session.tap(x, y, now):
                     self.log("operator gesture: PIN keypad shown")
                     return
         before = self.session.state
@@ -556,9 +691,7 @@ class KioskViewer(DesktopViewer):
         self.touch()
         exp = self.exp
         if name == "watch":
-            from experience.app.tours import Tour
-
-            self.watching = [Tour.load("docking", exp.clock), 0.0]
+            self.watching = [self.tour("docking"), 0.0]
         elif name == "float":
             self.watching = None
             self._float_in()
@@ -585,14 +718,12 @@ class KioskViewer(DesktopViewer):
     def _float_in(self) -> None:
         """Inside the Docking Module, looking through the hatch into Soyuz seconds before it
         opens: the handshake tour's own framing of that moment (data/tours/handshake.toml)."""
-        from experience.app.tours import Tour
-
         exp = self.exp
         exp.playback.jump("handshake")
         t_hs = exp.playback.t_s
         exp.playback.rate, exp.playback.paused = 1.0, False
         try:
-            tour = Tour.load("handshake", exp.clock)
+            tour = self.tour("handshake")
         except AstpError:
             exp.camera.set_mode("cabin")
             return
@@ -664,26 +795,31 @@ class KioskViewer(DesktopViewer):
             self.max_frame_ms = max(self.max_frame_ms, self.frame_ms)
 
     def write_heartbeat(self) -> None:
-        """The supervisor's freeze detector. Every frame the file's modification time is set
-        (``os.utime``: microseconds, no new file); once a second its content (pid, frames,
-        state) is replaced through experience.outputs (atomically)."""
-        if self.heartbeat is None:
+        """The supervisor's freeze detector, fed every frame: the frame only hands its count (and
+        once a second the content: pid, frames, state, languages) to :class:`HeartbeatWriter`,
+        whose thread touches and rewrites the file; no file operation runs in the frame (a rename
+        or even a utime waits on the disk's journal when the disk is busy: up to 160 ms measured in
+        the soak on this shared machine, 5-7 ms for the fsync it used to do on a quiet one). A
+        frame loop that stops stops the heartbeat with it. ``beat_ms``: what this frame spent on it."""
+        self.beat_ms = 0.0
+        w = self._beat
+        if w is None:
+            return
+        t0 = time.perf_counter()
+        if w.failed:
+            self.log(f"cannot write the heartbeat {w.path}: {w.failed}; the supervisor will restart the kiosk")
+            w.close()
+            self._beat = None
             return
         now = time.monotonic()
-        try:
-            if now - self._beat_written >= 1.0 or not self.heartbeat.exists():
-                from experience import outputs
-
-                beat = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time(),
-                        **self.heartbeat_extra()}
-                with outputs.immediate():
-                    outputs.write_output(self.heartbeat, json.dumps(beat), what="heartbeat file")
-                self._beat_written = now
-            else:
-                os.utime(self.heartbeat)
-        except (OSError, AstpError) as exc:
-            self.log(f"cannot write the heartbeat {self.heartbeat}: {exc}; the supervisor will restart the kiosk")
-            self.heartbeat = None
+        content = None
+        if now - self._beat_written >= 1.0:
+            content = {"pid": os.getpid(), "frames": self.frames, "state": self.session.state, "wall_time": time.time(),
+                       "language": self.exp.ui.language, "default_language": self.session.default_language,
+                       **self.heartbeat_extra()}
+            self._beat_written = now
+        w.beat(self.frames, content)
+        self.beat_ms = (time.perf_counter() - t0) * 1e3
 
     def heartbeat_extra(self) -> dict:
         """More for the heartbeat's content (the VR station adds its headset's state)."""
@@ -741,10 +877,14 @@ class KioskViewer(DesktopViewer):
                        "display": [self.base.pipe.getDisplayWidth(), self.base.pipe.getDisplayHeight()]},
             "max_frame_ms": round(self.max_frame_ms, 2), "quit_disabled": "quit" in self.exp.controls.disabled,
             "operator_texts": {k: self.ui._texts.get(k, "") for k in ("op_title", "op_lang_title", "op_status", "pin_title")},
+            "drawn_texts": self.ui.drawn_texts(),
+            "taps": self.taps, "last_tap": self.last_tap,
         }
         return out
 
     def close(self) -> None:
+        if self._beat is not None:
+            self._beat.close()
         self.ui.destroy()
         super().close()
 

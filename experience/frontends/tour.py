@@ -15,6 +15,9 @@ import json
 import sys
 
 from experience.errors import AstpError
+from experience.frontends.cli_args import float_arg
+
+DT_MIN_S, DT_MAX_S = 0.001, 0.2
 
 
 def add_parser(sub, add_backend) -> None:
@@ -25,7 +28,8 @@ def add_parser(sub, add_backend) -> None:
                     "equalised with the Soyuz, the Soyuz hatch opens. --headless runs it without a window.")
     p.add_argument("--headless", action="store_true", help="no window: scripted input, print the record")
     p.add_argument("--json", action="store_true", help="the record as one JSON object")
-    p.add_argument("--dt", type=float, default=1.0 / 30.0, metavar="S", help="frame step in seconds (default 1/30)")
+    p.add_argument("--dt", type=float_arg("--dt", lo=DT_MIN_S, hi=DT_MAX_S, unit="s", example="0.0333"),
+                   default=1.0 / 30.0, metavar="S", help="frame step in seconds (default 1/30)")
     add_backend(p)
 
 
@@ -40,8 +44,6 @@ def cmd_tour(args) -> int:
             raise AstpError(f"cannot open the crossing's window: {problem}; run 'astp tour --headless --json' "
                             "for the guided crossing without one")
         return desktop.run_crossing(args)
-    if not (0.001 <= args.dt <= 0.2):
-        raise AstpError(f"--dt {args.dt} is outside 0.001..0.2 s; use a frame step such as 0.0333")
     out = crossing.guided_tour(dt_s=args.dt)
     if args.json:
         sys.stdout.write(json.dumps(out) + "\n")

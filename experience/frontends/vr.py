@@ -144,7 +144,7 @@ class VrFrontEnd:
 
     def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
                  vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
-                 lamp_m=None, crossing=None):
+                 lamp_m=None, crossing=None, user_presence: bool = False):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -152,7 +152,8 @@ class VrFrontEnd:
         self.exp = experience
         self.exp.camera.set_mode("cabin")
         self.actions = Actions()
-        self.vs = VrSession(actions=self.actions, prefer_stage=(posture == "standing")).open()
+        self.vs = VrSession(actions=self.actions, prefer_stage=(posture == "standing"),
+                            user_presence=user_presence).open()
         self.origin = TrackingOrigin() if start_m is None else TrackingOrigin(start_m)
         self.posture = posture
         self.lamp_m = lamp_m

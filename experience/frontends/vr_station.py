@@ -13,18 +13,28 @@ One process, one loop, two outputs, one :class:`~experience.app.kiosk.KioskSessi
 What drives the session (per loop iteration, after the OpenXR frame):
 
     controller input (grip, trigger, menu, a stick pushed; FOCUSED only)  -> session.input()
-    headset put on: the session enters VISIBLE/FOCUSED again after leaving -> session.input()
-    headset removed: the session leaves VISIBLE/FOCUSED (SYNCHRONIZED,     -> session.away(): the
-      STOPPING, IDLE: what runtimes do when the proximity sensor trips)       countdown starts now
+    headset put on                                                          -> session.input()
+      (presence back: a new visitor from the loop, or "keep exploring" in the countdown)
+    headset removed                                                         -> session.away(): the
+                                                                               countdown starts now
     no input for idle_timeout_s                                             -> the countdown (tick)
     countdown over                                                          -> reset of both sides
 
-The first VISIBLE/FOCUSED after the station starts is not "put on" (a headset on its hook is
-focused too on most runtimes). XR_EXT_user_presence is not used yet: the session
-(experience/xr/session.py) neither enables it nor passes its event on, and Monado 25 does not
-offer it. The heartbeat is written every loop iteration (the monitor's frame), with the headset's
-state in its content. A runtime lost mid-day: the monitor goes on with the attract loop and the
-session is opened again every :data:`RETRY_S` seconds.
+"Headset on" is judged in one of two ways, chosen when the session opens (reported in the
+heartbeat's ``vr.presence``):
+
+- **XR_EXT_user_presence**, where the runtime lists it and the system senses presence
+  (experience/xr/session.py enables it and reads ``supportsUserPresence``): the runtime's
+  ``XrEventDataUserPresenceChangedEXT`` (the headset's proximity sensor) is the verdict; the first
+  one (queued when the session starts running) is a baseline, not an edge;
+- **the session states** otherwise: on = VISIBLE/FOCUSED; leaving them (SYNCHRONIZED, STOPPING,
+  IDLE: what runtimes do when the proximity sensor trips) is "removed". The first
+  VISIBLE/FOCUSED after the station starts is not "put on" (a headset on its hook is focused too
+  on most runtimes). Monado 25 does not offer the extension: this path is the one tested for real.
+
+The heartbeat is written every loop iteration (the monitor's frame), with the headset's state in
+its content. A runtime lost mid-day: the monitor goes on with the attract loop and the session is
+opened again every :data:`RETRY_S` seconds.
 """
 
 from __future__ import annotations
@@ -156,6 +166,14 @@ def _card_image(lines, w, h) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8)[::-1])
 
 
+def headset_verdict(vs) -> bool | None:
+    """Is the headset on? From XR_EXT_user_presence where the session has it (None until the
+    runtime's first presence event), else from the session state (VISIBLE/FOCUSED)."""
+    if vs.presence_supported:
+        return vs.user_present
+    return vs.state in ON_STATES
+
+
 def _active(hands) -> bool:
     for h in hands.values():
         sx, sy = h.thumbstick
@@ -184,6 +202,7 @@ class Station:
         self.last_error = ""
         s = settings_mod.Settings()
         self.kw = dict(turn=s.vr_turn, vignette=s.vr_vignette, snap_deg=s.vr_snap_deg, posture="standing",
+                       user_presence=True,
                        quality={"low": dict(earth_segments=128, atmosphere_steps=6), "medium": {}, "high": {}}[config.quality])
 
     def open(self) -> None:
@@ -200,7 +219,10 @@ class Station:
         self.injections = []
         self.front.reset_visitor(self.config.default_language)
         self.exp.playback.paused = True
-        self.log(f"VR session open on {self.front.vs.report.get('system')} ({self.front.vs.report.get('runtime')})")
+        vs = self.front.vs
+        how = (f"headset on/off from {vs.report['user_presence']['source']}" if vs.presence_supported else
+               f"headset on/off from the session states ({vs.report.get('user_presence', {}).get('why', '')})")
+        self.log(f"VR session open on {vs.report.get('system')} ({vs.report.get('runtime')}); {how}")
 
     def close(self) -> None:
         if self.front is not None:
@@ -238,18 +260,21 @@ class Station:
         info = f.vs.run_frame(f._draw)
         if info is not None and info.should_render:
             f.frames += 1
-        on = f.vs.state in ON_STATES
-        if self.headset_on is None:
-            if on:
-                self.headset_on = True       # the baseline: a headset on its hook is focused too
+        on = headset_verdict(f.vs)
+        if on is None:
+            pass                             # the runtime has not said yet (user presence)
+        elif self.headset_on is None:
+            if on or f.vs.presence_supported:
+                self.headset_on = on         # the baseline: a headset on its hook is focused too
         elif on != self.headset_on:
             self.headset_on = on
             self.edges = (self.edges + [(round(now, 2), "on" if on else "off")])[-20:]
+            why = "user presence" if f.vs.presence_supported else f"session {f.vs.state}"
             if on:
-                self.log(f"headset put on (session {f.vs.state})")
+                self.log(f"headset put on ({why})")
                 self._input(session, now)
             else:
-                self.log(f"headset removed (session {f.vs.state}): the countdown starts")
+                self.log(f"headset removed ({why}): the countdown starts")
                 session.away(now)
         if f.vs.state == "FOCUSED" and _active(f.actions.hands()):
             self._input(session, now)
@@ -284,7 +309,8 @@ class Station:
                "inputs": self.inputs, "last_error": self.last_error, "language": self.exp.ui.language,
                "paused": self.exp.playback.paused}
         if f is not None:
-            out.update({"state": f.vs.state, "states": f.vs.states_seen[-12:], "submitted": f.vs.stats.submitted,
+            out.update({"presence": f.vs.report.get("user_presence"), "user_present": f.vs.user_present,
+                        "state": f.vs.state, "states": f.vs.states_seen[-12:], "submitted": f.vs.stats.submitted,
                         "empty": f.vs.stats.empty, "drawn": f.frames, "system": f.vs.report.get("system"),
                         "story_utc": f.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%SZ") if f.exp.snapshot else None})
         return out
@@ -307,7 +333,10 @@ class StationViewer(KioskViewer):
             mw = self.base.mouseWatcherNode
             if mw is not None and mw.hasMouse():
                 m = mw.getMouse()
-                if self.session.tap((m.getX() + 1) / 2, (1 - m.getY()) / 2, self.now()):
+                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
+                self.taps += 1
+                self.last_tap = (round(x, 4), round(y, 4))
+                if self.session.tap(x, y, self.now()):
                     self.log("operator gesture: PIN keypad shown")
         if self.session.state in (K.PIN_ENTRY, K.OPERATOR):
             self.session.last_input = self.now()

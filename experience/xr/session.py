@@ -14,6 +14,14 @@ Lifecycle (``XrSessionState``, every state handled in :meth:`VrSession._on_state
 plus ``XrEventDataInstanceLossPending`` and any ``XR_ERROR_INSTANCE_LOST`` / ``SESSION_LOST`` /
 ``RUNTIME_FAILURE`` from a call (a runtime that died): the same as LOSS_PENDING.
 
+User presence (``VrSession(user_presence=True)``, the kiosk's VR station): ``XR_EXT_user_presence``
+is enabled where the runtime lists it and the system says it senses presence
+(``XrSystemUserPresencePropertiesEXT.supportsUserPresence``); its
+``XrEventDataUserPresenceChangedEXT`` (queued when the session starts running and whenever the
+headset's proximity sensor changes) sets :attr:`VrSession.user_present`. Where it is absent,
+``report["user_presence"]`` says why and :attr:`VrSession.presence_supported` is False: the
+caller judges "headset on" from the session states instead.
+
 Frames: ``xrWaitFrame`` (the pacing; its blocking time is reported as the GPU/compositor wait),
 ``xrBeginFrame``, ``xrLocateViews`` at the predicted display time in the reference space (STAGE
 where the runtime offers it, else LOCAL), the head from the VIEW space, then per eye: acquire the
@@ -38,6 +46,7 @@ from experience.xr import xrmath
 from experience.xr.runtime import _s, create_instance, format_name, quiet_stderr, system_id
 
 GL_EXTENSION = "XR_KHR_opengl_enable"
+USER_PRESENCE_EXTENSION = "XR_EXT_user_presence"
 PREFERRED_FORMATS = (0x8C43, 0x8058)  # SRGB8_ALPHA8 (our pictures are sRGB-encoded), RGBA8
 STATES = ("IDLE", "READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED", "STOPPING", "LOSS_PENDING", "EXITING")
 
@@ -185,7 +194,11 @@ class FrameStats:
 class VrSession:
     """Instance, system, session, spaces, swapchains; :meth:`run_frame` per frame."""
 
-    def __init__(self, *, actions=None, prefer_stage: bool = True):
+    def __init__(self, *, actions=None, prefer_stage: bool = True, user_presence: bool = False):
+        self.want_presence = user_presence
+        self.presence_supported = False   # XR_EXT_user_presence enabled and the system senses presence
+        self.user_present: bool | None = None   # the runtime's last word (None: none yet, or not supported)
+        self.presence_changes: list[tuple[int, bool]] = []   # (frame index, present), the last 20
         self.xr = None
         self.inst = self.session = None
         self.ctx = None
@@ -210,10 +223,13 @@ class VrSession:
 
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> "VrSession":
-        xr, inst, enabled, offered = create_instance((GL_EXTENSION,))
+        optional = (USER_PRESENCE_EXTENSION,) if self.want_presence else ()
+        xr, inst, enabled, offered = create_instance((GL_EXTENSION,), optional=optional)
         self.xr, self.inst = xr, inst
         try:
             self.sid = system_id(xr, inst)
+            if self.want_presence:
+                self._probe_presence(enabled)
             props = xr.get_instance_properties(inst)
             sp = xr.get_system_properties(inst, self.sid)
             self.report.update({"runtime": _s(props.runtime_name), "runtime_version": str(xr.Version(props.runtime_version)),
@@ -240,6 +256,27 @@ class VrSession:
             self.close()
             raise
         return self
+
+    def _probe_presence(self, enabled) -> None:
+        """Whether this system reports user presence (XR_EXT_user_presence); the verdict and why
+        in ``report["user_presence"]``."""
+        xr = self.xr
+        if USER_PRESENCE_EXTENSION not in enabled:
+            self.report["user_presence"] = {"source": "session states",
+                                            "why": f"the runtime does not offer {USER_PRESENCE_EXTENSION}"}
+            return
+        up = xr.SystemUserPresencePropertiesEXT()
+        props = xr.SystemProperties(next=ctypes.cast(ctypes.pointer(up), ctypes.c_void_p))
+        result = xr.check_result(xr.raw_functions.xrGetSystemProperties(self.inst, self.sid, ctypes.byref(props)))
+        if result.is_exception():
+            self.report["user_presence"] = {"source": "session states",
+                                            "why": f"xrGetSystemProperties failed ({type(result).__name__})"}
+            return
+        self.presence_supported = bool(up.supports_user_presence)
+        self.report["user_presence"] = (
+            {"source": USER_PRESENCE_EXTENSION} if self.presence_supported else
+            {"source": "session states", "why": f"the runtime offers {USER_PRESENCE_EXTENSION} but this system "
+                                                "senses no user presence (supportsUserPresence false)"})
 
     def _make_swapchains(self) -> None:
         xr = self.xr
@@ -283,6 +320,16 @@ class VrSession:
                 self.report["space_changes"] = self.report.get("space_changes", 0) + 1
             elif kind == xr.StructureType.EVENT_DATA_INTERACTION_PROFILE_CHANGED and self.actions is not None:
                 self.actions.profile_changed(self)
+            elif kind == getattr(xr.StructureType, "EVENT_DATA_USER_PRESENCE_CHANGED_EXT", None):
+                e = ctypes.cast(ctypes.byref(ev), ctypes.POINTER(xr.EventDataUserPresenceChangedEXT)).contents
+                self._on_presence(bool(e.is_user_present))
+
+    def _on_presence(self, present: bool) -> None:
+        """XrEventDataUserPresenceChangedEXT: the headset put on (True) or taken off (False)."""
+        if not self.presence_supported:   # the spec: not queued then; a stray one changes nothing
+            return
+        self.user_present = present
+        self.presence_changes = (self.presence_changes + [(self.frame_index, present)])[-20:]
 
     def _on_state(self, name: str) -> None:
         xr = self.xr
