@@ -307,8 +307,13 @@ def test_check_reports_the_real_runtime(monado):
     assert len(vc["views"]) == 2 and "OPAQUE" in vc["blend_modes"]
     assert "SRGB8_ALPHA8" in rep["swapchain"]["formats"] and "STAGE" in rep["swapchain"]["reference_spaces"]
     assert "XR_KHR_opengl_enable" in rep["extensions"]
+    # hand tracking: Monado lists XR_EXT_hand_tracking, its simulated system tracks no hands
+    ht = rep["hand_tracking"]
+    assert ht["extension"] and ht["enabled"] and not ht["system_supports"] and not ht["offered"]
+    assert "tracks no hands" in ht["why"] and "XR_EXT_hand_tracking" in rep["extensions"]
     text = _astp(monado, "vr", "--check")
     assert text.returncode == 0 and "Monado: Simulated HMD" in text.stdout and "SRGB8_ALPHA8" in text.stdout
+    assert "hand tracking    not offered: the runtime lists the extension but its system tracks no hands" in text.stdout
     headless = monado.display
     try:   # no X display: the runtime is still reported, the swapchain formats say why they are unknown
         monado.display = ""
@@ -377,6 +382,9 @@ def test_grab_and_pull_moves_the_visitor(monado):
     rep = json.loads(r.stdout)
     assert rep["posture"] == "seated" and rep["reference_space"] == "LOCAL"   # seated: LOCAL even where STAGE is offered
     assert rep["input_source"]["right"]["grip"] == "injected"
+    # no tracked hands here (Monado's simulated system tracks none): the controllers' poses and actions
+    assert rep["hand_tracking"]["runtime"]["enabled"] and not rep["hand_tracking"]["runtime"]["offered"]
+    assert rep["hand_tracking"]["joints"] == {"left": "none", "right": "none"}
     assert rep["input_source"]["right"]["pose_ref"] == "runtime + injected motion"
     hands = [h for h in rep["hand_log"] if h["right_model"] is not None]
     assert hands and all("right" in h["grabs"] for h in hands)
@@ -391,6 +399,52 @@ def test_grab_and_pull_moves_the_visitor(monado):
     assert rep["wrist_panel"]["visible"] and rep["wrist_panel"]["eyes_drawn"] > 0
     # ... and while it shows, the right trigger (held, injected) switched the language once
     assert rep["wrist_panel"]["actions"] == ["language"] and rep["language"] == "ru"
+
+
+HAND_PROBE = """
+import json
+from experience.xr import handtracking as ht
+from experience.xr.session import GL_EXTENSION, VrSession
+vs = VrSession().open()
+xr = vs.xr
+out = {"report": vs.hands.report, "trackers": sorted(vs.hands.trackers)}
+try:   # the real call, tried: the runtime's answer
+    xr.destroy_hand_tracker_ext(ht.create_tracker(xr, vs.session, xr.HandEXT.RIGHT))
+    out["create"] = "created"
+except xr.exception.XrException as exc:
+    out["create"] = type(exc).__name__
+# the extension absent (not enabled): no runtime call, no trackers, the reason said
+absent = ht.HandTrackers().open(xr, vs.inst, vs.sid, vs.session, [GL_EXTENSION], [GL_EXTENSION])
+out["absent"] = {"report": absent.report, "trackers": sorted(absent.trackers)}
+n = 0
+while vs.stats.submitted < 10 and n < 2000:
+    vs.run_frame(lambda i, e: None)
+    n += 1
+out.update(state=vs.state, submitted=vs.stats.submitted, joints=vs.hand_joints, located=vs.hands.located)
+vs.shutdown()
+vs.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.vr
+def test_hand_tracking_through_the_real_runtime_falls_back_to_the_controllers(monado):
+    """XR_EXT_hand_tracking against the real Monado: the session enables the extension (Monado
+    lists it) and asks the system, which tracks no hands (its simulated devices are controllers),
+    so no tracker is made; xrCreateHandTrackerEXT, called anyway, is refused by the runtime with
+    XR_ERROR_FEATURE_UNSUPPORTED; with the extension not enabled nothing is called. Frames run
+    FOCUSED with no joints, and a visitor's run reports the controllers' grip as the runtime's."""
+    env = monado.client_env(DISPLAY=monado.display, ASTP_CONFIG_DIR=monado.config_dir)
+    r = subprocess.run(monado.client_command(["-c", HAND_PROBE]), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["report"]["enabled"] and not out["report"]["system_supports"] and out["trackers"] == []
+    assert out["create"] == "FeatureUnsupportedError"
+    assert out["absent"] == {"report": {"extension": False, "enabled": False, "system_supports": False,
+                                        "offered": False, "why": out["absent"]["report"]["why"]}, "trackers": []}
+    assert "does not list" in out["absent"]["report"]["why"]
+    assert out["state"] == "FOCUSED" and out["submitted"] == 10
+    assert out["joints"] == {"left": None, "right": None} and out["located"] == {"left": 0, "right": 0}
 
 
 @pytest.mark.vr

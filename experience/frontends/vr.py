@@ -216,6 +216,7 @@ class VrFrontEnd:
         self.hand_draw_log: list[dict] = []
         self._ks_notice = ("", -1.0)
         self.joint_grips: dict = {}           # hand -> the grip its tracked joints gave (last frame)
+        self.joints_source: dict = {"left": "none", "right": "none"}   # runtime | injected | none (last frame)
         self.keepsake_lines: list[str] = []   # every keepsake line the wrist panel was given
         self._sim_t = 0.0
 
@@ -440,8 +441,8 @@ class VrFrontEnd:
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:],
                     "keepsakes": {**self.keepsakes.report(), "lines": self.keepsake_lines[-20:]}, "hand_draw_log": self.hand_draw_log[-400:],
                     "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {},
-                    "hand_tracking": {"joints": {h: ("injected" if "joints" in self.actions.injected[h] else "none")
-                                                 for h in ("left", "right")}, "grip_from_joints": dict(self.joint_grips)}})
+                    "hand_tracking": {"runtime": {**self.vs.hands.report, "frames_located": dict(self.vs.hands.located)},
+                                      "joints": dict(self.joints_source), "grip_from_joints": dict(self.joint_grips)}})
         rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
         if hasattr(self.movement, "report"):
             rep["crossing"] = self.movement.report()
@@ -481,18 +482,34 @@ class VrFrontEnd:
         return np.asarray(receiver_hand_m(cp.arrangement if cp is not None else "handshake"))
 
     def _tracked_joints(self, hi, hand: str) -> None:
-        """A tracked hand's joints (XR_EXT_hand_tracking: here injected, ``--inject
-        right:joints=fist``, as the headless runtime tracks no hands) at the hand's pose in the
-        reference space; the fingers' curl or the pinch closes the hand (the grip)."""
-        if not hi.joints or hi.pose_ref is None:
-            return
+        """A tracked hand's joints (XR_EXT_hand_tracking) in the reference space; the fingers'
+        curl or the pinch closes the hand (the grip). From the runtime (the session's
+        ``xrLocateHandJointsEXT`` this frame) where it tracks that hand, else injected (``--inject
+        right:joints=fist``: an injection replaces the runtime's, as for the actions) at the
+        controller's grip pose. A hand the runtime tracks without a controller's pose is placed
+        at its palm joint; a hand tracked neither way keeps the controller's actions."""
         from experience.xr import handtracking as ht
-        from experience.xr.xrmath import Pose
 
-        local, radii = ht.synthetic_joints(hi.joints, hand)
-        r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
-        ref = local @ r.T + p0
-        hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+        tracked = (self.vs.hand_joints or {}).get(hand) if hasattr(self, "vs") else None
+        if hi.joints:
+            if hi.pose_ref is None:
+                return
+            from experience.xr.xrmath import Pose
+
+            local, radii = ht.synthetic_joints(hi.joints, hand)
+            r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
+            ref = local @ r.T + p0
+            hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+            self.joints_source[hand] = "injected"
+        elif tracked is not None:
+            ref = tracked.positions_m
+            hi.joints_ref = tracked.poses()
+            if hi.pose_ref is None:   # bare hands: the hand is where its palm is
+                hi.pose_ref = hi.joints_ref[ht.PALM][0]
+            self.joints_source[hand] = "runtime"
+        else:
+            self.joints_source[hand] = "none"
+            return
         hi.grip = max(hi.grip, ht.grip_from_joints(ref)[0])
         self.joint_grips[hand] = round(hi.grip, 3)
 

@@ -16,7 +16,9 @@ plus ``XrEventDataInstanceLossPending`` and any ``XR_ERROR_INSTANCE_LOST`` / ``S
 
 Frames: ``xrWaitFrame`` (the pacing; its blocking time is reported as the GPU/compositor wait),
 ``xrBeginFrame``, ``xrLocateViews`` at the predicted display time in the reference space (STAGE
-where the runtime offers it, else LOCAL), the head from the VIEW space, then per eye: acquire the
+where the runtime offers it, else LOCAL), the head from the VIEW space, the actions and (where the
+runtime tracks hands, XR_EXT_hand_tracking: experience/xr/handtracking.py) each hand's joints at
+the same time in the same space (``hand_joints``), then per eye: acquire the
 swapchain image, the front end draws (a callback returning the eye's picture), upload, release;
 ``xrEndFrame`` with one projection layer of both views. The pictures come from Panda3D's offscreen
 renderer (its own GL context) as bytes; they are copied into the runtime's images in this
@@ -34,7 +36,7 @@ import time
 import numpy as np
 
 from experience.errors import AstpError
-from experience.xr import xrmath
+from experience.xr import handtracking, xrmath
 from experience.xr.runtime import _s, create_instance, format_name, quiet_stderr, system_id
 
 GL_EXTENSION = "XR_KHR_opengl_enable"
@@ -207,10 +209,12 @@ class VrSession:
         self._last_display_time = None
         self._period = None
         self.report: dict = {}
+        self.hands = handtracking.HandTrackers()   # XR_EXT_hand_tracking, where offered
+        self.hand_joints: dict = {"left": None, "right": None}   # this frame's (handtracking.HandJoints | None)
 
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> "VrSession":
-        xr, inst, enabled, offered = create_instance((GL_EXTENSION,))
+        xr, inst, enabled, offered = create_instance((GL_EXTENSION,), optional=(handtracking.EXTENSION,))
         self.xr, self.inst = xr, inst
         try:
             self.sid = system_id(xr, inst)
@@ -234,6 +238,8 @@ class VrSession:
                 self.session, xr.ReferenceSpaceCreateInfo(xr.ReferenceSpaceType.VIEW, ident))
             self.report["reference_space"] = self.space_type.name
             self._make_swapchains()
+            self.hands.open(xr, inst, self.sid, self.session, offered, enabled)
+            self.report["hand_tracking"] = self.hands.report
             if self.actions is not None:
                 self.actions.attach(self)
         except BaseException:
@@ -356,6 +362,9 @@ class VrSession:
             head = xrmath.pose_from_xr(loc.pose)
         if self.actions is not None and self.state == "FOCUSED":
             self.actions.sync(self, pdt)
+        if self.hands.active:   # joints only while input is ours (FOCUSED), as the actions
+            self.hand_joints = (self.hands.locate(self.space, pdt) if self.state == "FOCUSED"
+                                else {"left": None, "right": None})
         _vs, views = xr.locate_views(self.session, xr.ViewLocateInfo(
             xr.ViewConfigurationType.PRIMARY_STEREO, pdt, self.space))
         eyes = [EyeView(i, xrmath.pose_from_xr(v.pose), xrmath.EyeFrustum.from_fov(v.fov), self.sizes[i])
@@ -447,6 +456,7 @@ class VrSession:
             except Exception:  # noqa: BLE001 - closing a lost runtime: nothing more to do
                 pass
         self.swapchains = []
+        self.hands.close()
         if self.actions is not None:
             self.actions.close()
         for name in ("space", "view_space"):
