@@ -104,6 +104,113 @@ def test_eye_placement_keeps_float64_between_earth_and_handrail(mission):
     assert np.allclose(pl.basis.T @ pl.basis, np.eye(3), atol=1e-12)
 
 
+def test_stereo_renderer_culls_once_for_both_eyes_and_draws_each_eye_as_its_own_render(mission):
+    """The shared cull (SceneRenderer(stereo=True)): both eyes side by side in one renderFrame,
+    each pass's camera culled ONCE per frame (a cull callback under each pass's root counts the
+    traversals: 1 per stereo frame, 2 for two per-eye renders); with the eyes at the camera it is
+    the per-eye picture exactly; with the eyes 64 mm apart each half is that eye's own render
+    (the same geometry; the view-dependent shading is the midpoint's: see docs/vr.md)."""
+    from panda3d.core import CallbackNode, PythonCallbackObject
+
+    from experience.app.experience import Experience
+    from experience.frontends.vr import eye_placement
+    from experience.mission.clock import parse_utc
+    from experience.scene.config import RenderConfig
+    from experience.scene.renderer import SceneRenderer
+    from experience.xr.tracking import CM_START_MODEL_M
+    from experience.xr.xrmath import EyeFrustum, Pose
+
+    exp = Experience()
+    exp.playback.seek(exp.eph.clock.t_s(parse_utc("1975-07-17T19:10:00Z")))
+    snap, _ = exp.step(0.0)
+    f = EyeFrustum(math.tan(-0.9), math.tan(0.8), math.tan(-0.8), math.tan(0.8))
+    size = f.render_size(96, 72)
+    w = size[0]
+    rot = np.column_stack([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])   # looking up the tunnel (+Y), +Z up
+    c = np.array(CM_START_MODEL_M, dtype=np.float64)
+    cfg = RenderConfig(size=size, supersample=1, earth_segments=128, atmosphere_steps=6)
+    try:
+        st, mo = SceneRenderer(cfg, stereo=True), SceneRenderer(cfg)
+    except Exception as exc:  # pragma: no cover - no OpenGL at all
+        pytest.skip(f"no offscreen OpenGL: {exc}")
+    counts = {}
+    for r in (st, mo):
+        for name, root in (("near", r.near_root), ("far", r.far_root)):
+            key = (r.stereo, name)
+            counts[key] = 0
+            node = CallbackNode(f"count-{name}")
+
+            def visit(data, key=key):
+                counts[key] += 1
+                data.upcall()
+
+            node.setCullCallback(PythonCallbackObject(visit))
+            root.attachNewNode(node)
+
+    def stereo(eyes):
+        st.prepare(snap, placement=eye_placement(snap, Pose(c, rot), f), eyes=eyes)
+        st.render_frame()
+        img = st.read().astype(np.float64)
+        return img[:, :w], img[:, w:]
+
+    def mono(dx):
+        mo.prepare(snap, placement=eye_placement(snap, Pose(c + rot[:, 0] * dx, rot), f))
+        mo.render_frame()
+        return mo.read().astype(np.float64)
+
+    try:   # each renderer's pictures together (see docs/vr.md on two renderers drawing in turn)
+        with pytest.raises(ValueError, match="eyes"):
+            st.prepare(snap, placement=eye_placement(snap, Pose(c, rot), f))
+        e = 0.032
+        stereo([(0, 0, 0), (0, 0, 0)])
+        for k in counts:
+            counts[k] = 0
+        left0, right0 = stereo([(0, 0, 0), (0, 0, 0)])
+        left, right = stereo([(-e, 0, 0), (e, 0, 0)])
+        mono(0.0)
+        stereo_counts = dict(counts)
+        centre, mono_l, mono_r = mono(0.0), mono(-e), mono(e)
+        assert stereo_counts == {(True, "near"): 2, (True, "far"): 2, (False, "near"): 1, (False, "far"): 1}
+        assert counts[(False, "near")] == counts[(False, "far")] == 4     # per eye: a traversal each
+        assert np.array_equal(left0, centre) and np.abs(right0 - centre).mean() < 0.5   # the right: its dither phase
+        for half, own, other in ((left, mono_l, mono_r), (right, mono_r, mono_l)):
+            d = np.abs(half - own)
+            assert d.mean() < 5.0 and (d.max(axis=2) > 8).mean() < 0.03, (d.mean(), (d.max(axis=2) > 8).mean())
+            assert np.abs(half - other).mean() > 2.0 * d.mean()           # the other eye's view is further off
+        assert np.abs(left - right).mean() > 8.0                          # two eyes, two views
+    finally:
+        st.close()
+        mo.close()
+
+
+def test_the_eyes_share_the_cull_only_when_they_look_the_same_way():
+    """Parallel eyes with the same render share one render; canted eyes (some wide-angle
+    headsets), eyes of different fields of view or picture sizes, or --cull per-eye draw one eye
+    at a time."""
+    from types import SimpleNamespace
+
+    from experience.frontends.vr import VrFrontEnd
+    from experience.xr.xrmath import EyeFrustum, Pose
+
+    def eyes(cant_deg=0.0, right_fov=None, size=(320, 240)):
+        a = math.radians(cant_deg)
+        turn = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
+        fl = EyeFrustum(-1.0, 0.9, -0.9, 0.9)
+        fr = right_fov or EyeFrustum(-0.9, 1.0, -0.9, 0.9)   # the mirror image: the same symmetric render
+        return SimpleNamespace(eyes=[SimpleNamespace(pose=Pose(np.array([-0.032, 1.6, 0.0]), np.eye(3)), frustum=fl, size=size),
+                                     SimpleNamespace(pose=Pose(np.array([0.032, 1.6, 0.0]), turn), frustum=fr, size=(320, 240))])
+
+    front = VrFrontEnd.__new__(VrFrontEnd)
+    front.cull = "shared"
+    assert front._shared_cull(eyes())
+    assert front._shared_cull(eyes(cant_deg=0.01))
+    assert not front._shared_cull(eyes(cant_deg=5.0))
+    assert not front._shared_cull(eyes(right_fov=EyeFrustum(-0.9, 1.2, -0.9, 0.9)))
+    assert not front._shared_cull(eyes(size=(300, 240)))
+    front.cull = "per-eye"
+    assert not front._shared_cull(eyes())
+
+
 def test_suggested_bindings_cover_the_five_controller_families():
     from experience.xr.actions import ACTIONS, PROFILES, binding_paths
 
@@ -339,6 +446,8 @@ def test_session_focused_frames_head_tracking_and_clean_exit(monado, tmp_path):
     assert s[-3:] == ["STOPPING", "IDLE", "EXITING"] and rep["lost"] is None and rep["clean_exit"]
     assert rep["reference_space"] == "STAGE" and rep["swapchain_format"] == "SRGB8_ALPHA8"
     assert rep["frames"]["submitted"] == FRAMES
+    # Monado's eyes look the same way: every frame drew both eyes in one render (one cull per pass)
+    assert rep["cull"]["stereo_frames"] == FRAMES and rep["cull"]["per_eye_frames"] == 0
     assert rep["story_utc"].startswith("1975-07-17T19:1") and rep["camera_mode"] == "cabin"
     assert set(rep["profiles"]["accepted"]) >= {"khr/simple_controller", "oculus/touch_controller"}
     assert rep["actions_synced"] > 0
