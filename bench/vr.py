@@ -13,7 +13,8 @@ before the shared cull) as the variant ``cull.per_eye``.
   (1000 / p50 of the frame's CPU time from xrBeginFrame to xrEndFrame, without the time blocked in
   xrWaitFrame); ``paced_fps``: frames per second actually submitted (the null compositor paces at
   about 20 Hz, and a frame slower than its period misses slots: ``missed``); ``eye_ms`` per eye
-  (the scene update for the eye, cull + draw on llvmpipe, the read-back), ``upload_ms`` per eye
+  (the shared cull: the left eye's holds the one scene update, cull + draw of both eyes on llvmpipe
+  and the read-back; the right eye's its crop; per eye: each its own), ``upload_ms`` per eye
   (glTexSubImage2D into the runtime's swapchain image), ``wait_ms`` (in xrWaitFrame).
 - baseline: the desktop application loop (Experience.step + SceneRenderer.prepare, render_frame
   and read) drawing the same two eye views (the same size, quality and place, from the cabin
