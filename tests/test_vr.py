@@ -108,8 +108,9 @@ def test_stereo_renderer_culls_once_for_both_eyes_and_draws_each_eye_as_its_own_
     """The shared cull (SceneRenderer(stereo=True)): both eyes side by side in one renderFrame,
     each pass's camera culled ONCE per frame (a cull callback under each pass's root counts the
     traversals: 1 per stereo frame, 2 for two per-eye renders); with the eyes at the camera it is
-    the per-eye picture exactly; with the eyes 64 mm apart each half is that eye's own render
-    (the same geometry; the view-dependent shading is the midpoint's: see docs/vr.md)."""
+    the per-eye picture exactly; with the eyes 64 mm apart each half is that eye's own render, to
+    the tone map's dither (the geometry from each eye's matrix, the view-dependent shading from
+    each eye's position: shaders/vehicle.frag's u_eye_*)."""
     from panda3d.core import CallbackNode, PythonCallbackObject
 
     from experience.app.experience import Experience
@@ -174,9 +175,9 @@ def test_stereo_renderer_culls_once_for_both_eyes_and_draws_each_eye_as_its_own_
         assert counts[(False, "near")] == counts[(False, "far")] == 4     # per eye: a traversal each
         assert np.array_equal(left0, centre) and np.abs(right0 - centre).mean() < 0.5   # the right: its dither phase
         for half, own, other in ((left, mono_l, mono_r), (right, mono_r, mono_l)):
-            d = np.abs(half - own)
-            assert d.mean() < 5.0 and (d.max(axis=2) > 8).mean() < 0.03, (d.mean(), (d.max(axis=2) > 8).mean())
-            assert np.abs(half - other).mean() > 2.0 * d.mean()           # the other eye's view is further off
+            d = np.abs(half - own)            # the right half: its dither phase (gl_FragCoord) differs
+            assert d.max() <= 1.0 and d.mean() < 0.5, (d.max(), d.mean())
+            assert np.abs(half - other).mean() > 8.0                      # the other eye's view is another
         assert np.abs(left - right).mean() > 8.0                          # two eyes, two views
     finally:
         st.close()

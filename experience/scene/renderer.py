@@ -905,6 +905,11 @@ class SceneRenderer:
         if self.sky is not None:
             self.sky.update(snapshot, placement.camera_km)
         self.vehicles.update(snapshot, frame, placement)
+        if self.stereo:   # the view-dependent shading from each eye (shaders/vehicle.frag)
+            vi = self.vehicles.inputs
+            vi.set("u_eye_split", float(w * self.config.supersample))
+            vi.set("u_eye_left", placement.basis @ self.eyes_m[0])
+            vi.set("u_eye_right", placement.basis @ self.eyes_m[1])
         self.tonemap_inputs.set("u_exposure", float(self.config.exposure * placement.exposure))
         self.tonemap_inputs.set("u_frame", (1.0 if placement.window_frame else 0.0, w / h, 0.07, 0.004))
         self.placement = placement
