@@ -7,17 +7,19 @@
 The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 1975 (nine minutes
 before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
 
-    OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
+    OpenXR events -> xrWaitFrame -> head, eyes, hands, tracked hand joints (reference space)
       -> TrackingOrigin (model frame) -> the movement model (the crossing's by default:
          experience.app.vr_crossing.CrossingMovement on the desktop's Crossing; --movement free: FreeFloat)
       -> Experience.step (story clock, snapshot; the cabin camera follows the head)
-      -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
-      -> xrEndFrame (one projection layer)
+      -> both eyes: one SceneRenderer(stereo=True).prepare at the eyes' midpoint, each eye's offset
+         and field of view in its stereo lens matrix, one cull per pass, one draw of both halves
+         (``--cull per-eye``, or eyes that do not look the same way: prepare + draw per eye)
+      -> each eye's crop -> its swapchain -> xrEndFrame (one projection layer)
 
-Each eye's picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
-pass for the Earth and sky, NEAR pass for the spacecraft, tone map), with the eye's position in
-float64 km ECI (the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one
-frame), and the eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
+The eyes' picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
+pass for the Earth and sky, NEAR pass for the spacecraft, tone map), placed in float64 km ECI
+(the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one frame), and each
+eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
 (experience.xr.xrmath.EyeFrustum).
 
 Where there is no runtime, no headset or the session is lost: one line naming what is missing

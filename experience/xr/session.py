@@ -165,7 +165,7 @@ class FrameStats:
     missed: int = 0             # predicted display periods skipped between consecutive frames
     cpu_ms: list = dataclasses.field(default_factory=list)    # per submitted frame: begin .. end (no wait)
     wait_ms: list = dataclasses.field(default_factory=list)   # in xrWaitFrame
-    eye_ms: list = dataclasses.field(default_factory=list)    # the front end's draw per eye
+    eye_ms: list = dataclasses.field(default_factory=list)    # the front end's draw per eye (shared cull: the left holds both)
     upload_ms: list = dataclasses.field(default_factory=list)  # copy into the runtime's image per eye
     setup_ms: list = dataclasses.field(default_factory=list)   # frames that built the renderer (not in cpu_ms)
     exclude_current: bool = False     # set by the front end while a frame does one-time set-up
