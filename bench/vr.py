@@ -2,6 +2,8 @@
 drawing the same two views offscreen.
 
 ``python -m bench vr [--quick] [--json]``.
+The same run also measures ``astp vr --cull per-eye`` (one render and one cull per eye: the path
+before the shared cull) as the variant ``cull.per_eye``.
 
 - ours: ``astp vr --frames N --json --quality low`` in a child started through the Monado
   prefix's loader (experience.xr.monado; tools/setup_monado.sh sets it up once), against
@@ -11,7 +13,8 @@ drawing the same two views offscreen.
   (1000 / p50 of the frame's CPU time from xrBeginFrame to xrEndFrame, without the time blocked in
   xrWaitFrame); ``paced_fps``: frames per second actually submitted (the null compositor paces at
   about 20 Hz, and a frame slower than its period misses slots: ``missed``); ``eye_ms`` per eye
-  (the scene update for the eye, cull + draw on llvmpipe, the read-back), ``upload_ms`` per eye
+  (the shared cull: the left eye's holds the one scene update, cull + draw of both eyes on llvmpipe
+  and the read-back; the right eye's its crop; per eye: each its own), ``upload_ms`` per eye
   (glTexSubImage2D into the runtime's swapchain image), ``wait_ms`` (in xrWaitFrame).
 - baseline: the desktop application loop (Experience.step + SceneRenderer.prepare, render_frame
   and read) drawing the same two eye views (the same size, quality and place, from the cabin
@@ -87,7 +90,7 @@ def run(quick: bool = False) -> dict:
     frames = 40 if quick else 300
     rounds = 1 if quick else 2   # alternating, best of each: the machine's load moves between runs
     prefix = monado.ensure_prefix()
-    reps, bases = [], []
+    reps, bases, per_eye = [], [], []
     with start_xvfb((640, 480)) as disp, monado.MonadoService(prefix) as svc:
         env = svc.client_env(DISPLAY=disp.display)
         env.pop("WAYLAND_DISPLAY", None)
@@ -100,6 +103,12 @@ def run(quick: bool = False) -> dict:
             if proc.returncode != 0:
                 raise RuntimeError(f"astp vr failed: {proc.stderr[-1500:]}")
             reps.append(json.loads(proc.stdout))
+            pe = subprocess.run(svc.client_command(["-m", "experience.frontends.cli", "vr", "--frames", str(frames),
+                                                    "--json", "--quality", "low", "--cull", "per-eye"]),
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+            if pe.returncode != 0:
+                raise RuntimeError(f"astp vr --cull per-eye failed: {pe.stderr[-1500:]}")
+            per_eye.append(json.loads(pe.stdout))
             w, h = reps[-1]["render_size"]
             base = subprocess.run([sys.executable, "-m", "bench.vr", "baseline", str(frames // 2), str(w), str(h)],
                                   cwd=ROOT, env=dict(os.environ, DISPLAY=disp.display), capture_output=True,
@@ -118,6 +127,7 @@ def run(quick: bool = False) -> dict:
             by_place[place] = {"stereo_cpu_ms_p50": f["cpu_ms"]["p50"], "eye_ms_p50": f["eye_ms"]["p50"],
                                "frames": f["submitted"]}
     rep = min(reps, key=lambda r: r["frames"]["cpu_ms"]["p50"])
+    pe_best = min(per_eye, key=lambda r: r["frames"]["cpu_ms"]["p50"])
     b = {"stereo_ms": min(x["stereo_ms"] for x in bases), "mono_ms": min(x["mono_ms"] for x in bases)}
     fr = rep["frames"]
     ours_per_s = 1000.0 / fr["cpu_ms"]["p50"]
@@ -128,7 +138,8 @@ def run(quick: bool = False) -> dict:
         "name": "vr",
         "what": "stereo frames through the real OpenXR runtime (headless Monado, null compositor), CM at 19:10 UTC",
         "ours": "astp vr stereo frames/s of CPU work (xrBeginFrame..xrEndFrame p50: locate, movement, snapshot, "
-                "2 x (scene update, cull + draw on llvmpipe, read-back, upload))",
+                "one scene update and one cull per pass for both eyes (the shared cull), the two eyes' draws on "
+                "llvmpipe, one read-back, 2 uploads)",
         "ours_per_s": ours_per_s,
         "baseline": "the desktop application loop drawing the same two views offscreen (same size, quality, "
                     "display, driver), no OpenXR",
@@ -138,8 +149,14 @@ def run(quick: bool = False) -> dict:
         "same_work_note": "the same scene, views, size and driver; ours adds OpenXR (locate views and hands, "
                           "actions, swapchain acquire/upload/release, end frame) and excludes the time blocked in "
                           "xrWaitFrame (pacing)",
-        "variants": {"desktop mono frame (one view, same loop)": mono_per_s},
+        "variants": {"desktop mono frame (one view, same loop)": mono_per_s,
+                     "astp vr --cull per-eye (one render and cull per eye)": 1000.0 / pe_best["frames"]["cpu_ms"]["p50"]},
         "stereo_over_mono": mono_per_s / ours_per_s,
+        "cull": {"shared": {"stereo_cpu_ms_p50": fr["cpu_ms"]["p50"], "frames_shared": rep["cull"]["stereo_frames"]},
+                 "per_eye": {"stereo_cpu_ms_p50": pe_best["frames"]["cpu_ms"]["p50"],
+                             "frames_shared": pe_best["cull"]["stereo_frames"]},
+                 "per_eye_over_shared": pe_best["frames"]["cpu_ms"]["p50"] / fr["cpu_ms"]["p50"],
+                 "per_eye_stereo_over_mono": mono_per_s / (1000.0 / pe_best["frames"]["cpu_ms"]["p50"])},
         "paced_fps": paced,
         "by_place": {"cm": {"stereo_cpu_ms_p50": fr["cpu_ms"]["p50"], "eye_ms_p50": fr["eye_ms"]["p50"],
                             "frames": fr["submitted"]}, **by_place},

@@ -25,6 +25,12 @@ uniform vec3 u_cabin_light;      // point-light intensity at the camera (0 outsi
 uniform vec3 u_lamp_pos;         // a second cabin lamp (world position) ...
 uniform vec3 u_lamp;             // ... and its intensity (0 outside)
 uniform vec3 u_ambient;          // small constant floor (illustrative)
+// the eye this fragment is seen from (world, camera-centred m): the camera itself (0) for one
+// view; with both eyes side by side in one render (the VR shared cull) the left eye's left of
+// column u_eye_split of the NEAR buffer, the right eye's from there on
+uniform float u_eye_split;       // mono: 1e9 (every fragment the left, = the camera)
+uniform vec3 u_eye_left;
+uniform vec3 u_eye_right;
 
 in vec3 v_pos;
 in vec3 v_normal;
@@ -74,7 +80,9 @@ void main() {
     float rough = clamp(p3d_Material.roughness, 0.04, 1.0);
     float a = rough * rough;
     vec3 n = normalize(v_normal);
-    vec3 v = normalize(-v_pos);
+    vec3 eye = gl_FragCoord.x < u_eye_split ? u_eye_left : u_eye_right;
+    vec3 from_eye = v_pos - eye;
+    vec3 v = normalize(-from_eye);
     if (dot(n, v) < 0.0) n = -n;                      // double-sided parts, seen from behind
     float n_v = max(dot(n, v), 1e-3);
     vec3 f0 = mix(vec3(0.04), base, metallic);
@@ -96,8 +104,8 @@ void main() {
     vec3 r = reflect(-v, n);
     vec2 ab = env_brdf(n_v, rough);
     color += environment(r, 0.02 + 0.6 * a) * (f0 * ab.x + ab.y);
-    // cabin floodlights at the camera
-    float d2 = max(dot(v_pos, v_pos), 0.04);
+    // cabin floodlights at the camera (at the eye)
+    float d2 = max(dot(from_eye, from_eye), 0.04);
     color += diffuse_col / PI * u_cabin_light * max(dot(n, v), 0.0) / d2;
     vec3 to_lamp = u_lamp_pos - v_pos;
     float dl2 = max(dot(to_lamp, to_lamp), 0.04);

@@ -104,6 +104,114 @@ def test_eye_placement_keeps_float64_between_earth_and_handrail(mission):
     assert np.allclose(pl.basis.T @ pl.basis, np.eye(3), atol=1e-12)
 
 
+def test_stereo_renderer_culls_once_for_both_eyes_and_draws_each_eye_as_its_own_render(mission):
+    """The shared cull (SceneRenderer(stereo=True)): both eyes side by side in one renderFrame,
+    each pass's camera culled ONCE per frame (a cull callback under each pass's root counts the
+    traversals: 1 per stereo frame, 2 for two per-eye renders); with the eyes at the camera it is
+    the per-eye picture exactly; with the eyes 64 mm apart each half is that eye's own render, to
+    the tone map's dither (the geometry from each eye's matrix, the view-dependent shading from
+    each eye's position: shaders/vehicle.frag's u_eye_*)."""
+    from panda3d.core import CallbackNode, PythonCallbackObject
+
+    from experience.app.experience import Experience
+    from experience.frontends.vr import eye_placement
+    from experience.mission.clock import parse_utc
+    from experience.scene.config import RenderConfig
+    from experience.scene.renderer import SceneRenderer
+    from experience.xr.tracking import CM_START_MODEL_M
+    from experience.xr.xrmath import EyeFrustum, Pose
+
+    exp = Experience()
+    exp.playback.seek(exp.eph.clock.t_s(parse_utc("1975-07-17T19:10:00Z")))
+    snap, _ = exp.step(0.0)
+    f = EyeFrustum(math.tan(-0.9), math.tan(0.8), math.tan(-0.8), math.tan(0.8))
+    size = f.render_size(96, 72)
+    w = size[0]
+    rot = np.column_stack([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])   # looking up the tunnel (+Y), +Z up
+    c = np.array(CM_START_MODEL_M, dtype=np.float64)
+    cfg = RenderConfig(size=size, supersample=1, earth_segments=128, atmosphere_steps=6)
+    try:
+        st, mo = SceneRenderer(cfg, stereo=True), SceneRenderer(cfg)
+    except Exception as exc:  # pragma: no cover - no OpenGL at all
+        pytest.skip(f"no offscreen OpenGL: {exc}")
+    counts = {}
+    for r in (st, mo):
+        for name, root in (("near", r.near_root), ("far", r.far_root)):
+            key = (r.stereo, name)
+            counts[key] = 0
+            node = CallbackNode(f"count-{name}")
+
+            def visit(data, key=key):
+                counts[key] += 1
+                data.upcall()
+
+            node.setCullCallback(PythonCallbackObject(visit))
+            root.attachNewNode(node)
+
+    def stereo(eyes):
+        st.prepare(snap, placement=eye_placement(snap, Pose(c, rot), f), eyes=eyes)
+        st.render_frame()
+        img = st.read().astype(np.float64)
+        return img[:, :w], img[:, w:]
+
+    def mono(dx):
+        mo.prepare(snap, placement=eye_placement(snap, Pose(c + rot[:, 0] * dx, rot), f))
+        mo.render_frame()
+        return mo.read().astype(np.float64)
+
+    try:   # each renderer's pictures together (see docs/vr.md on two renderers drawing in turn)
+        with pytest.raises(ValueError, match="eyes"):
+            st.prepare(snap, placement=eye_placement(snap, Pose(c, rot), f))
+        e = 0.032
+        stereo([(0, 0, 0), (0, 0, 0)])
+        for k in counts:
+            counts[k] = 0
+        left0, right0 = stereo([(0, 0, 0), (0, 0, 0)])
+        left, right = stereo([(-e, 0, 0), (e, 0, 0)])
+        mono(0.0)
+        stereo_counts = dict(counts)
+        centre, mono_l, mono_r = mono(0.0), mono(-e), mono(e)
+        assert stereo_counts == {(True, "near"): 2, (True, "far"): 2, (False, "near"): 1, (False, "far"): 1}
+        assert counts[(False, "near")] == counts[(False, "far")] == 4     # per eye: a traversal each
+        assert np.array_equal(left0, centre) and np.abs(right0 - centre).mean() < 0.5   # the right: its dither phase
+        for half, own, other in ((left, mono_l, mono_r), (right, mono_r, mono_l)):
+            d = np.abs(half - own)            # the right half: its dither phase (gl_FragCoord) differs
+            assert d.max() <= 1.0 and d.mean() < 0.5, (d.max(), d.mean())
+            assert np.abs(half - other).mean() > 8.0                      # the other eye's view is another
+        assert np.abs(left - right).mean() > 8.0                          # two eyes, two views
+    finally:
+        st.close()
+        mo.close()
+
+
+def test_the_eyes_share_the_cull_only_when_they_look_the_same_way():
+    """Parallel eyes with the same render share one render; canted eyes (some wide-angle
+    headsets), eyes of different fields of view or picture sizes, or --cull per-eye draw one eye
+    at a time."""
+    from types import SimpleNamespace
+
+    from experience.frontends.vr import VrFrontEnd
+    from experience.xr.xrmath import EyeFrustum, Pose
+
+    def eyes(cant_deg=0.0, right_fov=None, size=(320, 240)):
+        a = math.radians(cant_deg)
+        turn = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
+        fl = EyeFrustum(-1.0, 0.9, -0.9, 0.9)
+        fr = right_fov or EyeFrustum(-0.9, 1.0, -0.9, 0.9)   # the mirror image: the same symmetric render
+        return SimpleNamespace(eyes=[SimpleNamespace(pose=Pose(np.array([-0.032, 1.6, 0.0]), np.eye(3)), frustum=fl, size=size),
+                                     SimpleNamespace(pose=Pose(np.array([0.032, 1.6, 0.0]), turn), frustum=fr, size=(320, 240))])
+
+    front = VrFrontEnd.__new__(VrFrontEnd)
+    front.cull = "shared"
+    assert front._shared_cull(eyes())
+    assert front._shared_cull(eyes(cant_deg=0.01))
+    assert not front._shared_cull(eyes(cant_deg=5.0))
+    assert not front._shared_cull(eyes(right_fov=EyeFrustum(-0.9, 1.2, -0.9, 0.9)))
+    assert not front._shared_cull(eyes(size=(300, 240)))
+    front.cull = "per-eye"
+    assert not front._shared_cull(eyes())
+
+
 def test_suggested_bindings_cover_the_five_controller_families():
     from experience.xr.actions import ACTIONS, PROFILES, binding_paths
 
@@ -307,8 +415,13 @@ def test_check_reports_the_real_runtime(monado):
     assert len(vc["views"]) == 2 and "OPAQUE" in vc["blend_modes"]
     assert "SRGB8_ALPHA8" in rep["swapchain"]["formats"] and "STAGE" in rep["swapchain"]["reference_spaces"]
     assert "XR_KHR_opengl_enable" in rep["extensions"]
+    # hand tracking: Monado lists XR_EXT_hand_tracking, its simulated system tracks no hands
+    ht = rep["hand_tracking"]
+    assert ht["extension"] and ht["enabled"] and not ht["system_supports"] and not ht["offered"]
+    assert "tracks no hands" in ht["why"] and "XR_EXT_hand_tracking" in rep["extensions"]
     text = _astp(monado, "vr", "--check")
     assert text.returncode == 0 and "Monado: Simulated HMD" in text.stdout and "SRGB8_ALPHA8" in text.stdout
+    assert "hand tracking    not offered: the runtime lists the extension but its system tracks no hands" in text.stdout
     headless = monado.display
     try:   # no X display: the runtime is still reported, the swapchain formats say why they are unknown
         monado.display = ""
@@ -334,6 +447,8 @@ def test_session_focused_frames_head_tracking_and_clean_exit(monado, tmp_path):
     assert s[-3:] == ["STOPPING", "IDLE", "EXITING"] and rep["lost"] is None and rep["clean_exit"]
     assert rep["reference_space"] == "STAGE" and rep["swapchain_format"] == "SRGB8_ALPHA8"
     assert rep["frames"]["submitted"] == FRAMES
+    # Monado's eyes look the same way: every frame drew both eyes in one render (one cull per pass)
+    assert rep["cull"]["stereo_frames"] == FRAMES and rep["cull"]["per_eye_frames"] == 0
     assert rep["story_utc"].startswith("1975-07-17T19:1") and rep["camera_mode"] == "cabin"
     assert set(rep["profiles"]["accepted"]) >= {"khr/simple_controller", "oculus/touch_controller"}
     assert rep["actions_synced"] > 0
@@ -377,6 +492,9 @@ def test_grab_and_pull_moves_the_visitor(monado):
     rep = json.loads(r.stdout)
     assert rep["posture"] == "seated" and rep["reference_space"] == "LOCAL"   # seated: LOCAL even where STAGE is offered
     assert rep["input_source"]["right"]["grip"] == "injected"
+    # no tracked hands here (Monado's simulated system tracks none): the controllers' poses and actions
+    assert rep["hand_tracking"]["runtime"]["enabled"] and not rep["hand_tracking"]["runtime"]["offered"]
+    assert rep["hand_tracking"]["joints"] == {"left": "none", "right": "none"}
     assert rep["input_source"]["right"]["pose_ref"] == "runtime + injected motion"
     hands = [h for h in rep["hand_log"] if h["right_model"] is not None]
     assert hands and all("right" in h["grabs"] for h in hands)
@@ -391,6 +509,52 @@ def test_grab_and_pull_moves_the_visitor(monado):
     assert rep["wrist_panel"]["visible"] and rep["wrist_panel"]["eyes_drawn"] > 0
     # ... and while it shows, the right trigger (held, injected) switched the language once
     assert rep["wrist_panel"]["actions"] == ["language"] and rep["language"] == "ru"
+
+
+HAND_PROBE = """
+import json
+from experience.xr import handtracking as ht
+from experience.xr.session import GL_EXTENSION, VrSession
+vs = VrSession().open()
+xr = vs.xr
+out = {"report": vs.hands.report, "trackers": sorted(vs.hands.trackers)}
+try:   # the real call, tried: the runtime's answer
+    xr.destroy_hand_tracker_ext(ht.create_tracker(xr, vs.session, xr.HandEXT.RIGHT))
+    out["create"] = "created"
+except xr.exception.XrException as exc:
+    out["create"] = type(exc).__name__
+# the extension absent (not enabled): no runtime call, no trackers, the reason said
+absent = ht.HandTrackers().open(xr, vs.inst, vs.sid, vs.session, [GL_EXTENSION], [GL_EXTENSION])
+out["absent"] = {"report": absent.report, "trackers": sorted(absent.trackers)}
+n = 0
+while vs.stats.submitted < 10 and n < 2000:
+    vs.run_frame(lambda i, e: None)
+    n += 1
+out.update(state=vs.state, submitted=vs.stats.submitted, joints=vs.hand_joints, located=vs.hands.located)
+vs.shutdown()
+vs.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.vr
+def test_hand_tracking_through_the_real_runtime_falls_back_to_the_controllers(monado):
+    """XR_EXT_hand_tracking against the real Monado: the session enables the extension (Monado
+    lists it) and asks the system, which tracks no hands (its simulated devices are controllers),
+    so no tracker is made; xrCreateHandTrackerEXT, called anyway, is refused by the runtime with
+    XR_ERROR_FEATURE_UNSUPPORTED; with the extension not enabled nothing is called. Frames run
+    FOCUSED with no joints, and a visitor's run reports the controllers' grip as the runtime's."""
+    env = monado.client_env(DISPLAY=monado.display, ASTP_CONFIG_DIR=monado.config_dir)
+    r = subprocess.run(monado.client_command(["-c", HAND_PROBE]), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["report"]["enabled"] and not out["report"]["system_supports"] and out["trackers"] == []
+    assert out["create"] == "FeatureUnsupportedError"
+    assert out["absent"] == {"report": {"extension": False, "enabled": False, "system_supports": False,
+                                        "offered": False, "why": out["absent"]["report"]["why"]}, "trackers": []}
+    assert "does not list" in out["absent"]["report"]["why"]
+    assert out["state"] == "FOCUSED" and out["submitted"] == 10
+    assert out["joints"] == {"left": None, "right": None} and out["located"] == {"left": 0, "right": 0}
 
 
 @pytest.mark.vr

@@ -141,3 +141,81 @@ def test_tracked_hand_joints_close_the_hand_by_curl_or_pinch():
     a = math.radians(50.0)
     rot = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
     assert ht.grip_from_joints(p @ rot.T + [1.0, 2.0, 3.0]) == pytest.approx(ht.grip_from_joints(p))
+
+
+def test_runtime_hand_joints_are_read_from_xrLocateHandJointsEXT_and_close_the_hand():
+    """The session's per-frame call at the pyopenxr boundary: HandTrackers.locate fills its joint
+    buffer through the runtime's ``xrLocateHandJointsEXT`` (here a ctypes function standing in for
+    a runtime that tracks hands: the headless Monado tracks none, tests/test_vr.py shows its
+    refusal) at the display time in the given space; the joints come back in the reference space
+    and a fist closes the hand, an inactive hand or one without valid joints is not tracked (the
+    controllers stay), and the front end feeds them to the joint grip."""
+    xr = pytest.importorskip("xr")
+    import ctypes
+
+    from experience.xr import handtracking as ht
+
+    fist, radii = ht.synthetic_joints("fist", "right")
+    fist = fist + [0.2, 1.1, -0.3]     # somewhere in the room
+    calls = []
+    state = {"active": 1, "flags": 0xF}
+
+    @xr.PFN_xrLocateHandJointsEXT
+    def locate(tracker, info_p, locs_p):
+        info, locs = info_p.contents, locs_p.contents
+        calls.append((int(info.time), int(locs.joint_count), ctypes.cast(tracker, ctypes.c_void_p).value))
+        locs.is_active = state["active"]
+        for i in range(locs.joint_count):
+            j = locs.joint_locations[i]
+            j.location_flags = state["flags"]
+            j.pose = xr.Posef(xr.Quaternionf(0.0, 0.0, 0.0, 1.0), xr.Vector3f(*fist[i]))
+            j.radius = radii[i]
+        return 0
+
+    hands = ht.HandTrackers()
+    hands.xr = xr
+    hands.trackers = {"left": ctypes.cast(ctypes.c_void_p(0x10), xr.HandTrackerEXT),
+                      "right": ctypes.cast(ctypes.c_void_p(0x20), xr.HandTrackerEXT)}
+    hands._locate = locate
+    for h in hands.HANDS:
+        arr = (xr.HandJointLocationEXT * ht.COUNT)()
+        hands._buf[h] = (arr, xr.HandJointLocationsEXT(joint_count=ht.COUNT, joint_locations=arr))
+    got = hands.locate(None, 123456789)
+    assert [c[:2] for c in calls] == [(123456789, 26), (123456789, 26)] and {c[2] for c in calls} == {0x10, 0x20}
+    j = got["right"]
+    assert np.allclose(j.positions_m, fist, atol=1e-6) and np.allclose(j.radii_m, radii, atol=1e-6)
+    assert np.allclose(j.rotations, np.eye(3)) and j.valid.all()
+    assert ht.grip_from_joints(j.positions_m)[1] > 0.9 and hands.located == {"left": 1, "right": 1}
+    state["active"] = 0                 # the runtime lost the hand: not tracked
+    assert hands.locate(None, 1) == {"left": None, "right": None}
+    state["active"], state["flags"] = 1, 0x1   # orientation only: no positions to grip with
+    assert hands.locate(None, 2) == {"left": None, "right": None}
+
+    # the front end: runtime joints close the hand; a bare hand (no controller pose) sits at its palm
+    from experience.frontends.vr import VrFrontEnd
+    from experience.xr.tracking import HandInput
+
+    state["flags"] = 0xF
+    front = VrFrontEnd.__new__(VrFrontEnd)
+    front.joints_source, front.joint_grips = {"left": "none", "right": "none"}, {}
+    front.vs = type("S", (), {"hand_joints": hands.locate(None, 3)})()
+    bare = HandInput()
+    front._tracked_joints(bare, "right")
+    assert front.joints_source["right"] == "runtime" and bare.grip > 0.9 and len(bare.joints_ref) == 26
+    assert np.allclose(bare.pose_ref.position_m, fist[ht.PALM], atol=1e-6)
+    front.vs.hand_joints = {"left": None, "right": None}
+    ctl = HandInput(grip=0.3)
+    front._tracked_joints(ctl, "right")   # not tracked: the controller's grip as it was
+    assert front.joints_source["right"] == "none" and ctl.grip == 0.3 and ctl.joints_ref is None
+
+
+def test_hand_tracking_report_names_why_the_controllers_are_used():
+    from experience.xr import handtracking as ht
+
+    ext = ht.EXTENSION
+    assert ht.describe([], [], None)["why"].startswith(f"the runtime does not list {ext}")
+    assert not ht.describe([ext], [], None)["enabled"]
+    no = ht.describe([ext], [ext], False)
+    assert no["extension"] and no["enabled"] and not no["offered"] and "tracks no hands" in no["why"]
+    yes = ht.describe([ext], [ext], True)
+    assert yes["offered"] and "why" not in yes

@@ -7,17 +7,19 @@
 The visitor starts at 1:1 scale in the Command Module at 19:10 UTC on 17 July 1975 (nine minutes
 before the Stafford-Leonov handshake), floating below the tunnel, facing it. Per frame:
 
-    OpenXR events -> xrWaitFrame -> head, eyes, hands (reference space)
+    OpenXR events -> xrWaitFrame -> head, eyes, hands, tracked hand joints (reference space)
       -> TrackingOrigin (model frame) -> the movement model (the crossing's by default:
          experience.app.vr_crossing.CrossingMovement on the desktop's Crossing; --movement free: FreeFloat)
       -> Experience.step (story clock, snapshot; the cabin camera follows the head)
-      -> per eye: SceneRenderer.prepare (its own pose and field of view) + draw -> the swapchain
-      -> xrEndFrame (one projection layer)
+      -> both eyes: one SceneRenderer(stereo=True).prepare at the eyes' midpoint, each eye's offset
+         and field of view in its stereo lens matrix, one cull per pass, one draw of both halves
+         (``--cull per-eye``, or eyes that do not look the same way: prepare + draw per eye)
+      -> each eye's crop -> its swapchain -> xrEndFrame (one projection layer)
 
-Each eye's picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
-pass for the Earth and sky, NEAR pass for the spacecraft, tone map), with the eye's position in
-float64 km ECI (the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one
-frame), and the eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
+The eyes' picture is drawn by the same SceneRenderer as the stills and the desktop window (FAR
+pass for the Earth and sky, NEAR pass for the spacecraft, tone map), placed in float64 km ECI
+(the render boundary keeps the Earth at 6,600 km and a handrail at 30 cm in one frame), and each
+eye's asymmetric frustum drawn as a crop of the enclosing symmetric one
 (experience.xr.xrmath.EyeFrustum).
 
 Where there is no runtime, no headset or the session is lost: one line naming what is missing
@@ -74,6 +76,9 @@ def add_parser(sub, add_backend) -> None:
                         "free: float anywhere in the cabins, grabbing the air")
     p.add_argument("--dt", type=float, metavar="S", help="a fixed time step per frame for scripted runs (default: the "
                                                           "wall time between frames)")
+    p.add_argument("--cull", choices=("shared", "per-eye"), default="shared",
+                   help="shared (default): both eyes drawn in one render with one scene traversal (cull) per pass "
+                        "where the eyes look the same way; per-eye: one render per eye (for comparison)")
     p.add_argument("--save-settings", action="store_true", help="keep --turn and --vignette in the settings file")
     p.add_argument("--inject", action="append", default=[], metavar="HAND:ACTION=VALUE",
                    help="inject an action value for a scripted run, e.g. right:grip=1 (where the runtime cannot press)")
@@ -144,7 +149,7 @@ class VrFrontEnd:
 
     def __init__(self, experience, *, movement=None, turn: str = "snap", quality: dict | None = None,
                  vignette: float = 0.6, snap_deg: float = 30.0, posture: str = "standing", start_m=None,
-                 lamp_m=None, crossing=None, user_presence: bool = False):
+                 lamp_m=None, crossing=None, user_presence: bool = False, cull: str = "shared"):
         from experience.xr.actions import Actions
         from experience.xr.session import VrSession
         from experience.xr.tracking import FreeFloat, TrackingOrigin
@@ -180,7 +185,12 @@ class VrFrontEnd:
         self._recentre_was = False
         self._left_model = self._head_model = None
         self.snap_deg = float(snap_deg)
-        self.renderer = None
+        self.renderer = None                  # one eye at a time (--cull per-eye, or eyes that are not parallel)
+        self.stereo_renderer = None           # both eyes in one render, one cull (the default)
+        self.cull = cull
+        self.stereo_frames = 0                # frames drawn with the shared cull
+        self.cull_fallback_frame = None       # the frame the eyes stopped looking the same way (per eye from then)
+        self._stereo = None
         self.quality = quality or {}
         self.frames = 0
         self.head_log: list[dict] = []      # per drawn frame: head (reference space), left eye camera (ECI basis)
@@ -217,61 +227,143 @@ class VrFrontEnd:
         self.hand_draw_log: list[dict] = []
         self._ks_notice = ("", -1.0)
         self.joint_grips: dict = {}           # hand -> the grip its tracked joints gave (last frame)
+        self.joints_source: dict = {"left": "none", "right": "none"}   # runtime | injected | none (last frame)
         self.keepsake_lines: list[str] = []   # every keepsake line the wrist panel was given
         self._sim_t = 0.0
 
-    def _renderer_for(self, eye):
-        if self.renderer is None:
+    def _renderer_for(self, eye, stereo: bool = False):
+        """The eyes' renderer, made at the first frame: ``stereo`` one picture of both eyes side
+        by side with one cull per pass (SceneRenderer(stereo=True)), else one eye at a time."""
+        have = self.stereo_renderer if stereo else self.renderer
+        if have is None:
             self.vs.stats.exclude_current = True   # shaders, buffers, scene: one-time, not a frame's cost
             from experience.scene.config import RenderConfig
             from experience.scene.renderer import SceneRenderer
 
             size = eye.frustum.render_size(*eye.size)
             self.render_size = size
-            self.renderer = SceneRenderer(RenderConfig(size=size, supersample=1, **self.quality))
+            have = SceneRenderer(RenderConfig(size=size, supersample=1, **self.quality), stereo=stereo)
+            if stereo:
+                self.stereo_renderer = have
+            else:
+                self.renderer = have
             # Xlib's error handler is per process (Panda3D's): the session's GLFW/GLX context switches
             # make it print harmless "BadMatch" lines for every eye; keep them off the terminal.
             from panda3d.core import NS_fatal, Notify
 
             for cat in (":display:x11display", ":display:glxdisplay"):
                 Notify.ptr().getCategory(cat).setSeverity(NS_fatal)
-        return self.renderer
+        return have
 
     # -- per frame -------------------------------------------------------------------------------
-    def _draw(self, info, eye):
-        if eye.index == 0:
-            self._prepare_frame(info)
-        r = self._renderer_for(eye)
+    def _eye_model(self, eye):
+        """An eye's pose in the model frame: the runtime's (plus injected head motion), shifted
+        where the walls hold the head."""
         from experience.xr.xrmath import Pose
 
-        eye_pose = self._moved("head", eye.pose)
-        eye_model = self.origin.to_model(eye_pose)
+        eye_model = self.origin.to_model(self._moved("head", eye.pose))
         intents = self.last_intents
         if intents is not None and np.any(intents.view_shift_m):   # the walls hold the head: the eyes with it
             eye_model = Pose(eye_model.position_m + intents.view_shift_m, eye_model.rotation)
+        return eye_model
+
+    def _shared_cull(self, info) -> bool:
+        """Both eyes in one render (one cull per pass) where they can be: two eyes looking the
+        same way (parallel, as the common headsets' and Monado's are) with the same symmetric
+        render and picture size; canted eyes, or ``--cull per-eye``, draw one eye at a time."""
+        if self.cull != "shared" or len(info.eyes) != 2:
+            return False
+        a, b = info.eyes
+        if a.size != b.size or a.frustum.render_size(*a.size) != b.frustum.render_size(*b.size):
+            return False
+        if abs(a.frustum.tan_x - b.frustum.tan_x) > 1e-9 or abs(a.frustum.tan_y - b.frustum.tan_y) > 1e-9:
+            return False
+        cos = (np.trace(a.pose.rotation.T @ b.pose.rotation) - 1.0) / 2.0
+        return bool(cos > math.cos(math.radians(0.05)))
+
+    def _draw(self, info, eye):
+        if eye.index == 0:
+            self._prepare_frame(info)
+            share = self._shared_cull(info) and self.renderer is None   # once per eye, per eye from then on
+            if not share and self.stereo_renderer is not None:   # the eyes stopped looking the same way
+                self.stereo_renderer.close()                      # (one renderer at a time: see docs/vr.md)
+                self.stereo_renderer = None
+                self.cull_fallback_frame = self.frames
+            self._stereo = self._draw_stereo(info) if share else None
+        if self._stereo is not None:
+            crop, eye_model = self._stereo[eye.index]
+            self.stereo_frames += eye.index == 0
+            return self._finish_eye(eye, crop, eye_model)
+        r = self._renderer_for(eye)
+        eye_model = self._eye_model(eye)
         placement = eye_placement(self.exp.snapshot, eye_model, eye.frustum, lamp_m=self.lamp_m)
+        self._prepare_scene(r)
+        r.prepare(self.exp.snapshot, placement=placement)
+        self._draw_handheld(r, eye.index)
+        raw = self._render_read(r, self.render_size)
+        if eye.index == 0:
+            self._log_head(info, placement, eye, eye_model)
+        w, h = eye.size
+        x0, y0 = eye.frustum.crop(self.render_size, w, h)
+        return self._finish_eye(eye, raw[y0:y0 + h, x0:x0 + w], eye_model)
+
+    def _prepare_scene(self, r) -> None:
         if self.crossing_mode is not None:   # the crossing's hatches, lamp and gauges, as on the desktop
             self.crossing_mode.prepare_scene(r)
             self.scene_hatches = dict(getattr(r.vehicles, "crossing_hatches", None) or {})
-        r.prepare(self.exp.snapshot, placement=placement)
-        self._draw_handheld(r, eye.index)
+
+    def _render_read(self, r, size) -> np.ndarray:
+        """Draw what was prepared; the picture as bottom-up rows (H, W, 3), as GL wants them."""
         from experience.scene.renderer import quiet_teardown
 
         with quiet_teardown():  # Panda3D's GLX buffers beside the session's GLFW context: harmless BadMatch notices
             r.render_frame()
-        w, h = eye.size
-        x0, y0 = eye.frustum.crop(self.render_size, w, h)
         raw = np.frombuffer(bytes(r.ldr_tex.getRamImageAs("RGB")), dtype=np.uint8)
-        raw = raw.reshape(self.render_size[1], self.render_size[0], 3)  # bottom-up rows, as GL wants them
-        if eye.index == 0 and info.head is not None:
-            self.head_log.append({"frame": self.frames, "head_ref": info.head.position_m.tolist(),
-                                  "head_fwd_ref": (-info.head.rotation[:, 2]).tolist(),
-                                  "eye_basis_eci": placement.basis.tolist(), "eye_km": placement.camera_km.tolist(),
-                                  "head_model": self.origin.to_model(info.head).position_m.tolist(),
-                                  "eye_fwd_model": (eye_model.rotation @ np.array([0.0, 0.0, -1.0])).tolist(),
-                                  "eye_model": eye_model.position_m.tolist(),
-                                  "eye_ref": eye.pose.position_m.tolist()})
-        crop = raw[y0:y0 + h, x0:x0 + w]
+        return raw.reshape(size[1], size[0], 3)
+
+    def _draw_stereo(self, info) -> list:
+        """Both eyes in one render: the scene placed once at the eyes' midpoint (looking their
+        way), each eye its offset from there in the stereo lens; one cull per pass, one read-back
+        of the side-by-side picture. Returns [(crop, eye_model)] for the left and right eye."""
+        from experience.xr.xrmath import Pose
+
+        left, right = info.eyes
+        r = self._renderer_for(left, stereo=True)
+        models = [self._eye_model(e) for e in info.eyes]
+        rot = models[0].rotation
+        centre = Pose(0.5 * (models[0].position_m + models[1].position_m), rot)
+        placement = eye_placement(self.exp.snapshot, centre, left.frustum, lamp_m=self.lamp_m)
+        # each eye's offset from the centre in the camera's axes (x right, y forward, z up)
+        eyes = [(rot[:, 0] @ d, -rot[:, 2] @ d, rot[:, 1] @ d)
+                for d in (m.position_m - centre.position_m for m in models)]
+        self._prepare_scene(r)
+        r.prepare(self.exp.snapshot, placement=placement, eyes=eyes)
+        self._draw_handheld(r, 0)
+        rw, rh = self.render_size
+        raw = self._render_read(r, (2 * rw, rh))
+        self._log_head(info, eye_placement(self.exp.snapshot, models[0], left.frustum, lamp_m=self.lamp_m),
+                       left, models[0])
+        out = []
+        for k, (eye, model) in enumerate(zip(info.eyes, models)):
+            w, h = eye.size
+            x0, y0 = eye.frustum.crop(self.render_size, w, h)
+            out.append((raw[y0:y0 + h, k * rw + x0:k * rw + x0 + w], model))
+        return out
+
+    def _log_head(self, info, placement, eye, eye_model) -> None:
+        if info.head is None:
+            return
+        self.head_log.append({"frame": self.frames, "head_ref": info.head.position_m.tolist(),
+                              "head_fwd_ref": (-info.head.rotation[:, 2]).tolist(),
+                              "eye_basis_eci": placement.basis.tolist(), "eye_km": placement.camera_km.tolist(),
+                              "head_model": self.origin.to_model(info.head).position_m.tolist(),
+                              "eye_fwd_model": (eye_model.rotation @ np.array([0.0, 0.0, -1.0])).tolist(),
+                              "eye_model": eye_model.position_m.tolist(),
+                              "eye_ref": eye.pose.position_m.tolist()})
+
+    def _finish_eye(self, eye, crop, eye_model) -> bytes:
+        """One eye's picture for the runtime: the comfort vignette, the wall fade, the wrist panel."""
+        intents = self.last_intents
         if self.comfort > 0.0:
             crop = (crop * self._mask(eye)[..., None] ** self.comfort).astype(np.uint8)
         fade = intents.fade if intents is not None else 0.0
@@ -441,8 +533,13 @@ class VrFrontEnd:
                     "head_log": self.head_log[-400:], "hand_log": self.hand_log[-400:],
                     "keepsakes": {**self.keepsakes.report(), "lines": self.keepsake_lines[-20:]}, "hand_draw_log": self.hand_draw_log[-400:],
                     "hands_drawn": dict(self.handheld.shown) if self.handheld is not None else {},
-                    "hand_tracking": {"joints": {h: ("injected" if "joints" in self.actions.injected[h] else "none")
-                                                 for h in ("left", "right")}, "grip_from_joints": dict(self.joint_grips)}})
+                    "hand_tracking": {"runtime": {**self.vs.hands.report, "frames_located": dict(self.vs.hands.located)},
+                                      "joints": dict(self.joints_source), "grip_from_joints": dict(self.joint_grips)}})
+        rep["cull"] = {"asked": self.cull, "stereo_frames": self.stereo_frames,
+                       "per_eye_frames": max(0, self.frames - self.stereo_frames),
+                       "fell_back_at_frame": self.cull_fallback_frame,
+                       "what": ("shared: both eyes in one render, one cull per pass (stereo MatrixLens)"
+                                if self.stereo_frames else "per eye: one render and one cull per eye")}
         rep["movement"] = "crossing" if self.crossing_mode is not None else type(self.movement).__name__.lower()
         if hasattr(self.movement, "report"):
             rep["crossing"] = self.movement.report()
@@ -482,18 +579,34 @@ class VrFrontEnd:
         return np.asarray(receiver_hand_m(cp.arrangement if cp is not None else "handshake"))
 
     def _tracked_joints(self, hi, hand: str) -> None:
-        """A tracked hand's joints (XR_EXT_hand_tracking: here injected, ``--inject
-        right:joints=fist``, as the headless runtime tracks no hands) at the hand's pose in the
-        reference space; the fingers' curl or the pinch closes the hand (the grip)."""
-        if not hi.joints or hi.pose_ref is None:
-            return
+        """A tracked hand's joints (XR_EXT_hand_tracking) in the reference space; the fingers'
+        curl or the pinch closes the hand (the grip). From the runtime (the session's
+        ``xrLocateHandJointsEXT`` this frame) where it tracks that hand, else injected (``--inject
+        right:joints=fist``: an injection replaces the runtime's, as for the actions) at the
+        controller's grip pose. A hand the runtime tracks without a controller's pose is placed
+        at its palm joint; a hand tracked neither way keeps the controller's actions."""
         from experience.xr import handtracking as ht
-        from experience.xr.xrmath import Pose
 
-        local, radii = ht.synthetic_joints(hi.joints, hand)
-        r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
-        ref = local @ r.T + p0
-        hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+        tracked = (self.vs.hand_joints or {}).get(hand) if hasattr(self, "vs") else None
+        if hi.joints:
+            if hi.pose_ref is None:
+                return
+            from experience.xr.xrmath import Pose
+
+            local, radii = ht.synthetic_joints(hi.joints, hand)
+            r, p0 = hi.pose_ref.rotation, hi.pose_ref.position_m
+            ref = local @ r.T + p0
+            hi.joints_ref = [(Pose(p, r), float(rad)) for p, rad in zip(ref, radii)]
+            self.joints_source[hand] = "injected"
+        elif tracked is not None:
+            ref = tracked.positions_m
+            hi.joints_ref = tracked.poses()
+            if hi.pose_ref is None:   # bare hands: the hand is where its palm is
+                hi.pose_ref = hi.joints_ref[ht.PALM][0]
+            self.joints_source[hand] = "runtime"
+        else:
+            self.joints_source[hand] = "none"
+            return
         hi.grip = max(hi.grip, ht.grip_from_joints(ref)[0])
         self.joint_grips[hand] = round(hi.grip, 3)
 
@@ -573,9 +686,11 @@ class VrFrontEnd:
             self.vs.shutdown()
         finally:
             self.vs.close()
-            if self.renderer is not None:
-                self.renderer.close()
-                self.renderer = None
+            for name in ("renderer", "stereo_renderer"):
+                r = getattr(self, name, None)
+                if r is not None:
+                    r.close()
+                    setattr(self, name, None)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -701,7 +816,7 @@ def _run_vr(args, injections) -> int:
             start_m = tuple(crossing.eye_m)
         return _session(args, exp, injections, log, turn=turn, quality=quality, vignette=vignette,
                         snap_deg=settings.vr_snap_deg, posture=args.posture, start_m=start_m,
-                        lamp_m=LAMPS[args.place], crossing=crossing)
+                        lamp_m=LAMPS[args.place], crossing=crossing, cull=getattr(args, "cull", "shared"))
 
 
 # The crossing's airlock where each place starts: the CM and the DM at the crossing's start (18:29

@@ -580,22 +580,34 @@ class SceneRenderer:
     of the size asked, :meth:`_verify_outputs`); a size the driver cannot hold is an AstpError
     naming the largest that works here, never a picture with a pass missing."""
 
-    def __init__(self, config: RenderConfig | None = None, *, window=None, **changes):
+    def __init__(self, config: RenderConfig | None = None, *, window=None, stereo: bool = False, **changes):
         """``window``: a Panda3D window (``GraphicsWindow``, e.g. ShowBase's ``base.win``) to draw
         into instead of the 8-bit offscreen buffer that :meth:`read` reads back: the interactive
         front ends' form. The tone-map pass then draws into a display region of that window
         (sort :data:`WINDOW_SORT`, below a 2D overlay at ShowBase's usual sort 10) and the HDR
-        buffers follow its size (:meth:`resize`)."""
+        buffers follow its size (:meth:`resize`).
+
+        ``stereo``: two eyes side by side in one picture (each ``config.size``; the buffers are
+        twice as wide), drawn in ONE ``renderFrame`` with one cull per pass: each pass's camera has
+        a ``MatrixLens`` whose centre matrix (a frustum enclosing both eyes, its apex moved back
+        behind them) culls and whose left and right eye matrices (each eye's offset from the
+        camera, then the projection) draw two display regions on the stereo channels; Panda3D
+        culls a camera once per frame and gives the second region the first one's cull result.
+        :meth:`prepare` then takes ``eyes`` (the two eyes' offsets from the placement's camera)."""
         cfg = config or RenderConfig()
         if changes:
             cfg = cfg.replace(**changes)
+        if stereo and window is not None:
+            raise ValueError("a stereo renderer draws offscreen (no window)")
+        self.stereo = bool(stereo)
+        self.eyes_m = None
         self.ldr = self.far_buf = self.near_buf = None
         self.sky = None
         self.window = window
         self.pipe = window.getPipe() if window is not None else shared_pipe()
         from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsEngine, GraphicsOutput,
-                                  GraphicsPipe, NodePath, OmniBoundingVolume, OrthographicLens, PerspectiveLens,
-                                  Shader, Texture, WindowProperties)
+                                  GraphicsPipe, MatrixLens, NodePath, OmniBoundingVolume, OrthographicLens,
+                                  PerspectiveLens, Shader, Texture, WindowProperties)
 
         self.engine = GraphicsEngine.getGlobalPtr()
         ss = check_render_size(cfg.size, cfg.supersample)
@@ -604,6 +616,7 @@ class SceneRenderer:
         self.config = cfg
         _LIVE.add(self)
         w, h = cfg.size
+        k = 2 if self.stereo else 1   # stereo: the two eyes side by side
         self.far_root = NodePath("far")
         self.near_root = NodePath("near")
         self.post_root = NodePath("post")
@@ -612,7 +625,7 @@ class SceneRenderer:
         fb.setRgbColor(True)
         fb.setRgbaBits(8, 8, 8, 8)
         fb.setDepthBits(0)
-        wp = WindowProperties.size(w, h)
+        wp = WindowProperties.size(w * k, h)
         flags = GraphicsPipe.BF_refuse_window
         if window is not None:
             self.ldr, self.ldr_tex = window, None
@@ -620,25 +633,24 @@ class SceneRenderer:
             with _quiet_checks():  # a refusal is reported below, in one line
                 self.ldr = self.engine.makeOutput(self.pipe, f"astp-ldr-{id(self)}", 0, fb, wp, flags, None, None)
             if self.ldr is None:
-                self._fail(f"the OpenGL driver refused a {w}x{h} picture buffer")
+                self._fail(f"the OpenGL driver refused a {w * k}x{h} picture buffer")
             self.ldr_tex = Texture("ldr")
             self.ldr.addRenderTexture(self.ldr_tex, GraphicsOutput.RTM_copy_ram, GraphicsOutput.RTP_color)
         # linear HDR buffers: FAR at the picture size, NEAR supersampled (spacecraft edges)
-        self.far_buf, self.far_tex = self._hdr_buffer("far", w, h, -10)
-        self.near_buf, self.near_tex = self._hdr_buffer("near", w * ss, h * ss, -9)
+        self.far_buf, self.far_tex = self._hdr_buffer("far", w * k, h, -10)
+        self.near_buf, self.near_tex = self._hdr_buffer("near", w * k * ss, h * ss, -9)
 
         # FAR pass
-        self.far_lens = PerspectiveLens()
+        self.far_lens = MatrixLens() if self.stereo else PerspectiveLens()
         self.far_lens.setNearFar(1000.0, 1.0e9)
         self.far_cam = self.far_root.attachNewNode(Camera("far_cam", self.far_lens))
-        self.far_dr = self.far_buf.makeDisplayRegion()
-        self.far_dr.setCamera(self.far_cam)
+        self.far_dr, self.far_dr_right = self._pass_regions(self.far_buf, self.far_cam)
         # NEAR pass (cleared to transparent: alpha is the spacecraft's coverage)
-        self.near_lens = PerspectiveLens()
+        self.near_lens = MatrixLens() if self.stereo else PerspectiveLens()
         self.near_lens.setNearFar(0.5, 5000.0)
         self.near_cam = self.near_root.attachNewNode(Camera("near_cam", self.near_lens))
-        self.near_dr = self.near_buf.makeDisplayRegion()
-        self.near_dr.setCamera(self.near_cam)
+        self.near_dr, self.near_dr_right = self._pass_regions(self.near_buf, self.near_cam)
+        self._proj_lens = PerspectiveLens()   # stereo: builds the projection the eye matrices share
         # tone map
         cm = CardMaker("tonemap")
         cm.setFrame(-1, 1, -1, 1)
@@ -700,6 +712,45 @@ class SceneRenderer:
         self._set_active(False)
         self.frames = 0
 
+    def _pass_regions(self, buf, cam):
+        """A pass's display region(s) on ``cam``: one over the buffer, or (stereo) the left and
+        right halves on the lens's left and right channels (one cull for both)."""
+        from panda3d.core import Lens
+
+        if not self.stereo:
+            dr = buf.makeDisplayRegion()
+            dr.setCamera(cam)
+            return dr, None
+        out = []
+        for (l, r), channel in (((0.0, 0.5), Lens.SC_left), ((0.5, 1.0), Lens.SC_right)):
+            dr = buf.makeDisplayRegion(l, r, 0.0, 1.0)
+            dr.setCamera(cam)
+            dr.setStereoChannel(channel)
+            out.append(dr)
+        return out[0], out[1]
+
+    def _stereo_lens(self, lens, fov_x: float, fov_y: float, near: float, far: float, eyes_m) -> None:
+        """A stereo pass's MatrixLens: both eyes' projection (the symmetric ``fov``), each eye
+        matrix first moving the scene by that eye's offset from the camera (``eyes_m``: two
+        (x right, y forward, z up) offsets in metres), and the centre matrix that culls: the same
+        frustum with its apex moved back until it encloses both eyes' frusta."""
+        from panda3d.core import Mat4
+
+        pl = self._proj_lens
+        pl.setFov(fov_x, fov_y)
+        pl.setNearFar(near, far)
+        proj = Mat4(pl.getProjectionMat())
+        tan_x = math.tan(math.radians(fov_x) / 2.0)
+        tan_y = math.tan(math.radians(fov_y) / 2.0)
+        e = np.abs(np.asarray(eyes_m, dtype=np.float64))
+        back = float(max(e[:, 0].max() / tan_x, e[:, 2].max() / tan_y) + e[:, 1].max())
+        (lx, ly, lz), (rx, ry, rz) = (tuple(float(v) for v in eye) for eye in eyes_m)
+        lens.setLeftEyeMat(Mat4.translateMat(-lx, -ly, -lz) * proj)
+        lens.setRightEyeMat(Mat4.translateMat(-rx, -ry, -rz) * proj)
+        # the centre matrix last: MatrixLens's eye-matrix setters do not mark the lens changed, so a
+        # drawn frame would keep the eyes of the last change (Panda3D 1.10); setUserMat does
+        lens.setUserMat(Mat4.translateMat(0.0, back, 0.0) * proj)
+
     def _hdr_buffer(self, name: str, w: int, h: int, sort: int):
         from panda3d.core import (FrameBufferProperties, GraphicsOutput, GraphicsPipe, SamplerState, Texture,
                                   WindowProperties)
@@ -723,11 +774,13 @@ class SceneRenderer:
         return buf, tex
 
     def _outputs(self):
-        """(pass name, buffer, display region, width, height, half-float) of the three buffers."""
+        """(pass name, buffer, display region, width, height, half-float) of the three buffers
+        (stereo: the buffers twice as wide, each pass's probed region the left eye's half)."""
         w, h = self.config.size
         ss = self.config.supersample
-        return (("picture", self.ldr, self.post_dr, w, h, False), ("far", self.far_buf, self.far_dr, w, h, True),
-                ("near", self.near_buf, self.near_dr, w * ss, h * ss, True))
+        k = 2 if getattr(self, "stereo", False) else 1
+        return (("picture", self.ldr, self.post_dr, w * k, h, False), ("far", self.far_buf, self.far_dr, w * k, h, True),
+                ("near", self.near_buf, self.near_dr, w * k * ss, h * ss, True))
 
     def _output_problem(self, buf, seen, w: int, h: int, hdr: bool) -> str | None:
         """Why a buffer is not what was asked, or None: valid, complete, of the size asked, with the
@@ -742,7 +795,8 @@ class SceneRenderer:
         if seen is not None:
             if seen["status"] != GL_FRAMEBUFFER_COMPLETE:
                 return FB_STATUS_NAMES.get(seen["status"], f"the framebuffer is incomplete (0x{seen['status']:04x})")
-            if tuple(seen["viewport"][2:]) != (w, h):
+            k = 2 if getattr(self, "stereo", False) and seen.get("half") else 1
+            if tuple(seen["viewport"][2:]) != (w // k, h):
                 return f"it draws {seen['viewport'][2]}x{seen['viewport'][3]}"
         return None
 
@@ -760,6 +814,9 @@ class SceneRenderer:
             finally:
                 for _name, buf, *_ in outs:
                     buf.setActive(False)
+            for (name, *_r), s in zip(outs, seen):
+                if s is not None and self.stereo and name != "picture":
+                    s["half"] = True   # a stereo pass's probed region is one eye: half the buffer
             problems = {name: self._output_problem(buf, s, w, h, hdr)
                         for (name, buf, _dr, w, h, hdr), s in zip(outs, seen)}
             bad = {k: v for k, v in problems.items() if v}
@@ -779,9 +836,9 @@ class SceneRenderer:
               f"(the driver could not hold {self.config.supersample}x{self.config.supersample}: {why})", file=sys.stderr)
         _remove_outputs(self.engine, [self.near_buf])
         self.config = self.config.replace(supersample=ss)
-        self.near_buf, self.near_tex = self._hdr_buffer("near", w * ss, h * ss, -9)
-        self.near_dr = self.near_buf.makeDisplayRegion()
-        self.near_dr.setCamera(self.near_cam)
+        k = 2 if self.stereo else 1
+        self.near_buf, self.near_tex = self._hdr_buffer("near", w * k * ss, h * ss, -9)
+        self.near_dr, self.near_dr_right = self._pass_regions(self.near_buf, self.near_cam)
         self.tonemap_card.setShaderInput("u_near", self.near_tex)
         self.tonemap_card.setShaderInput("u_ss", int(ss))
 
@@ -813,10 +870,12 @@ class SceneRenderer:
         self.config = self.config.replace(size=(w, h))
         self.tonemap_inputs.set("u_frame", (0.0, w / h, 0.06, 0.004))
 
-    def prepare(self, snapshot, view: str | None = None, placement=None):
+    def prepare(self, snapshot, view: str | None = None, placement=None, eyes=None):
         """Set every node, lens and uniform for one snapshot and view (or an explicit
         :class:`~experience.scene.views.Placement` from an interactive camera); returns the
-        Placement."""
+        Placement. A stereo renderer takes ``eyes``: the two eyes' offsets from the placement's
+        camera in its own axes ((x right, y forward, z up) m, left then right; the eyes look the
+        way the camera does)."""
         from experience.scene import boundary, views
 
         if placement is None:
@@ -827,9 +886,16 @@ class SceneRenderer:
         tan_x = math.tan(math.radians(fov_x) / 2.0)
         tan_y = tan_x * h / w
         fov_y = math.degrees(2.0 * math.atan(tan_y))
-        for lens in (self.far_lens, self.near_lens):
-            lens.setFov(fov_x, fov_y)
-        self.near_lens.setNearFar(float(placement.near_m), 5000.0)
+        if self.stereo:
+            if eyes is None:
+                raise ValueError("a stereo renderer's prepare() needs the two eyes' offsets (eyes=)")
+            self.eyes_m = np.asarray(eyes, dtype=np.float64).reshape(2, 3)
+            self._stereo_lens(self.far_lens, fov_x, fov_y, 1000.0, 1.0e9, self.eyes_m)
+            self._stereo_lens(self.near_lens, fov_x, fov_y, float(placement.near_m), 5000.0, self.eyes_m)
+        else:
+            for lens in (self.far_lens, self.near_lens):
+                lens.setFov(fov_x, fov_y)
+            self.near_lens.setNearFar(float(placement.near_m), 5000.0)
         cam_mat = boundary.camera_matrix(placement.basis)
         self.far_cam.setMat(cam_mat)
         self.near_cam.setMat(cam_mat)
@@ -839,6 +905,11 @@ class SceneRenderer:
         if self.sky is not None:
             self.sky.update(snapshot, placement.camera_km)
         self.vehicles.update(snapshot, frame, placement)
+        if self.stereo:   # the view-dependent shading from each eye (shaders/vehicle.frag)
+            vi = self.vehicles.inputs
+            vi.set("u_eye_split", float(w * self.config.supersample))
+            vi.set("u_eye_left", placement.basis @ self.eyes_m[0])
+            vi.set("u_eye_right", placement.basis @ self.eyes_m[1])
         self.tonemap_inputs.set("u_exposure", float(self.config.exposure * placement.exposure))
         self.tonemap_inputs.set("u_frame", (1.0 if placement.window_frame else 0.0, w / h, 0.07, 0.004))
         self.placement = placement

@@ -344,6 +344,9 @@ class Vehicles:
         r.set("u_lamp_pos", (0.0, 0.0, 0.0))
         r.set("u_lamp", (0.0, 0.0, 0.0))
         r.set("u_ambient", (AMBIENT_FLOOR,) * 3)
+        r.set("u_eye_split", 1.0e9)           # one view: every fragment seen from the camera
+        r.set("u_eye_left", (0.0, 0.0, 0.0))
+        r.set("u_eye_right", (0.0, 0.0, 0.0))
 
     def _model(self, kind: str) -> NodePath:
         files = {"stack": ["stack"], "stack_open": ["stack"], "apollo": ["apollo_csm"],

@@ -2,17 +2,27 @@
 fingers' curl, the thumb-index pinch), which stands for the grip action where a runtime tracks
 bare hands (issue #11).
 
-:func:`grip_from_joints` is the real path: it takes the joints as the runtime's
-``xrLocateHandJointsEXT`` gives them (positions in the reference space, in the extension's joint
-order). The headless Monado of the tests offers no hand tracking, so the tests and scripted runs
-inject joints (``--inject right:joints=open|fist|pinch``) from :func:`synthetic_joints`, a simple
-hand of adult proportions posed open, as a fist or pinching, placed at the controller's grip pose;
-the report says ``joints: injected``. What is NOT done yet: creating the hand trackers in the
-session (``xrCreateHandTrackerEXT``) where a runtime offers the extension.
+Through the runtime (:class:`HandTrackers`): where the runtime lists ``XR_EXT_hand_tracking`` the
+session enables it and asks the system (``XrSystemHandTrackingPropertiesEXT``) whether it tracks
+hands; if it does, one ``xrCreateHandTrackerEXT`` per hand, and per frame
+``xrLocateHandJointsEXT`` at the predicted display time in the app's reference space, into a
+joint buffer allocated once per hand (pyopenxr's ``locate_hand_joints_ext`` passes no joint array,
+so it cannot be used: the function pointer is called directly). An active hand whose joints are
+located feeds :func:`grip_from_joints`; a hand not tracked (no extension, no support, not active
+this frame) leaves the controllers' actions as they are.
+
+The headless Monado 25 of the tests lists the extension but its simulated devices track no hands
+(``supportsHandTracking`` is false for every ``SIMULATED_LEFT``/``RIGHT`` kind: simple, wmr, ml2),
+so against it the trackers are not created (and ``xrCreateHandTrackerEXT``, tried, is refused
+with ``XR_ERROR_FEATURE_UNSUPPORTED``) and the controllers are used; ``astp vr --check`` says so.
+For the grip itself the tests and scripted runs inject joints (``--inject right:joints=open|fist|pinch``)
+from :func:`synthetic_joints`, a simple hand of adult proportions posed open, as a fist or
+pinching, placed at the controller's grip pose; the report says ``joints: injected``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 
 import numpy as np
@@ -78,3 +88,146 @@ def synthetic_joints(form: str = "open", side: str = "right") -> tuple[np.ndarra
     radii = np.full(COUNT, 0.008)
     radii[[PALM, WRIST]] = 0.015
     return p, radii
+
+
+# -- through the runtime ---------------------------------------------------------------------------
+EXTENSION = "XR_EXT_hand_tracking"
+
+
+def system_tracks_hands(xr, inst, sid) -> bool:
+    """``XrSystemHandTrackingPropertiesEXT.supportsHandTracking`` (call with the extension enabled)."""
+    ht = xr.SystemHandTrackingPropertiesEXT()
+    sp = xr.SystemProperties(next=ctypes.cast(ctypes.pointer(ht), ctypes.c_void_p))
+    fn = ctypes.cast(xr.get_instance_proc_addr(inst, "xrGetSystemProperties"), xr.PFN_xrGetSystemProperties)
+    res = xr.check_result(xr.Result(fn(inst, sid, ctypes.byref(sp))))
+    if res.is_exception():
+        raise res
+    return bool(ht.supports_hand_tracking)
+
+
+def describe(offered, enabled, supported: bool | None) -> dict:
+    """What the runtime offers for tracked hands (``--check`` and the session's report)."""
+    if EXTENSION not in offered:
+        why = f"the runtime does not list {EXTENSION}; the controllers are used"
+    elif EXTENSION not in enabled:
+        why = f"{EXTENSION} was not enabled; the controllers are used"
+    elif not supported:
+        why = "the runtime lists the extension but its system tracks no hands (supportsHandTracking false); the controllers are used"
+    else:
+        why = ""
+    return {"extension": EXTENSION in offered, "enabled": EXTENSION in enabled,
+            "system_supports": bool(supported), "offered": bool(supported and EXTENSION in enabled),
+            **({"why": why} if why else {})}
+
+
+class HandJoints:
+    """One hand's joints this frame, in the reference space: positions (26, 3) m, radii (26,) m,
+    rotations (26, 3, 3); ``valid`` per joint (position and orientation valid)."""
+
+    __slots__ = ("positions_m", "radii_m", "rotations", "valid")
+
+    def __init__(self, positions_m, radii_m, rotations, valid):
+        self.positions_m, self.radii_m, self.rotations, self.valid = positions_m, radii_m, rotations, valid
+
+    def poses(self):
+        from experience.xr.xrmath import Pose
+
+        return [(Pose(p, r), float(rad)) for p, r, rad in zip(self.positions_m, self.rotations, self.radii_m)]
+
+
+class HandTrackers:
+    """The session's hand trackers (one per hand) where the runtime offers hand tracking.
+
+    :meth:`open` after the session and its reference space exist: creates the trackers when the
+    extension is enabled and the system tracks hands, else records why not (``report``).
+    :meth:`locate` per frame: ``{"left": HandJoints | None, "right": ...}`` (None: not tracked)."""
+
+    HANDS = ("left", "right")
+
+    def __init__(self):
+        self.xr = None
+        self.trackers: dict = {}
+        self.report: dict = describe((), (), None)
+        self.located = {h: 0 for h in self.HANDS}     # frames with that hand's joints located
+        self.refused: str | None = None
+        self._buf: dict = {}
+        self._locate = None
+
+    def open(self, xr, inst, sid, session, offered, enabled) -> "HandTrackers":
+        self.xr = xr
+        supported = system_tracks_hands(xr, inst, sid) if EXTENSION in enabled else None
+        self.report = describe(offered, enabled, supported)
+        if not self.report["offered"]:
+            return self
+        try:
+            for hand, which in zip(self.HANDS, (xr.HandEXT.LEFT, xr.HandEXT.RIGHT)):
+                self.trackers[hand] = create_tracker(xr, session, which)
+        except xr.exception.XrException as exc:
+            self.refused = type(exc).__name__
+            self.report.update(offered=False, why=f"xrCreateHandTrackerEXT failed ({self.refused}); the controllers are used")
+            self.close()
+            return self
+        self._locate = ctypes.cast(xr.get_instance_proc_addr(inst, "xrLocateHandJointsEXT"), xr.PFN_xrLocateHandJointsEXT)
+        for hand in self.HANDS:
+            arr = (xr.HandJointLocationEXT * COUNT)()
+            self._buf[hand] = (arr, xr.HandJointLocationsEXT(joint_count=COUNT, joint_locations=arr))
+        self.report["trackers"] = list(self.trackers)
+        return self
+
+    @property
+    def active(self) -> bool:
+        return bool(self.trackers)
+
+    def locate(self, space, display_time: int) -> dict:
+        """Each hand's joints at ``display_time`` in ``space`` (None where not tracked this frame)."""
+        out = {h: None for h in self.HANDS}
+        if not self.trackers:
+            return out
+        xr = self.xr
+        info = xr.HandJointsLocateInfoEXT(base_space=space, time=display_time)
+        for hand, tracker in self.trackers.items():
+            arr, locs = self._buf[hand]
+            res = xr.check_result(xr.Result(self._locate(tracker, ctypes.byref(info), ctypes.byref(locs))))
+            if res.is_exception():
+                raise res
+            if locs.is_active:
+                out[hand] = joints_from_locations(arr, xr)
+                if out[hand] is not None:
+                    self.located[hand] += 1
+        return out
+
+    def close(self) -> None:
+        for tracker in self.trackers.values():
+            try:
+                self.xr.destroy_hand_tracker_ext(tracker)
+            except Exception:  # noqa: BLE001 - closing a lost runtime: nothing more to do
+                pass
+        self.trackers = {}
+
+
+def create_tracker(xr, session, which):
+    """``xrCreateHandTrackerEXT`` for one hand (the default 26-joint set)."""
+    return xr.create_hand_tracker_ext(session, xr.HandTrackerCreateInfoEXT(
+        hand=which, hand_joint_set=xr.HandJointSetEXT.DEFAULT))
+
+
+def joints_from_locations(arr, xr) -> HandJoints | None:
+    """The located joint array -> :class:`HandJoints`, or None when the palm, the wrist or a
+    fingertip the grip needs has no valid position."""
+    from experience.xr.xrmath import quat_to_rot
+
+    need = xr.SpaceLocationFlags.POSITION_VALID_BIT | xr.SpaceLocationFlags.ORIENTATION_VALID_BIT
+    pos = np.empty((COUNT, 3))
+    rot = np.empty((COUNT, 3, 3))
+    rad = np.empty(COUNT)
+    valid = np.zeros(COUNT, dtype=bool)
+    for i in range(COUNT):
+        j = arr[i]
+        p, q = j.pose.position, j.pose.orientation
+        pos[i] = (p.x, p.y, p.z)
+        rot[i] = quat_to_rot(q.x, q.y, q.z, q.w)
+        rad[i] = j.radius
+        valid[i] = (int(j.location_flags) & int(need)) == int(need)
+    if not valid[[PALM, WRIST, MIDDLE_PROXIMAL, THUMB_TIP, *TIPS]].all():
+        return None
+    return HandJoints(pos, rad, rot, valid)

@@ -241,7 +241,9 @@ def check(*, with_formats: bool = True) -> dict:
     """The runtime report (``astp vr --check --json``); AstpError when there is no runtime."""
     from experience.xr import session as xs
 
-    xr, inst, enabled, offered = create_instance(optional=(xs.GL_EXTENSION,))
+    from experience.xr import handtracking
+
+    xr, inst, enabled, offered = create_instance(optional=(xs.GL_EXTENSION, handtracking.EXTENSION))
     try:
         props = xr.get_instance_properties(inst)
         path, how = manifest_path()
@@ -268,6 +270,8 @@ def check(*, with_formats: bool = True) -> dict:
                  "samples": int(v.recommended_swapchain_sample_count)} for v in views],
                 "blend_modes": blends})
         rep["view_configurations"] = vcs
+        supported = handtracking.system_tracks_hands(xr, inst, sid) if handtracking.EXTENSION in enabled else None
+        rep["hand_tracking"] = handtracking.describe(offered, enabled, supported)
         if with_formats:
             rep["swapchain"] = xs.probe_session(xr, inst, sid, enabled)
         return rep
@@ -293,5 +297,9 @@ def format_check(rep: dict) -> str:
                      f"spaces {', '.join(sc.get('reference_spaces', []))}")
     elif sc:
         lines.append(f"swapchain        formats not known: {sc.get('why')}")
+    ht = rep.get("hand_tracking") or {}
+    if ht:
+        lines.append("hand tracking    " + ("offered (XR_EXT_hand_tracking): tracked hands close by curl or pinch"
+                                         if ht.get("offered") else f"not offered: {ht.get('why')}"))
     lines.append(f"extensions       {len(rep['extensions'])}: {', '.join(rep['extensions'])}")
     return "\n".join(lines) + "\n"

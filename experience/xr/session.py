@@ -24,7 +24,9 @@ caller judges "headset on" from the session states instead.
 
 Frames: ``xrWaitFrame`` (the pacing; its blocking time is reported as the GPU/compositor wait),
 ``xrBeginFrame``, ``xrLocateViews`` at the predicted display time in the reference space (STAGE
-where the runtime offers it, else LOCAL), the head from the VIEW space, then per eye: acquire the
+where the runtime offers it, else LOCAL), the head from the VIEW space, the actions and (where the
+runtime tracks hands, XR_EXT_hand_tracking: experience/xr/handtracking.py) each hand's joints at
+the same time in the same space (``hand_joints``), then per eye: acquire the
 swapchain image, the front end draws (a callback returning the eye's picture), upload, release;
 ``xrEndFrame`` with one projection layer of both views. The pictures come from Panda3D's offscreen
 renderer (its own GL context) as bytes; they are copied into the runtime's images in this
@@ -42,7 +44,7 @@ import time
 import numpy as np
 
 from experience.errors import AstpError
-from experience.xr import xrmath
+from experience.xr import handtracking, xrmath
 from experience.xr.runtime import _s, create_instance, format_name, quiet_stderr, system_id
 
 GL_EXTENSION = "XR_KHR_opengl_enable"
@@ -172,7 +174,7 @@ class FrameStats:
     missed: int = 0             # predicted display periods skipped between consecutive frames
     cpu_ms: list = dataclasses.field(default_factory=list)    # per submitted frame: begin .. end (no wait)
     wait_ms: list = dataclasses.field(default_factory=list)   # in xrWaitFrame
-    eye_ms: list = dataclasses.field(default_factory=list)    # the front end's draw per eye
+    eye_ms: list = dataclasses.field(default_factory=list)    # the front end's draw per eye (shared cull: the left holds both)
     upload_ms: list = dataclasses.field(default_factory=list)  # copy into the runtime's image per eye
     setup_ms: list = dataclasses.field(default_factory=list)   # frames that built the renderer (not in cpu_ms)
     exclude_current: bool = False     # set by the front end while a frame does one-time set-up
@@ -220,10 +222,12 @@ class VrSession:
         self._last_display_time = None
         self._period = None
         self.report: dict = {}
+        self.hands = handtracking.HandTrackers()   # XR_EXT_hand_tracking, where offered
+        self.hand_joints: dict = {"left": None, "right": None}   # this frame's (handtracking.HandJoints | None)
 
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> "VrSession":
-        optional = (USER_PRESENCE_EXTENSION,) if self.want_presence else ()
+        optional = (handtracking.EXTENSION,) + ((USER_PRESENCE_EXTENSION,) if self.want_presence else ())
         xr, inst, enabled, offered = create_instance((GL_EXTENSION,), optional=optional)
         self.xr, self.inst = xr, inst
         try:
@@ -250,6 +254,8 @@ class VrSession:
                 self.session, xr.ReferenceSpaceCreateInfo(xr.ReferenceSpaceType.VIEW, ident))
             self.report["reference_space"] = self.space_type.name
             self._make_swapchains()
+            self.hands.open(xr, inst, self.sid, self.session, offered, enabled)
+            self.report["hand_tracking"] = self.hands.report
             if self.actions is not None:
                 self.actions.attach(self)
         except BaseException:
@@ -403,6 +409,9 @@ class VrSession:
             head = xrmath.pose_from_xr(loc.pose)
         if self.actions is not None and self.state == "FOCUSED":
             self.actions.sync(self, pdt)
+        if self.hands.active:   # joints only while input is ours (FOCUSED), as the actions
+            self.hand_joints = (self.hands.locate(self.space, pdt) if self.state == "FOCUSED"
+                                else {"left": None, "right": None})
         _vs, views = xr.locate_views(self.session, xr.ViewLocateInfo(
             xr.ViewConfigurationType.PRIMARY_STEREO, pdt, self.space))
         eyes = [EyeView(i, xrmath.pose_from_xr(v.pose), xrmath.EyeFrustum.from_fov(v.fov), self.sizes[i])
@@ -494,6 +503,7 @@ class VrSession:
             except Exception:  # noqa: BLE001 - closing a lost runtime: nothing more to do
                 pass
         self.swapchains = []
+        self.hands.close()
         if self.actions is not None:
             self.actions.close()
         for name in ("space", "view_space"):
