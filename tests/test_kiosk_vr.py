@@ -138,6 +138,8 @@ def test_station_under_the_supervisor_input_headset_off_countdown_reset_and_on_a
         assert b["vr"]["presence"] == {"source": "session states",
                                        "why": "the runtime does not offer XR_EXT_user_presence"}, b["vr"]
         assert b["vr"]["user_present"] is None
+        # the headset drawn per eye: the monitor's renderer shares the process (docs/vr.md)
+        assert b["vr"]["cull"] == "per-eye" and b["vr"]["stereo_frames"] == 0, b["vr"]
         sv = _wait(lambda: (_read(status) or {}).get("state") == "running" and _read(status), "supervisor status", 30, sup, out)
         assert b["pid"] == sv.get("kiosk_pid", b["pid"])
         m1 = hb.stat().st_mtime

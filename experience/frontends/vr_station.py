@@ -72,6 +72,12 @@ def _front_class():
     class _StationFrontEnd(vr.VrFrontEnd):
         def __init__(self, exp, **kw):
             crossing = vr.crossing_at("cm")
+            # one render per eye, never the shared-cull stereo renderer: the monitor's own renderer
+            # draws the attract loop in the same process, and a stereo renderer drawn after another
+            # renderer's frame at another camera placement draws a wrong view (reproduced with
+            # Panda3D 1.10.16: the eyes' matrices of the stereo MatrixLens pick up the other
+            # renderer's placement; docs/vr.md). Two one-eye renderers do not disturb each other.
+            kw.setdefault("cull", "per-eye")
             super().__init__(exp, crossing=crossing, start_m=tuple(crossing.eye_m), **kw)
             self._turn0 = kw.get("turn", "snap")
             self.mirror = None            # (left eye bytes, bottom-up RGB, (w, h))
@@ -312,6 +318,7 @@ class Station:
             out.update({"presence": f.vs.report.get("user_presence"), "user_present": f.vs.user_present,
                         "state": f.vs.state, "states": f.vs.states_seen[-12:], "submitted": f.vs.stats.submitted,
                         "empty": f.vs.stats.empty, "drawn": f.frames, "system": f.vs.report.get("system"),
+                        "cull": f.cull, "stereo_frames": f.stereo_frames,
                         "story_utc": f.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%SZ") if f.exp.snapshot else None})
         return out
 
