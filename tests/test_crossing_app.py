@@ -10,20 +10,6 @@ import pytest
 SIZE = (320, 180)
 
 
-@pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
-@pytest.fixture()
-def exp(eph):
-    from experience.app.experience import Experience
-
-    return Experience(eph)
-
-
 def _crossing_at_its_story_time(exp):
     from experience.app.crossing import CrossingMode
 
