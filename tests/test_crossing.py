@@ -518,3 +518,15 @@ def test_a_free_glide_into_a_crew_member_is_held():
             assert c.in_crew() is None, f"{label}: the eye {c.eye_m.round(3)} is inside {c.in_crew()}"
         # held at the solid: just outside it (within a few cm of the margin), not through it
         assert c.in_crew(margin_m=cs.CREW_MARGIN_M + 0.05) == pid, f"{label}: stopped short at {c.eye_m.round(3)}"
+
+
+def test_the_vr_start_places_are_clear_of_the_crews():
+    """``astp vr --place``: each start place keeps the eye out of the crews where the story has
+    them at that place's time (the head is held by them; hands and keepsakes reach through)."""
+    from experience.frontends.vr import PLACES, crossing_at
+
+    for place in PLACES:
+        c = crossing_at(place)
+        assert c.in_crew() is None, (place, c.eye_m, c.in_crew())
+        held, hit = c.hold_inside(c.eye_m, c.eye_m + np.array([0.0, 0.3, 0.0]))   # a hand may move freely
+        assert held.shape == (3,)

@@ -38,8 +38,9 @@ def test_keys_push_grab_use_and_guide(exp):
     for _ in range(30):
         exp.step(1 / 30)
     assert np.linalg.norm(c.vel_m_s) < 0.3 * v
-    # in the DM: grab a handrail, use the nearest action (close the Apollo hatch)
-    c.pos_m = np.array([[0.2, 1.2, 0.2]])
+    # in the DM (clear of Stafford and Slayton): grab a handrail, use the nearest action (close the Apollo hatch)
+    c.pos_m = np.array([[-0.22, 0.85, 0.10]])
+    assert c.in_crew() is None
     exp.controls.press("g")
     assert c.holding
     exp.controls.press("g")
@@ -49,8 +50,9 @@ def test_keys_push_grab_use_and_guide(exp):
     assert any("Docking Module" in line for line in mode.hud_lines())
     exp.controls.press("t")      # guided mode takes over from here
     assert mode.guide is not None
-    for _ in range(900):
+    for _ in range(2700):
         exp.step(1 / 30)
+        assert c.in_crew() is None     # the guide floats round the crews
         if mode.guide is None:
             break
     assert c.room == "soyuz_om" and c.airlock.hatches()["dm_soyuz"] == "open"

@@ -251,19 +251,20 @@ class Crossing:
 
     def lean(self, to_m) -> float:
         """The eye moved by the visitor's own head (a VR headset's room-scale motion) towards
-        ``to_m``, held by the walls and the closed hatches; the velocity is kept. Returns how far
+        ``to_m``, held by the walls, the closed hatches and the crews; the velocity is kept. Returns how far
         short of ``to_m`` the walls held it (m)."""
-        held, _hit = self.hold_inside(self.pos_m[0], to_m)
+        held, _hit = self.hold_inside(self.pos_m[0], to_m, crew=True)
         self.pos_m = held.reshape(1, 3)
         return float(np.linalg.norm(held - np.asarray(to_m, dtype=np.float64)))
 
-    def hold_inside(self, from_m, to_m) -> tuple[np.ndarray, bool]:
+    def hold_inside(self, from_m, to_m, crew: bool = False) -> tuple[np.ndarray, bool]:
         """Where a point moved from ``from_m`` (inside the walkable volume) towards ``to_m`` is
         held by the walls and the closed hatches (a VR head's or hand's own tracked offset):
-        (the point, whether a wall held it)."""
+        (the point, whether a wall held it). ``crew``: the crews' solids hold it too (the head);
+        a hand or a keepsake may reach a crew member's hand (the handover), so by default not."""
         a = np.asarray(from_m, dtype=np.float64).reshape(1, 3)
         b = np.asarray(to_m, dtype=np.float64).reshape(1, 3)
-        out, hit = kc.resolve(self._collision_volume(), a, b, self._hatch_open())
+        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, self._hatch_open())
         return np.asarray(out[0], dtype=np.float64), bool(hit[0])
 
     def nearest_grip(self):
@@ -390,6 +391,12 @@ class Guide:
         self._airlock_at = next(k for k, (_room, p) in enumerate(crossing.geo.guide_path_m) if tuple(p) == tuple(self.WATCH_M))
         self._planes = crossing.geo.hatch_planes
 
+    @staticmethod
+    def crews_settled(c: Crossing) -> bool:
+        """The crews' motion after the handshake has ended (Leonov and Stafford in the orbital
+        module): the way on from the watch point is free."""
+        return (c.story_utc - handshake.event_utc()).total_seconds() >= handshake.settled_s()
+
     def _event(self, crossing: Crossing, what: str) -> None:
         self.events.append((crossing.t_s, what))
 
@@ -417,8 +424,10 @@ class Guide:
             d = target - c.pos_m[0]
             dist = float(np.linalg.norm(d))
             # at the watch point (within reach of it: the open Apollo hatch stands by it until it
-            # is closed) the airlock is run; a closed hatch ahead is opened the same way
-            at_watch = self.i == self._airlock_at and dist < 0.12 and c.airlock.hatches()["apollo_dm"] == "open"
+            # is closed) the airlock is run and the handshake watched; the guide floats on from
+            # there only once the crews have moved clear of the way on (a closed hatch ahead is
+            # opened the same way)
+            at_watch = self.i == self._airlock_at and dist < 0.12 and not self.crews_settled(c)
             if self._blocked(c, target) or at_watch:
                 self.phase = "airlock"
                 return Input(brake=1.0)
@@ -438,11 +447,11 @@ class Guide:
             # and the sphere's entrance are free (the last key of the crews' motion)
             dt = (c.story_utc - handshake.event_utc()).total_seconds()
             if dt < self.WATCH_AFTER_S:
-                c.airlock.set_speedup(10.0 if dt < -20.0 else 1.0)
+                c.airlock.set_speedup(GUIDED_SPEEDUP if dt < -90.0 else 10.0 if dt < -20.0 else 1.0)
                 if dt >= 0.0:
                     self.message = _("19:19 UTC: the handshake in the hatchway")
                 return Input(brake=1.0)
-            if dt < handshake.settled_s():
+            if not self.crews_settled(c):
                 c.airlock.set_speedup(10.0)
                 self.message = _("Leonov draws Stafford into the Soyuz")
                 return Input(brake=1.0)
@@ -490,7 +499,7 @@ class Guide:
                 return Input(accel_m_s2=(0.0, 0.3, 0.0))
             return brake
         if hatches["dm_soyuz"] == "open":
-            self.phase = "float"
+            self.phase = "float" if self.crews_settled(c) else "handshake"
             return brake
         if lock.hatch_ready("dm_soyuz"):
             # the story's hatch opening: Slayton opens it when the crews' motion has the hatch
