@@ -77,6 +77,11 @@ def heights(table: dict[str, Any] | None = None) -> dict[str, float]:
     return {pid: float(t["figure"][pid]["height_m"]) for pid in ORDER}
 
 
+@functools.cache
+def _heights_cached() -> dict[str, float]:
+    return heights()
+
+
 def load_table() -> dict[str, Any]:
     """crew_figures.toml, checked: every figure has a height with a basis and names a crew member
     of crew.toml; every arrangement names known people, poses and joints."""
@@ -272,7 +277,54 @@ def blend(a: str, b: str, weight: float, table: dict[str, Any] | None = None) ->
 
 @functools.lru_cache(maxsize=8)
 def _blend_cached(a: str, b: str, weight: float):
-    return _blend(a, b, weight, None)
+    pa = _arrangement_cached(a)
+    if a == b or weight <= 0.0:
+        return pa
+    if weight >= 1.0:
+        return _arrangement_cached(b)
+    qa, qb = _quats_cached(a), _quats_cached(b)
+    pb = _arrangement_cached(b)
+    out = {}
+    for pid in ORDER:
+        joints, q0 = qa[pid]
+        _joints, q1 = qb[pid]
+        m = _slerp_many(q0, q1, weight)          # row 0: the root, then the joints
+        root = np.eye(4)
+        root[:3, :3] = m[0]
+        ra, rb = pa[pid][0], pb[pid][0]
+        root[:3, 3] = ra[:3, 3] + weight * (rb[:3, 3] - ra[:3, 3])
+        out[pid] = (root, {j: m[k + 1] for k, j in enumerate(joints)})
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _quats_cached(name: str) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """{person: (joints, quaternions (1 + J, 4): the root's, then each joint's)} of an arrangement."""
+    out = {}
+    for pid, (root, rots) in _arrangement_cached(name).items():
+        joints = tuple(rots)
+        out[pid] = (joints, np.array([_quat(root)] + [_quat(rots[j]) for j in joints]))
+    return out
+
+
+def _slerp_many(qa: np.ndarray, qb: np.ndarray, w: float) -> np.ndarray:
+    """:func:`slerp` for rows of quaternions at once: (K, 3, 3) rotations."""
+    d = np.sum(qa * qb, axis=1)
+    qb = np.where(d[:, None] < 0.0, -qb, qb)
+    d = np.abs(d)
+    th = np.arccos(np.minimum(d, 1.0))
+    lerp = d > 0.9995
+    s = np.sin(th)
+    safe = np.where(lerp, 1.0, s)
+    ka = np.where(lerp, 1.0 - w, np.sin((1.0 - w) * th) / safe)
+    kb = np.where(lerp, w, np.sin(w * th) / safe)
+    q = ka[:, None] * qa + kb[:, None] * qb
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    x, y, z, c = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * c), 2 * (x * z + y * c)], axis=-1),
+        np.stack([2 * (x * y + z * c), 1 - 2 * (x * x + z * z), 2 * (y * z - x * c)], axis=-1),
+        np.stack([2 * (x * z - y * c), 2 * (y * z + x * c), 1 - 2 * (x * x + y * y)], axis=-1)], axis=1)
 
 
 def _blend(a: str, b: str, weight: float, table: dict[str, Any] | None):
@@ -334,7 +386,7 @@ def segment_solids(a: str, b: str, weight: float, who: tuple[str, ...] = SHOWN) 
     (M, 3), axes (M, 3, 3) as columns, half sizes (M, 3)), in the stack frame; every drawn vertex
     lies inside its segment's box (tests/test_crossing.py)."""
     pose = blend(a, b, weight)
-    hgt = heights()
+    hgt = _heights_cached()
     bounds = segment_bounds()
     names, cs, rs, hs = [], [], [], []
     for pid in who:
