@@ -37,6 +37,7 @@ try:
         lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=off))
         c = cs.Crossing(airlock=lock, start_m=eye)
         mode = CrossingMode(exp, c)
+        mode.scene_prepared = lambda _r: None   # the room alone: the visitor's keepsakes, which start by the eye, not drawn
         exp.playback.seek(exp.clock.t_s(lock.utc)); exp.playback.paused = True
         loop = AppLoop(exp, r)
         exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = yaw, pitch
