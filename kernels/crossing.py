@@ -8,7 +8,9 @@ The walkable volume (:class:`Volume`) is a union of K *cells*, each ``y0 <= y <=
 ``x^2 + z^2 <= q0 + q1 y + q2 y^2`` (frusta and spheres of revolution about the axis; the cabin
 walls moved inwards by the head radius, built by experience/mission/cabins.py from the same
 numbers as the drawn models), minus B axis-aligned boxes (furniture, and the hatches where they
-swing open while open, grown by the head radius).
+swing open while open, grown by the head radius) and minus C oriented boxes (``obb_*``: the crews'
+figures, one per drawn segment, grown by the head radius; built per pose by the caller, none in
+the static volume).
 H hatches close the cells' ends that lie in their planes: a closed hatch pulls such an end back
 by ``gate_cap_m``. A step may only end in a cell the visitor was in, or in a neighbour of one
 that is not behind a closed hatch (``adjacency`` (K, K) and ``pair_gate`` (K, K, H)): so no step,
@@ -50,6 +52,9 @@ class Volume(NamedTuple):
     box_gate: object      # (B, H) 1 where a box is there only while hatch h is open (the hatch swung open)
     grip_a_m: object      # (G, 3) grip segments (handrails, hatch rims)
     grip_b_m: object      # (G, 3)
+    obb_c_m: object = None     # (C, 3) oriented boxes' centres (the crews' segments); None or C = 0: none
+    obb_rot: object = None     # (C, 3, 3) their axes as columns (local = (p - c) . rot)
+    obb_half_m: object = None  # (C, 3) half sizes along those axes, grown by the head radius
 
 
 class Motion(NamedTuple):
@@ -111,11 +116,25 @@ def _in_cells(vol: Volume, f: _Frame, pos_m):
     return (y >= f.y0) & (y <= f.y1) & (rho2 <= _r2(vol, y))
 
 
+def _has_obb(vol: Volume) -> bool:
+    return vol.obb_c_m is not None and vol.obb_c_m.shape[0] > 0
+
+
+def _obb_local(xp, vol: Volume, pos_m):
+    """(N, C, 3): each point in each oriented box's frame."""
+    d = pos_m[:, None, :] - vol.obb_c_m[None, :, :]                        # (N, C, 3)
+    return xp.sum(d[:, :, :, None] * vol.obb_rot[None, :, :, :], axis=2)    # d . rot
+
+
 def _in_boxes(vol: Volume, f: _Frame, pos_m):
     xp = f.xp
     p = pos_m[:, None, :]
     inside_b = xp.all((p > vol.box_lo_m[None, :, :]) & (p < vol.box_hi_m[None, :, :]), axis=-1) & f.box_on
-    return xp.any(inside_b, axis=-1)
+    out = xp.any(inside_b, axis=-1)
+    if _has_obb(vol):
+        loc = _obb_local(xp, vol, pos_m)
+        out = out | xp.any(xp.all(xp.abs(loc) < vol.obb_half_m[None, :, :], axis=-1), axis=-1)
+    return out
 
 
 def in_cells(vol: Volume, pos_m, hatch_open):
@@ -185,6 +204,21 @@ def _push_out_of_boxes(vol: Volume, f: _Frame, pos_m):
     sign = xp.concat((-xp.ones_like(dist[..., 0:3]), xp.ones_like(dist[..., 3:6])), axis=-1)
     move6 = one * sign * (d[:, :, None] + 1e-6)
     move = move6[..., 0:3] + move6[..., 3:6]                     # (N, B, 3)
+    if _has_obb(vol):
+        # the oriented boxes: through the nearest face in the box's frame, back to the stack frame
+        loc = _obb_local(xp, vol, pos_m)                                         # (N, C, 3)
+        half = vol.obb_half_m[None, :, :]
+        ins_o = xp.all(xp.abs(loc) < half, axis=-1)                              # (N, C)
+        dist_o = xp.concat((loc + half, half - loc), axis=-1)                    # (N, C, 6)
+        j_o = xp.argmin(dist_o, axis=-1)
+        one_o = xp.astype(xp.arange(6)[None, None, :] == j_o[:, :, None], xp.float64)
+        d_o = xp.sum(one_o * dist_o, axis=-1)
+        m6 = one_o * sign[:, 0:1, :] * (d_o[:, :, None] + 1e-6)
+        m_loc = m6[..., 0:3] + m6[..., 3:6]                                      # (N, C, 3) local
+        m_world = xp.sum(vol.obb_rot[None, :, :, :] * m_loc[:, :, None, :], axis=-1)   # rot . m
+        ins = xp.concat((ins, ins_o), axis=-1)
+        d = xp.concat((d, d_o), axis=-1)
+        move = xp.concat((move, m_world), axis=1)
     deep = xp.where(ins, d, xp.full_like(d, -1.0))
     b = xp.argmax(deep, axis=-1)
     pick = xp.astype(xp.arange(d.shape[-1])[None, :] == b[:, None], xp.float64) * xp.astype(ins, xp.float64)

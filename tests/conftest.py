@@ -55,6 +55,22 @@ def mission(tmp_path_factory):
     return mission_trajectory(notice=lambda _msg: None)
 
 
+@pytest.fixture(scope="module")
+def eph(mission):
+    """The mission's ephemeris (tests/test_app_loop.py, tests/test_crossing_app.py: the one loop)."""
+    from experience.simulation.ephemeris import Ephemeris
+
+    return Ephemeris(trajectory=mission)
+
+
+@pytest.fixture()
+def exp(eph):
+    """A fresh Experience (the one application loop) on the mission's ephemeris."""
+    from experience.app.experience import Experience
+
+    return Experience(eph)
+
+
 @pytest.fixture(scope="session")
 def xdisplay():
     """A private Xvfb display (tests/xdisplay.py) for the session: installed with apt-get where it

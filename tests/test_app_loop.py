@@ -14,20 +14,6 @@ SIZE = (320, 180)
 
 
 @pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
-@pytest.fixture()
-def exp(eph):
-    from experience.app.experience import Experience
-
-    return Experience(eph)
-
-
-@pytest.fixture(scope="module")
 def renderer():
     from experience.scene.config import RenderConfig
     from experience.scene.renderer import SceneRenderer

@@ -134,25 +134,63 @@ def test_walkable_volume_keeps_the_head_clear_of_every_drawn_wall_and_piece_of_f
     assert worst >= B - 0.01, f"a walkable point comes within {worst:.3f} m of a drawn wall (head radius {B})"
 
 
+def test_an_oriented_box_holds_every_push(xp):
+    """The crews' solids are oriented boxes: a box turned 45 deg in the DM is a solid for every
+    point pushed at it (NumPy, array-api-strict), and a point inside one is pushed out of it."""
+    v = cs.volume()
+    c = math.sqrt(0.5)
+    rot = np.array([[[c, 0.0, c], [0.0, 1.0, 0.0], [-c, 0.0, c]]])
+    obb = v._replace(obb_c_m=np.array([[0.0, 1.7, 0.0]]), obb_rot=rot, obb_half_m=np.array([[0.12, 0.2, 0.05]]) + 0.1)
+    vx = kc.Volume(*(xp.asarray(np.asarray(a, dtype=np.float64)) for a in obb))
+    rng = np.random.default_rng(5)
+    n = 64
+    pos = np.column_stack([rng.uniform(-0.25, 0.25, n), rng.uniform(1.2, 1.3, n), rng.uniform(-0.25, 0.25, n)])
+    h = xp.asarray(np.zeros((n, 2)))
+    state = kc.State(xp.asarray(pos), xp.asarray(np.zeros((n, 3))))
+    push = xp.asarray(np.tile([0.0, 4.0, 0.0], (n, 1)))
+    zeros = xp.asarray(np.zeros((n, 3)))
+    for _ in range(60):
+        state = kc.step(vx, kc.Motion(), state, kc.Controls(push, xp.asarray(np.zeros(n)), h, xp.asarray(np.zeros(n)), zeros, zeros), 1 / 30)
+        p = _host(state.pos_m)
+        local = (p - [0.0, 1.7, 0.0]) @ rot[0]
+        assert not np.any(np.all(np.abs(local) < obb.obb_half_m[0] - 1e-9, axis=1))
+    assert _host(state.pos_m)[:, 1].max() > 2.0          # those beside the box slid past it
+    # a point inside (the box moved onto it) is pushed out through the nearest face
+    inside = xp.asarray(np.array([[0.02, 1.7, 0.0]]))
+    out, hit = kc.resolve(vx, inside, inside, xp.asarray(np.zeros((1, 2))))
+    local = (_host(out)[0] - [0.0, 1.7, 0.0]) @ rot[0]
+    assert bool(_host(hit)[0]) and np.any(np.abs(local) >= obb.obb_half_m[0] - 1e-9)
+
+
 def test_every_room_is_reachable_and_the_guide_path_is_walkable():
+    """Each waypoint is walkable with the hatches as the guide has them when it floats there (the
+    Apollo hatch open up to the watch point, where it is closed; the Soyuz hatch open after it)
+    and clear of the crews where the story has them then (waiting; after the handshake, Leonov
+    and Stafford in the orbital module)."""
+    from experience.simulation import handshake
+
     v = cs.volume()
     geo = cs.geometry()
-    for room, p in geo.guide_path_m:
+    watch = [tuple(p) for _r, p in geo.guide_path_m].index(tuple(cs.Guide.WATCH_M))
+    before, after = _crossing_at(-600.0, geo.start_m), _crossing_at(handshake.settled_s() + 1.0, geo.start_m)
+    for k, (room, p) in enumerate(geo.guide_path_m):
         pa = np.array([p])
-        assert kc.inside(v, pa, np.ones((1, 2)))[0], f"guide point {p} is not walkable"
-        assert cabins.ROOMS[int(kc.room_of(v, pa, np.ones((1, 2)))[0])] == room
+        hatches = np.array([[1.0, 0.0]]) if k < watch else np.array([[0.0, 1.0]])
+        assert kc.inside(v, pa, hatches)[0], f"guide point {p} is not walkable"
+        assert cabins.ROOMS[int(kc.room_of(v, pa, hatches)[0])] == room
+        assert (before if k <= watch else after).in_crew(p) is None, f"guide point {p} is in a crew member"
     assert [r for r in dict.fromkeys(room for room, _p in geo.guide_path_m)] == list(cabins.ROOMS)
 
 
 # ------------------------------------------------------------------------------ movement
 def test_push_glide_brake_and_speed_cap():
-    c = cs.Crossing(start_m=(0.0, 1.2, 0.0))
+    c = cs.Crossing(start_m=(0.0, 1.2, 0.0), crew=False)   # the cabin alone: no crew solids in the way
     c.airlock.close_hatch("apollo_dm")
     for _ in range(90):  # push along the DM for 3 s
         c.step(cs.Input(accel_m_s2=(0.0, 3.0, 0.0)), 1 / 30)
     v_push = np.linalg.norm(c.vel_m_s)
     assert v_push <= c.motion.max_speed_m_s + 1e-9
-    c2 = cs.Crossing(start_m=(0.0, 0.9, 0.0))
+    c2 = cs.Crossing(start_m=(0.0, 0.9, 0.0), crew=False)   # the cabin alone: no crew solids in the way
     c2.vel_m_s = np.array([[0.0, 0.3, 0.0]])
     speeds = []
     for _ in range(30):   # glide 1 s: momentum carries, gently damped
@@ -166,7 +204,7 @@ def test_push_glide_brake_and_speed_cap():
 
 
 def test_walls_stop_and_slide():
-    c = cs.Crossing(start_m=(0.0, 1.6, 0.0))
+    c = cs.Crossing(start_m=(0.0, 1.6, 0.0), crew=False)   # the cabin alone: no crew solids in the way
     for _ in range(120):   # push at the wall and along it
         c.step(cs.Input(accel_m_s2=(3.0, 1.0, 0.0)), 1 / 30)
     p = c.eye_m
@@ -176,7 +214,7 @@ def test_walls_stop_and_slide():
 
 
 def test_grab_a_handrail_pull_release_and_glide():
-    c = cs.Crossing(start_m=(0.2, 1.2, 0.2))
+    c = cs.Crossing(start_m=(0.2, 1.2, 0.2), crew=False)   # the cabin alone: no crew solids in the way
     assert c.grab()
     assert c.holding.startswith("dm_handrail")
     anchor = c._anchor.copy()
@@ -363,23 +401,132 @@ def test_astp_tour_without_a_display_or_with_a_bad_step_is_one_line():
         assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
-def test_the_waiting_crew_are_solids_that_hold_their_drawn_figures():
-    """Leonov and Kubasov wait in the orbital module (the crew table's hatch_closed arrangement):
-    the crossing's box for each holds the drawn figure, so the visitor's head keeps clear of them."""
+def _poses_the_story_reaches():
+    """(label, a, b, weight) of the crews' motion: the keys and, between them, every second."""
+    from experience.simulation import handshake
+
+    t0, t1 = handshake.span_s()
+    out = []
+    for t in np.arange(t0 - 2.0, t1 + 2.0 + 1e-9, 1.0):
+        cp = handshake.pose_at_offset(float(t))
+        out.append((f"{t:+.0f} s", cp.a, cp.b, cp.weight))
+    return out
+
+
+def test_the_crew_solids_hold_their_drawn_figures_in_every_pose_the_story_reaches():
+    """The crossing's crew solids are the drawn figures' own segments (their bounds in
+    models/crew.gltf) carried by the pose table's joint transforms: every vertex the model
+    generator draws for Stafford, Slayton, Leonov and Kubasov lies inside its segment's oriented
+    box, in every pose of the hatch opening, the handshake and after it."""
+    from experience.mission import figures
     from experience.scene.modelgen import crew
 
-    table = crew.load_table()
-    ppl = crew.people(table)
-    worlds = crew.world_joints(cabins.CREW_ARRANGEMENT, table)
-    boxes = {bx.name: bx for bx in cs.geometry().boxes}
-    for pid in cabins.CROSSING_CREW:
-        pts = []
-        for joint, parts in crew.segment_meshes(ppl[pid]).items():
-            m = worlds[pid][joint]
-            pts += [mesh.positions @ m[:3, :3].T + m[:3, 3] for ms in parts.values() for mesh in ms]
-        p = np.concatenate(pts)
-        bx = boxes[f"crew_{pid}"]
-        lo = np.array(bx.center) - np.array(bx.size) / 2
-        hi = np.array(bx.center) + np.array(bx.size) / 2
-        poke = max(float((lo - p).max()), float((p - hi).max()))
-        assert poke < 0.03, f"{pid} reaches {poke:.3f} m out of its box"
+    ppl = crew.people()
+    meshes = {pid: crew.segment_meshes(ppl[pid]) for pid in figures.SHOWN}
+    for label, a, b, w in _poses_the_story_reaches()[::3]:
+        names, centre, axes, half = figures.segment_solids(a, b, w)
+        index = {n: k for k, n in enumerate(names)}
+        pose = crew.blend(a, b, w)
+        for pid, segs in meshes.items():
+            root, rots = pose[pid]
+            world = crew.forward_kinematics(ppl[pid].height, rots, root)
+            for joint, parts in segs.items():
+                m = world[joint]
+                p = np.concatenate([x.positions for ms in parts.values() for x in ms]) @ m[:3, :3].T + m[:3, 3]
+                k = index[f"{pid}/{joint}"]
+                local = (p - centre[k]) @ axes[k]
+                poke = float((np.abs(local) - half[k]).max())
+                assert poke < 1e-5, f"{label}: {pid}/{joint} reaches {poke:.4f} m out of its solid"
+    # every drawn segment has its solid (none left out)
+    assert {n.split("/")[0] for n in names} == set(figures.SHOWN)
+    assert len(names) == sum(len(segs) for segs in meshes.values())
+
+
+def _person_extent(c, pid):
+    """(lo, hi) in the stack frame of a person's solids' corners."""
+    names, centre, axes, half = c.crew_solids()
+    signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], dtype=float)
+    pts = np.concatenate([centre[i] + (signs * half[i]) @ axes[i].T for i, n in enumerate(names) if n.startswith(pid + "/")])
+    return pts.min(axis=0), pts.max(axis=0)
+
+
+def _crossing_at(offset_s, start_m):
+    from experience.simulation import airlock as sa
+    from experience.simulation import handshake
+
+    lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=offset_s))
+    return cs.Crossing(airlock=lock, start_m=start_m)
+
+
+def test_the_crew_solids_move_with_the_story():
+    """Before the opening Leonov waits in the sphere; at 19:19 he and Stafford reach into the
+    hatchway; after the handshake both are in the orbital module and the tunnel is free."""
+    from experience.simulation import handshake
+
+    c = _crossing_at(-600.0, cs.Guide.WATCH_M)
+    assert _person_extent(c, "leonov")[0][1] > 3.6                  # waiting in the sphere
+    c = _crossing_at(0.0, cs.Guide.WATCH_M)
+    assert _person_extent(c, "leonov")[0][1] < 3.2 and _person_extent(c, "stafford")[1][1] > 2.9
+    c = _crossing_at(handshake.settled_s() + 1.0, cs.Guide.WATCH_M)
+    assert c.crew_pose().arrangement == "in_om" and not c.crew_pose().moving
+    for pid in ("stafford", "leonov"):
+        assert _person_extent(c, pid)[0][1] > 3.6, pid
+    # the tunnel's axis, from the DM's Soyuz end to the sphere's entrance, is free for the visitor
+    for y in np.arange(2.2, cs.geometry().guide_path_m[-1][1][1] + 1e-9, 0.05):
+        assert c.in_crew((0.0, float(y), 0.0)) is None, y
+
+
+def test_the_guided_visitor_never_enters_a_crew_member():
+    """Every frame of the guided crossing (30 frames per second), the eye keeps CREW_MARGIN_M
+    from every crew member's solid where the story has them that frame (Stafford and Slayton
+    waiting in the DM while the airlock runs, the hatch opening, the handshake, Leonov drawing
+    Stafford into the Soyuz after it); the visitor still ends in the orbital module, after the
+    crews have moved."""
+    from experience.simulation import handshake
+
+    c = cs.Crossing()
+    guide = cs.Guide(c)
+    dt_s = 1.0 / 30.0
+    frames = 0
+    while c.t_s < 400.0 and not guide.done:
+        c.step(guide.next_input(c, dt_s), dt_s)
+        who = c.in_crew()
+        assert who is None, (f"frame {frames}: the eye {c.eye_m.round(3)} is inside {who} at "
+                             f"{c.story_utc:%H:%M:%S} ({cs.crew_arrangement(c.crew_pose())})")
+        frames += 1
+    assert guide.done and c.room == "soyuz_om"
+    assert (c.story_utc - handshake.event_utc()).total_seconds() >= handshake.settled_s()
+
+
+def test_a_free_glide_into_a_crew_member_is_held():
+    """Steering by hand (free mode): a glide straight at Leonov's middle, waiting in the orbital
+    module before the opening and floating there after the handshake, and at Stafford waiting in
+    the DM, is held at the solid: never inside, stopped close to it."""
+    from experience.simulation import handshake
+
+    for label, offset_s, start, pid in (("Leonov before the opening", -600.0, (0.0, 3.75, 0.0), "leonov"),
+                                        ("Leonov after the handshake", handshake.settled_s() + 5.0, (0.0, 3.75, 0.0), "leonov"),
+                                        ("Stafford in the DM", -600.0, (-0.22, 0.85, 0.10), "stafford")):
+        c = _crossing_at(offset_s, start)
+        lo, hi = _person_extent(c, pid)
+        names, centre, _axes, _half = c.crew_solids()
+        target = centre[names.index(f"{pid}/chest")]
+        assert c.in_crew() is None, label
+        for _ in range(150):   # 5 s pushing hard towards his chest
+            d = target - c.eye_m
+            c.step(cs.Input(accel_m_s2=tuple(d / np.linalg.norm(d) * 3.0)), 1 / 30)
+            assert c.in_crew() is None, f"{label}: the eye {c.eye_m.round(3)} is inside {c.in_crew()}"
+        # held at the solid: just outside it (within a few cm of the margin), not through it
+        assert c.in_crew(margin_m=cs.CREW_MARGIN_M + 0.05) == pid, f"{label}: stopped short at {c.eye_m.round(3)}"
+
+
+def test_the_vr_start_places_are_clear_of_the_crews():
+    """``astp vr --place``: each start place keeps the eye out of the crews where the story has
+    them at that place's time (the head is held by them; hands and keepsakes reach through)."""
+    from experience.frontends.vr import PLACES, crossing_at
+
+    for place in PLACES:
+        c = crossing_at(place)
+        assert c.in_crew() is None, (place, c.eye_m, c.in_crew())
+        held, hit = c.hold_inside(c.eye_m, c.eye_m + np.array([0.0, 0.3, 0.0]))   # a hand may move freely
+        assert held.shape == (3,)

@@ -10,20 +10,6 @@ import pytest
 SIZE = (320, 180)
 
 
-@pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
-@pytest.fixture()
-def exp(eph):
-    from experience.app.experience import Experience
-
-    return Experience(eph)
-
-
 def _crossing_at_its_story_time(exp):
     from experience.app.crossing import CrossingMode
 
@@ -52,8 +38,9 @@ def test_keys_push_grab_use_and_guide(exp):
     for _ in range(30):
         exp.step(1 / 30)
     assert np.linalg.norm(c.vel_m_s) < 0.3 * v
-    # in the DM: grab a handrail, use the nearest action (close the Apollo hatch)
-    c.pos_m = np.array([[0.2, 1.2, 0.2]])
+    # in the DM (clear of Stafford and Slayton): grab a handrail, use the nearest action (close the Apollo hatch)
+    c.pos_m = np.array([[-0.22, 0.85, 0.10]])
+    assert c.in_crew() is None
     exp.controls.press("g")
     assert c.holding
     exp.controls.press("g")
@@ -63,8 +50,9 @@ def test_keys_push_grab_use_and_guide(exp):
     assert any("Docking Module" in line for line in mode.hud_lines())
     exp.controls.press("t")      # guided mode takes over from here
     assert mode.guide is not None
-    for _ in range(900):
+    for _ in range(2700):
         exp.step(1 / 30)
+        assert c.in_crew() is None     # the guide floats round the crews
         if mode.guide is None:
             break
     assert c.room == "soyuz_om" and c.airlock.hatches()["dm_soyuz"] == "open"
@@ -159,7 +147,7 @@ def test_the_guided_crossing_draws_the_crews_of_its_story_time_and_the_handshake
             if v.crossing_hatches is None:
                 continue
             cp = c.crew_pose()
-            if not cp.moving and cp.arrangement in ("hatch_closed", "handshake"):
+            if not cp.moving and cp.arrangement in ("hatch_closed", "handshake", "in_om"):
                 # a still arrangement: its flattened node (all four figures, Brand left out)
                 assert v.crew_shown == cp.arrangement
                 assert not v.crew[cp.arrangement].isHidden()
@@ -197,3 +185,76 @@ def test_the_guided_crossing_draws_the_crews_of_its_story_time_and_the_handshake
 
         for name, img in shots.items():
             Image.fromarray(np.asarray(img)).save(os.path.join(keep, f"crossing_{name}.png"))
+
+
+def test_the_keepsake_key_takes_lets_go_and_hands_over(exp):
+    """K in the desktop crossing (the keepsake model VR drives with both hands, here one hand in
+    front of the eye): takes the nearest keepsake within reach, lets it go (it floats before the
+    handshake), and from 19:19, with Leonov's hand within reach, hands it over; the help overlay
+    lists the key, and its lines are in Russian too."""
+    import datetime as dt
+
+    from experience import i18n
+    from experience.app.controls import ACTION_HELP, default_bindings
+    from experience.app.crossing import CrossingMode
+    from experience.simulation import airlock as sa
+    from experience.simulation import crossing as cs
+    from experience.simulation import handshake
+
+    assert default_bindings()["crossing_keepsake"] == ("k",) and "crossing_keepsake" in ACTION_HELP
+    mode = _crossing_at_its_story_time(exp)
+    k = mode.keepsakes
+    exp.controls.press("k")
+    held = k.held("right")
+    assert held is not None and k.items[held].state == "held"
+    assert "In your hand" in mode.message
+    for _ in range(20):           # the keepsake goes with the hand, in front of the eye
+        exp.step(1 / 30)
+    assert np.linalg.norm(k.items[held].pos_m - mode.hand_m()) < 0.15
+    # drawn: the scene places the held keepsake ahead of the crossing's camera, in view
+    from panda3d.core import LPoint3f
+
+    from experience.app.experience import AppLoop
+    from experience.scene.config import RenderConfig
+    from experience.scene.renderer import SceneRenderer
+
+    r = SceneRenderer(RenderConfig(size=SIZE))
+    try:
+        AppLoop(exp, r).render_offscreen(1 / 30)
+        node = mode._handheld.items[held]
+        pt = node.getPos(r.near_cam)
+        proj = LPoint3f()
+        assert 0.1 < pt.length() < 0.7 and r.near_lens.project(pt, proj), (pt, held)
+        assert not mode._handheld.hands["right"]["closed"].isHidden()
+    finally:
+        mode.stop()
+        r.close()
+    mode = _crossing_at_its_story_time(exp)
+    k = mode.keepsakes
+    exp.controls.press("k")
+    held = k.held("right")
+    exp.controls.press("k")       # let go before the handshake: it floats where it was let go
+    assert k.held("right") is None and k.items[held].state == "loose"
+    mode.stop()
+    # at the handshake, by the hatchway (clear of the crews), Leonov's hand within reach
+    lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=2.0))
+    c = cs.Crossing(airlock=lock, start_m=(0.2, 2.95, 0.1))
+    assert c.in_crew() is None
+    mode = CrossingMode(exp, c)
+    exp.playback.seek(exp.clock.t_s(lock.utc))
+    exp.playback.paused = True
+    k = mode.keepsakes
+    assert mode.receiving() and np.linalg.norm(mode.leonov_hand_m() - c.eye_m) < cs.REACH_M
+    exp.controls.press("k")
+    held = k.held("right")
+    assert held is not None
+    exp.controls.press("k")       # handed over: the half joins Leonov's, or the flag is his
+    assert k.items[held].state in ("joined", "given"), k.items[held].state
+    assert mode.message in (i18n._("The two halves of the plaque are joined"), i18n._("Leonov takes the flag"))
+    mode.stop()
+    i18n.set_language("ru")
+    try:
+        for msg in (ACTION_HELP["crossing_keepsake"], "No keepsake within reach"):
+            assert i18n._(msg) != msg, msg
+    finally:
+        i18n.set_language("en")

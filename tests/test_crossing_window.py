@@ -37,6 +37,20 @@ def crossing_viewer(mission, tmp_path_factory):
             stop_process(proc)
 
 
+def test_k_takes_a_keepsake_and_lets_it_go(crossing_viewer):
+    """K in the real viewer: the nearest keepsake (they start within reach in the CM) goes into the
+    visitor's hand, and K again lets it float; the status file carries the keepsakes' states."""
+    v = crossing_viewer
+    v.key("k")
+    s = v.wait(lambda st: any(i["state"] == "held" for i in st["crossing"]["keepsakes"]["items"].values()),
+               "a keepsake in the hand", timeout_s=60.0)
+    held = next(k for k, i in s["crossing"]["keepsakes"]["items"].items() if i["state"] == "held")
+    assert any("In your hand" in line for line in s["crossing"]["lines"])
+    v.key("k")
+    s = v.wait(lambda st: st["crossing"]["keepsakes"]["items"][held]["state"] == "loose", "the keepsake let go",
+               timeout_s=60.0)
+
+
 def test_push_with_w_then_the_guided_crossing_reaches_soyuz(crossing_viewer):
     v = crossing_viewer
     s = v.status()

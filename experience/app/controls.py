@@ -68,6 +68,7 @@ DEFAULT_BINDINGS: dict[str, tuple[str, ...]] = {
     "crossing_brake": ("b",),
     "crossing_guide": ("t",),
     "crossing_speedup": ("x",),
+    "crossing_keepsake": ("k",),
 }
 HELD = ("move_forward", "move_back", "move_left", "move_right", "move_up", "move_down")
 ACTION_HELP = {  # the help overlay's lines (English msgids; translated by the front end)
@@ -109,6 +110,7 @@ ACTION_HELP = {  # the help overlay's lines (English msgids; translated by the f
     "crossing_brake": N_("Crossing: brake (on / off)"),
     "crossing_guide": N_("Crossing: guided mode on / off"),
     "crossing_speedup": N_("Crossing: airlock time faster"),
+    "crossing_keepsake": N_("Crossing: take / let go of a keepsake (from 19:19, hand it to Leonov)"),
 }
 SCRUB_S = 600.0
 DRAG_DEG_PER_PX = 0.25

@@ -16,7 +16,12 @@ the ``cabin`` camera with its eye on the crossing's eye, and every frame (``upda
 - ``crossing_brake`` (B) switches the brake on or off; ``crossing_use`` (F) does the first hatch or valve action
   within reach (the airlock's interlocks answer with one line on screen);
 - ``crossing_guide`` (T) switches the guided mode on or off (it floats you along the path and
-  runs the airlock); ``crossing_speedup`` (X) steps the airlock's visible speed-up.
+  runs the airlock); ``crossing_speedup`` (X) steps the airlock's visible speed-up;
+- ``crossing_keepsake`` (K) takes the nearest keepsake within reach (the plaque halves and flags,
+  experience/simulation/keepsakes.py, the same model VR drives with both hands) into the visitor's
+  one desktop hand, held in front of the eye, or lets it go: from the handshake on, with Leonov's
+  hand within reach, it is handed over (the plaque halves join, the flags are exchanged), else it
+  floats where it was let go.
 
 ``prepare_scene(renderer)`` hands the hatches and the room's lamp to the scene before it is drawn
 (``AppLoop.frame``). The VR front end drives the same :class:`Crossing` with hand poses
@@ -34,12 +39,17 @@ import numpy as np
 from experience import i18n
 from experience.i18n import _
 from experience.mission import data
+from experience.mission import figures
 from experience.simulation import crossing as sim
+from experience.simulation import handshake
+from experience.simulation import keepsakes as ks
 
 PUSH_M_S2 = 0.8            # a push from the keys or the stick
 PULL_M_S = 0.6             # how fast the hand draws back while pulling
 MESSAGE_S = 4.0
 LOOK_DEG_S = 40.0          # how fast the guide turns the view towards the hatchway
+HAND_AHEAD_M = 0.38        # the desktop hand: this far ahead of the eye ...
+HAND_BELOW_M = 0.14        # ... and this far below the line of sight
 
 
 def room_lamps() -> dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]:
@@ -62,6 +72,10 @@ class CrossingMode:
         self._wanted = np.zeros(3)
         self._brake = False
         self._lamps = room_lamps()
+        c = self.crossing
+        self.keepsakes = ks.Keepsakes(c.eye_m, hold=c.hold_inside, receiver_m=self.leonov_hand_m())
+        self._hand_at: np.ndarray | None = None   # the desktop hand this frame, where the K key moved it
+        self._handheld = None                     # the scene's keepsakes and hand (built with the renderer)
         cam = exp.camera
         cam.set_mode("cabin")
         cam.cabin_eye_m = self.crossing.eye_m
@@ -96,12 +110,67 @@ class CrossingMode:
             self._brake = not self._brake
         elif name == "crossing_guide":
             self.guide = None if self.guide else sim.Guide(c)
+        elif name == "crossing_keepsake":
+            self._keepsake_key()
         elif name == "crossing_speedup":
             from experience.simulation.airlock import SPEEDUPS
 
             k = SPEEDUPS.index(c.airlock.speedup) if c.airlock.speedup in SPEEDUPS else 0
             c.airlock.set_speedup(SPEEDUPS[(k + 1) % len(SPEEDUPS)])
             self.say(c.airlock.speedup_label())
+
+    # -- the keepsakes -----------------------------------------------------------------------------
+    def leonov_hand_m(self) -> np.ndarray:
+        """Leonov's right palm where the story has him now (the pose table, as the scene draws him)."""
+        cp = self.crossing.crew_pose()
+        root, rots = figures.blend(cp.a, cp.b, cp.weight)["leonov"]
+        hgt = figures.heights()["leonov"]
+        h = figures.forward_kinematics(hgt, rots, root)["hand_r"]
+        return h[:3, :3] @ figures.grip_point(hgt, "r") + h[:3, 3]
+
+    def receiving(self) -> bool:
+        """Leonov takes keepsakes from the handshake on (the crossing's story time)."""
+        return self.crossing.story_utc >= handshake.event_utc()
+
+    def hand_m(self) -> np.ndarray:
+        """The visitor's desktop hand: ahead of the eye and a little below the line of sight."""
+        cam = self.exp.camera
+        yaw, pitch = math.radians(cam.cabin_yaw_deg), math.radians(cam.cabin_pitch_deg)
+        ahead = np.array([-math.sin(yaw) * math.cos(pitch), math.cos(yaw) * math.cos(pitch), math.sin(pitch)])
+        down = np.array([math.sin(yaw) * math.sin(pitch), -math.cos(yaw) * math.sin(pitch), math.cos(pitch)])
+        eye = self.crossing.eye_m
+        want = eye + ahead * HAND_AHEAD_M - down * HAND_BELOW_M
+        return self.crossing.hold_inside(eye, want)[0]
+
+    def _ks_update(self, pos_m, closed: bool, dt_s: float) -> list:
+        hand = ks.Hand(np.asarray(pos_m, dtype=np.float64), np.eye(3), 1.0 if closed else 0.0)
+        return self.keepsakes.update({"right": hand}, dt_s, hold=self.crossing.hold_inside,
+                                     receiver_m=self.leonov_hand_m(), receiving=self.receiving(),
+                                     eye_m=self.crossing.eye_m)
+
+    def _keepsake_key(self) -> None:
+        """K: take the nearest keepsake within reach, or let the held one go (handed over at
+        Leonov's hand from the handshake on)."""
+        c, k = self.crossing, self.keepsakes
+        eye = c.eye_m
+        events = []
+        if k.held("right") is None:
+            iid, d = k.nearest(eye, receiving=self.receiving())
+            if iid is None or d > sim.REACH_M:
+                self.say(_("No keepsake within reach"))
+                return
+            at = k.items[iid].pos_m.copy()
+            events += self._ks_update(at, False, 1e-3)    # the hand reaches out, open ...
+            events += self._ks_update(at, True, 1e-3)     # ... and closes on it
+        else:
+            leonov = self.leonov_hand_m()
+            at = leonov if self.receiving() and np.linalg.norm(leonov - eye) <= sim.REACH_M else self.hand_m()
+            events += self._ks_update(at, True, 1e-3)     # the hand moves there, still closed ...
+            events += self._ks_update(at, False, 1e-3)    # ... and opens
+        lines = [ks.notice_for(e) for e in events]
+        lines = [ln for ln in lines if ln]
+        if lines:
+            self.say(lines[-1])
 
     def say(self, text: str) -> None:
         self.message = text
@@ -139,6 +208,8 @@ class CrossingMode:
         if dt > 0.0:
             c.step(inp, dt)
         cam.cabin_eye_m = c.eye_m
+        # the keepsakes: the held one follows the desktop hand, the loose ones float on
+        self._ks_update(self.hand_m(), self.keepsakes.held("right") is not None, max(dt, 1e-6))
 
     def _turn_towards(self, target_m, dt_s: float) -> None:
         """Turn the view gently (no roll, at most LOOK_DEG_S) towards a point: the guide shows the
@@ -158,6 +229,29 @@ class CrossingMode:
             room = self.crossing.room
             vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg(),
                                   crew=self.crossing.crew_pose())
+
+    def scene_prepared(self, renderer) -> None:
+        """After the scene is placed for this frame (``AppLoop.frame``): the keepsakes (and the
+        desktop hand while it holds one) into it (experience/scene/handheld.py, as VR draws them;
+        VR, ``external``, draws its own)."""
+        if self.external:
+            return
+        vehicles = getattr(renderer, "vehicles", None)
+        frame = getattr(renderer, "frame", None)
+        state = self.exp.snapshot.vehicles.get("apollo") if getattr(self.exp, "snapshot", None) is not None else None
+        if vehicles is None or frame is None or state is None or not hasattr(vehicles, "root"):
+            return
+        if self._handheld is None:
+            from experience.scene.handheld import Handheld
+
+            self._handheld = Handheld(vehicles.root, self.keepsakes.table["item"])
+        items = [(iid, m, st) for iid, _spec, m, st in self.keepsakes.drawn()]
+        hands = {}
+        if self.keepsakes.held("right") is not None:
+            m = np.eye(4)
+            m[:3, 3] = self.hand_m()
+            hands["right"] = {"matrix": m, "closed": True}
+        self._handheld.update(frame, state, items, hands)
 
     # -- what the visitor reads ----------------------------------------------------------------------
     def hud_lines(self) -> list[str]:
@@ -184,6 +278,9 @@ class CrossingMode:
         return lines
 
     def stop(self) -> None:
+        if self._handheld is not None:
+            self._handheld.root.removeNode()
+            self._handheld = None
         exp = self.exp
         exp.crossing = None
         if not self.external:

@@ -117,6 +117,8 @@ class AppLoop:
         elif getattr(vehicles, "crossing_hatches", None) is not None:
             vehicles.set_crossing(None)   # the crossing ended: the story's own configuration again
         self.renderer.prepare(snapshot, placement=placement)
+        if cross is not None and hasattr(cross, "scene_prepared"):
+            cross.scene_prepared(self.renderer)   # what is placed in this frame's render frame (the keepsakes)
         t2 = time.perf_counter()
         for overlay in self.overlays:
             overlay.update(self.exp)

@@ -333,7 +333,7 @@ class DesktopViewer:
         r = mode.crossing.reading()
         return {"room": r.room, "pos_m": list(r.pos_m), "vel_m_s": list(r.vel_m_s), "holding": r.holding,
                 "hatches": r.hatches, "pressures_mmhg": r.pressures_mmhg, "guided": mode.guide is not None,
-                "lines": mode.hud_lines()}
+                "lines": mode.hud_lines(), "keepsakes": mode.keepsakes.report()}
 
     def write_status(self) -> None:
         try:

@@ -41,7 +41,9 @@ START_UTC = "1975-07-17T19:10:00Z"
 # Start points on the stack's axis (model frame, m), all facing +Y (toward Soyuz): the CM below its
 # tunnel; the Docking Module's middle (its cabin spans y = 0.60 .. 2.75); the Soyuz orbital module
 # beyond its hatch, in front of Leonov and Kubasov, clear of the space they take (the crossing's crew boxes).
-PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.7, 0.0), "om": (0.0, 3.7, 0.0)}
+# dm, om: clear of the crews where the story has them at the place's time (Stafford and Slayton in
+# the DM at 18:29, Leonov reaching into the tunnel at 19:19; tests/test_crossing.py)
+PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.8, 0.05), "om": (0.1, 3.7, 0.3)}
 LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 

@@ -370,7 +370,6 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
         off = L if bx.vehicle == "soyuz" else 0.0
         boxes.append(dataclasses.replace(bx, center=(bx.center[0], bx.center[1] + off, bx.center[2])))
     hatch_boxes = tuple((open_hatch_box(pl, d), pl.name) for pl in planes)
-    boxes += crew_boxes()
     grips = []
     for k, (a, e) in enumerate(dm_handrails(d)):
         grips.append(Grip(f"dm_handrail_{k}", tuple(map(float, a)), tuple(map(float, e))))
@@ -387,11 +386,22 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
         ("cm", (0.0, y_ceil - b - 0.02, 0.32)),
         ("cm", (0.0, y_ceil + 0.05, 0.0)),
         ("cm", (0.0, -0.3, 0.0)),
-        ("dm", (0.0, dm.y_bh_apollo + b + 0.35, 0.0)),    # in the DM, clear of the Apollo hatch
+        # into the DM along its -X side, clear of Slayton and Stafford where they wait (their
+        # solids: experience.simulation.crossing.CREW_MARGIN_M) and of the open Apollo hatch, up
+        # to the watch point by the -X, +Z wall, where the airlock is run and the handshake seen
+        ("dm", (-0.22, dm.y_bh_apollo + 0.12, 0.0)),
+        ("dm", (-0.22, dm.y_bh_apollo + 0.25, 0.10)),
+        ("dm", (-0.24, dm.y_bh_apollo + 0.52, 0.17)),
+        ("dm", DM_WATCH_M),
+        # after the handshake: out into the middle, clear of Slayton (by the +X, +Z wall) and of
+        # the open Soyuz-end hatch (along the -X wall), to the hatchway
+        ("dm", (-0.25, DM_WATCH_M[1] + 0.04, 0.0)),
+        ("dm", (-0.08, DM_WATCH_M[1] + 0.17, -0.10)),
+        ("dm", (0.0, dm.y_bh_soyuz - b - 0.60, -0.10)),
         ("dm", (0.0, dm.y_bh_soyuz - b - 0.45, 0.0)),
         ("dm", (0.0, L - 0.1, 0.0)),
         ("soyuz_om", (0.0, L + om.y_front + 0.05, 0.0)),
-        ("soyuz_om", (0.0, c - 0.67, 0.0)),   # just in, in front of Leonov and Kubasov, who wait in the module
+        ("soyuz_om", (0.0, c - 0.67, 0.0)),   # just in, in front of the crews (Leonov, Kubasov and Stafford after the handshake)
     )
     bounds = {}
     for cell in cells:
@@ -400,34 +410,11 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     return Crossing(b, tuple(cells), planes, tuple(boxes), hatch_boxes, tuple(grips), start, path, L, bounds, drawn)
 
 
+DM_WATCH_M = (-0.35, 1.25, 0.35)   # in the DM by its -X, +Z wall: where the guide runs the airlock and watches the handshake
 CROSSING_CREW = ("leonov", "kubasov")   # who waits in the orbital module while the visitor crosses
 CREW_ARRANGEMENT = "hatch_closed"         # where the mission data puts everyone before the hatch opens
-
-
-def crew_boxes() -> list[Box]:
-    """The space each waiting crew member takes (stack frame), from the arrangement in
-    data/mission/crew_figures.toml, in fractions of the figure's height: along ``up`` from 0.47
-    below the pelvis (the bent legs' feet) to 0.49 above it (the head), 0.26 to each side and 0.35
-    in front (the arms float up, out and forward in the weightless posture), 0.09 behind
-    (tests/test_crossing.py checks the drawn figures inside)."""
-    from experience.mission import data
-
-    table = data.load_toml("mission/crew_figures.toml")
-    out = []
-    for pid in CROSSING_CREW:
-        e = table["arrangement"][CREW_ARRANGEMENT][pid]
-        hgt = float(table["figure"][pid]["height_m"])
-        p = np.asarray(e["pelvis_at"], dtype=float)
-        up = np.asarray(e["up"], dtype=float)
-        up /= np.linalg.norm(up)
-        fwd = np.asarray(e["facing"], dtype=float)
-        fwd = fwd - up * (fwd @ up)
-        fwd /= np.linalg.norm(fwd)
-        side = np.cross(up, fwd)
-        corners = [p + (up * u + fwd * f + side * s_) * hgt for u in (-0.47, 0.49) for f in (-0.09, 0.35) for s_ in (-0.26, 0.26)]
-        lo, hi = np.min(corners, axis=0), np.max(corners, axis=0)
-        out.append(Box(f"crew_{pid}", "stack", tuple(float(v) for v in (lo + hi) / 2), tuple(float(v) for v in hi - lo)))
-    return out
+# The crews' solids are not here: they move with the story (experience.mission.figures.segment_boxes,
+# experience.simulation.crossing.Crossing.crew_solids).
 
 
 HATCH_SWING_DEG = 95.0   # how far an open hatch stands (experience/scene/vehicles.py swings them so)

@@ -726,7 +726,7 @@ def visible_earth_mean_cos(up: np.ndarray, sun: np.ndarray, dist_km: float, n: i
 
 
 CREW_FILE = "crew"
-CREW_ARRANGEMENTS = ("handshake", "hatch_closed")
+CREW_ARRANGEMENTS = ("handshake", "hatch_closed", "in_om")   # held for long: flattened (in_om: from 19:19:50 to the undocking)
 CREW_NOT_SHOWN = ("brand",)  # in the CM, behind the closed Apollo-end hatches: never visible
 OPEN_DEG = 95.0               # an open hatch (experience/simulation/handshake.py OPEN_DEG)
 HATCH_SWING = (("dm/hatch_soyuz", -1.0), ("soyuz/hatch_dm", 1.0))  # the DM's into the DM, Soyuz's into its orbital module

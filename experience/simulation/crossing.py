@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from experience.i18n import N_, _
-from experience.mission import cabins
+from experience.mission import cabins, figures
 from experience.simulation import airlock as sa
 from experience.simulation import handshake
 from kernels import crossing as kc
@@ -41,6 +41,9 @@ REACH_M = 0.7           # a hand reaches this far from the eye
 ROOM_NAMES = {"cm": N_("Command Module"), "dm": N_("Docking Module"), "soyuz_om": N_("Soyuz orbital module")}
 GUIDED_SPEED_M_S = 0.45
 GUIDED_SPEEDUP = 600.0  # the airlock's visible speed-up while the guide waits for the gas
+CREW_MARGIN_M = 0.10    # how close the eye comes to a crew member's solid (a drawn segment's box): the
+                        # Docking Module, 1.32 m across, holds Stafford and Slayton, and the visitor
+                        # finds a way past them only this close (the walls keep the head radius, 0.15 m)
 
 
 @functools.lru_cache(maxsize=4)
@@ -90,6 +93,7 @@ def volume(body_radius_m: float = cabins.BODY_RADIUS_M) -> kc.Volume:
         lo_gate=lo, hi_gate=hi, gate_cap_m=cap, room=room, adjacency=adj, pair_gate=gate,
         box_lo_m=box_lo, box_hi_m=box_hi, box_gate=box_gate,
         grip_a_m=np.array([g.a for g in geo.grips]), grip_b_m=np.array([g.b for g in geo.grips]),
+        obb_c_m=np.zeros((0, 3)), obb_rot=np.zeros((0, 3, 3)), obb_half_m=np.zeros((0, 3)),   # the crews: per pose (Crossing)
     )
 
 
@@ -124,7 +128,7 @@ class Crossing:
     """One visitor's crossing: eye position and velocity, the held grip, the airlock."""
 
     def __init__(self, airlock: sa.Airlock | None = None, start_m=None, motion: kc.Motion | None = None,
-                 body_radius_m: float = cabins.BODY_RADIUS_M):
+                 body_radius_m: float = cabins.BODY_RADIUS_M, crew: bool = True):
         self.geo = geometry(body_radius_m)
         self.vol = volume(body_radius_m)
         self.motion = motion or kc.Motion()
@@ -140,6 +144,10 @@ class Crossing:
         self._room_key = None
         self._room = "outside"
         self._zeros3 = np.zeros((1, 3))
+        self.crew = crew   # False: the cabins without the crews as solids (movement tests, an empty stack)
+        self._crew_key = None
+        self._crew_vol = self.vol
+        self._crew_solids = ((), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 3)))
         if not bool(kc.inside(self.vol, self.pos_m, self._hatch_open())[0]):
             raise ValueError(f"start point {self.pos_m[0].tolist()} is outside the walkable volume")
 
@@ -177,6 +185,39 @@ class Crossing:
         """Where the crews are at the crossing's story time (the same as the snapshot's ``crew``)."""
         return handshake.crew_pose(self.story_utc)
 
+    # -------------------------------------------------------------- the crews as solids
+    def crew_solids(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+        """The crews' solids where the story has them now: (names ``person/segment``, centres
+        (M, 3), axes (M, 3, 3), half sizes (M, 3)), one oriented box per drawn segment of Stafford,
+        Slayton, Leonov and Kubasov (:func:`experience.mission.figures.segment_solids`: the drawn
+        figures' own bounds, posed by the same pose table and blend the scene draws them with)."""
+        self._collision_volume()
+        return self._crew_solids
+
+    def in_crew(self, point_m=None, margin_m: float = CREW_MARGIN_M) -> str | None:
+        """The crew member whose solid, grown by ``margin_m`` (:data:`CREW_MARGIN_M` by default,
+        what the collisions keep), holds a point (the eye by default), or None."""
+        names, c, rot, half = self.crew_solids()
+        p = np.asarray(point_m if point_m is not None else self.pos_m[0], dtype=np.float64)
+        b = float(margin_m)
+        loc = np.einsum("ci,cik->ck", p[None, :] - c, rot)
+        inside = np.all(np.abs(loc) < half + b, axis=1)
+        return names[int(np.argmax(inside))].split("/")[0] if inside.any() else None
+
+    def _collision_volume(self) -> kc.Volume:
+        """The walkable volume with the crews' solids where the story has them now (grown by
+        :data:`CREW_MARGIN_M`): rebuilt only when the crews' pose changes."""
+        if not self.crew:
+            return self.vol
+        cp = self.crew_pose()
+        key = (cp.a, cp.b, float(cp.weight))
+        if key != self._crew_key:
+            names, c, rot, half = figures.segment_solids(cp.a, cp.b, cp.weight)
+            self._crew_vol = self.vol._replace(obb_c_m=c, obb_rot=rot, obb_half_m=half + CREW_MARGIN_M)
+            self._crew_solids = (names, c, rot, half)
+            self._crew_key = key
+        return self._crew_vol
+
     def reading(self) -> CrossingReading:
         return CrossingReading(
             t_s=self.t_s, room=self.room, pos_m=tuple(float(v) for v in self.pos_m[0]),
@@ -210,19 +251,20 @@ class Crossing:
 
     def lean(self, to_m) -> float:
         """The eye moved by the visitor's own head (a VR headset's room-scale motion) towards
-        ``to_m``, held by the walls and the closed hatches; the velocity is kept. Returns how far
+        ``to_m``, held by the walls, the closed hatches and the crews; the velocity is kept. Returns how far
         short of ``to_m`` the walls held it (m)."""
-        held, _hit = self.hold_inside(self.pos_m[0], to_m)
+        held, _hit = self.hold_inside(self.pos_m[0], to_m, crew=True)
         self.pos_m = held.reshape(1, 3)
         return float(np.linalg.norm(held - np.asarray(to_m, dtype=np.float64)))
 
-    def hold_inside(self, from_m, to_m) -> tuple[np.ndarray, bool]:
+    def hold_inside(self, from_m, to_m, crew: bool = False) -> tuple[np.ndarray, bool]:
         """Where a point moved from ``from_m`` (inside the walkable volume) towards ``to_m`` is
         held by the walls and the closed hatches (a VR head's or hand's own tracked offset):
-        (the point, whether a wall held it)."""
+        (the point, whether a wall held it). ``crew``: the crews' solids hold it too (the head);
+        a hand or a keepsake may reach a crew member's hand (the handover), so by default not."""
         a = np.asarray(from_m, dtype=np.float64).reshape(1, 3)
         b = np.asarray(to_m, dtype=np.float64).reshape(1, 3)
-        out, hit = kc.resolve(self.vol, a, b, self._hatch_open())
+        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, self._hatch_open())
         return np.asarray(out[0], dtype=np.float64), bool(hit[0])
 
     def nearest_grip(self):
@@ -244,7 +286,7 @@ class Crossing:
             holding=np.array([1.0 if holding else 0.0]),
             anchor_m=(self._anchor if holding else np.zeros(3)).reshape(1, 3),
             hand_m=(self._hand if holding else np.zeros(3)).reshape(1, 3))
-        st = kc.step(self.vol, self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s, lazy=True)
+        st = kc.step(self._collision_volume(), self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s, lazy=True)
         self.pos_m, self.vel_m_s = st.pos_m, st.vel_m_s
         if holding and float(np.linalg.norm(self._anchor - self.pos_m[0])) > REACH_M + 0.2:
             self.release()   # the grip slipped out of reach (a wall stopped the body)
@@ -329,8 +371,9 @@ class Guide:
     # where the guide waits for the hatch opening and watches the handshake: in the DM by its -X,
     # +Z wall, at least 0.3 m from every figure in every pose of the opening (tests/test_crossing.py),
     # the hatchway 1.8 m ahead
-    WATCH_M = (-0.35, 1.25, 0.35)
-    WATCH_AFTER_S = 5.0   # the guide holds the visitor until this long after the handshake
+    WATCH_M = cabins.DM_WATCH_M
+    WATCH_AFTER_S = 5.0   # the handshake plays at real time until this long after it; the guide holds
+                          # the visitor until the crews' motion has ended (handshake.settled_s())
 
     def __init__(self, crossing: Crossing):
         self.path = [np.asarray(p, dtype=np.float64) for _room, p in crossing.geo.guide_path_m]
@@ -344,8 +387,15 @@ class Guide:
         self.message = _("Floating to the tunnel")
         self.events: list[tuple[float, str]] = []
         self.look_m: tuple[float, float, float] | None = None   # where a front end may turn the view (the hatchway)
-        self._airlock_at = next(k for k, (room, _p) in enumerate(crossing.geo.guide_path_m) if room == "dm")
+        # the airlock is run from the watch point (the guide path's waypoint there)
+        self._airlock_at = next(k for k, (_room, p) in enumerate(crossing.geo.guide_path_m) if tuple(p) == tuple(self.WATCH_M))
         self._planes = crossing.geo.hatch_planes
+
+    @staticmethod
+    def crews_settled(c: Crossing) -> bool:
+        """The crews' motion after the handshake has ended (Leonov and Stafford in the orbital
+        module): the way on from the watch point is free."""
+        return (c.story_utc - handshake.event_utc()).total_seconds() >= handshake.settled_s()
 
     def _event(self, crossing: Crossing, what: str) -> None:
         self.events.append((crossing.t_s, what))
@@ -371,11 +421,16 @@ class Guide:
                 self.message = _("You are in the Soyuz orbital module")
                 return Input(brake=1.0)
             target = self.path[self.i]
-            if self._blocked(c, target) or (self.i == self._airlock_at + 1 and c.airlock.hatches()["apollo_dm"] == "open"):
-                self.phase = "airlock"
-                return Input(brake=1.0)
             d = target - c.pos_m[0]
             dist = float(np.linalg.norm(d))
+            # at the watch point (within reach of it: the open Apollo hatch stands by it until it
+            # is closed) the airlock is run and the handshake watched; the guide floats on from
+            # there only once the crews have moved clear of the way on (a closed hatch ahead is
+            # opened the same way)
+            at_watch = self.i == self._airlock_at and dist < 0.12 and not self.crews_settled(c)
+            if self._blocked(c, target) or at_watch:
+                self.phase = "airlock"
+                return Input(brake=1.0)
             if dist < 0.06:
                 self.i += 1
                 if self.i >= 4:
@@ -387,12 +442,18 @@ class Guide:
             if float(np.linalg.norm(np.asarray(self.WATCH_M) - c.pos_m[0])) > 0.06:
                 return self._to(c, self.WATCH_M)
             # watch the handshake from the Docking Module: the story plays at x10 until just
-            # before the hands reach out, then at its own pace until a few seconds after 19:19
+            # before the hands reach out, then at its own pace until a few seconds after 19:19;
+            # then at x10 while Leonov draws Stafford into the orbital module, until the tunnel
+            # and the sphere's entrance are free (the last key of the crews' motion)
             dt = (c.story_utc - handshake.event_utc()).total_seconds()
             if dt < self.WATCH_AFTER_S:
-                c.airlock.set_speedup(10.0 if dt < -20.0 else 1.0)
+                c.airlock.set_speedup(GUIDED_SPEEDUP if dt < -90.0 else 10.0 if dt < -20.0 else 1.0)
                 if dt >= 0.0:
                     self.message = _("19:19 UTC: the handshake in the hatchway")
+                return Input(brake=1.0)
+            if not self.crews_settled(c):
+                c.airlock.set_speedup(10.0)
+                self.message = _("Leonov draws Stafford into the Soyuz")
                 return Input(brake=1.0)
             c.airlock.set_speedup(1.0)
             self.phase = "float"
@@ -438,7 +499,7 @@ class Guide:
                 return Input(accel_m_s2=(0.0, 0.3, 0.0))
             return brake
         if hatches["dm_soyuz"] == "open":
-            self.phase = "float"
+            self.phase = "float" if self.crews_settled(c) else "handshake"
             return brake
         if lock.hatch_ready("dm_soyuz"):
             # the story's hatch opening: Slayton opens it when the crews' motion has the hatch

@@ -10,8 +10,9 @@ arrangements' joint rotations and placements by the weight and swings the hatche
 nothing about the story itself.
 
 Outside the keys: before the first key its arrangement holds (``hatch_closed``); after the last
-(the handshake at 19:19:00) the handshake holds until the first undocking, then ``hatch_closed``
-(the hatches closed for undocking; the later transfers are not modelled).
+(19:19:50: Leonov has drawn Stafford into the orbital module, both at its far side, the keys after
+the handshake being this project's estimates) that arrangement holds until the first undocking,
+then ``hatch_closed`` (the hatches closed for undocking; the later transfers are not modelled).
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def keys() -> tuple[tuple[float, str, float], ...]:
     for _t, name, _h in out:
         if name not in figures:
             raise DataFileError(f"data/{DATA_FILE}: arrangement {name!r} is not in data/mission/crew_figures.toml; add it there")
-    if out[-1][1] != "handshake" or out[-1][2] != OPEN_DEG:
-        raise DataFileError(f"data/{DATA_FILE}: the last key must be the handshake with the hatches open ({OPEN_DEG:g} deg)")
+    if not any(t == 0.0 and name == "handshake" and h == OPEN_DEG for t, name, h in out):
+        raise DataFileError(f"data/{DATA_FILE}: a key at_s = 0 must be the handshake with the hatches open ({OPEN_DEG:g} deg)")
+    if any(h != OPEN_DEG for t, _n, h in out if t >= 0.0):
+        raise DataFileError(f"data/{DATA_FILE}: from the handshake on, the hatches stand open ({OPEN_DEG:g} deg)")
     return out
 
 
@@ -109,6 +112,11 @@ def crew_pose(utc: _dt.datetime) -> CrewPose:
     if closed is not None and utc >= closed:
         return CrewPose("hatch_closed", "hatch_closed", 0.0, 0.0, -1)
     return pose_at_offset((utc - opened).total_seconds())
+
+
+def settled_s() -> float:
+    """Seconds from the handshake at which the crews' motion ends (the last key)."""
+    return keys()[-1][0]
 
 
 def span_s() -> tuple[float, float]:

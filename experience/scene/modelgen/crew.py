@@ -29,15 +29,14 @@ from typing import Any
 import numpy as np
 
 from experience.errors import DataFileError
-from experience.mission import data
+from experience.mission.figures import (  # noqa: F401  (the pose table: one source, re-exported here)
+    ARRANGEMENTS, DATA_FILE, ORDER, PELVIS_HEIGHT, SHOWN, _SKELETON, arrangement, blend, body_frame,
+    forward_kinematics, grip_point, joint_names, joint_rotations, load_table, placement, rotation,
+    skeleton, slerp, world_joints,
+)
 from experience.scene.modelgen import geometry as g
 from experience.scene.modelgen.gltf import Material, Node, quat_from_matrix
 
-DATA_FILE = "mission/crew_figures.toml"
-ORDER = ("stafford", "slayton", "brand", "leonov", "kubasov")
-ARRANGEMENTS = ("handshake", "hatch_closed", "at_hatch", "to_tunnel", "hatch_open", "reach")
-# handshake, hatch_closed: the static views; at_hatch, to_tunnel, hatch_open, reach: the keys of the hatch
-# opening in between (data/mission/handshake.toml, experience/simulation/handshake.py)
 
 SKIN = Material("crew_skin", (0.78, 0.50, 0.37), metallic=0.0, roughness=0.6)
 SHOES = Material("crew_shoes_dark", (0.035, 0.033, 0.03), metallic=0.0, roughness=0.7)
@@ -49,47 +48,6 @@ FLAG_RED = Material("crew_flag_red", (0.60, 0.03, 0.04), metallic=0.0, roughness
 FLAG_WHITE = Material("crew_flag_white", (0.85, 0.85, 0.85), metallic=0.0, roughness=0.8)
 FLAG_BLUE = Material("crew_flag_blue", (0.03, 0.05, 0.25), metallic=0.0, roughness=0.8)
 FLAG_GOLD = Material("crew_flag_gold", (0.90, 0.62, 0.05), metallic=0.0, roughness=0.7)
-
-# joint: (parent, rest offset from the parent joint as fractions of the stature (x, y, z))
-# x = the figure's left; mirrored for the right side (suffix _r).
-_SKELETON: tuple[tuple[str, str | None, tuple[float, float, float]], ...] = (
-    ("pelvis", None, (0.0, 0.0, 0.0)),
-    ("spine", "pelvis", (0.0, 0.085, 0.0)),
-    ("chest", "spine", (0.0, 0.10, 0.0)),
-    ("neck", "chest", (0.0, 0.135, -0.008)),
-    ("head", "neck", (0.0, 0.05, 0.008)),
-    ("shoulder_l", "chest", (0.018, 0.118, 0.0)),
-    ("upper_arm_l", "shoulder_l", (0.090, -0.006, -0.008)),
-    ("forearm_l", "upper_arm_l", (0.0, -0.186, 0.0)),
-    ("hand_l", "forearm_l", (0.0, -0.146, 0.0)),
-    ("hip_l", "pelvis", (0.050, 0.0, 0.0)),
-    ("thigh_l", "hip_l", (0.0, 0.0, 0.0)),
-    ("shin_l", "thigh_l", (0.0, -0.232, 0.0)),
-    ("foot_l", "shin_l", (0.0, -0.240, 0.0)),
-)
-PELVIS_HEIGHT = 0.515  # hip-joint height over the soles, fraction of the stature (rest pose)
-
-
-def joint_names() -> list[str]:
-    out = []
-    for name, _parent, _off in _SKELETON:
-        out.append(name)
-        if name.endswith("_l"):
-            out.append(name[:-2] + "_r")
-    return out
-
-
-def skeleton(height: float) -> list[tuple[str, str | None, np.ndarray]]:
-    """(joint, parent joint, rest offset in metres), parents before children."""
-    out = []
-    for name, parent, off in _SKELETON:
-        o = np.asarray(off, dtype=float) * height
-        out.append((name, parent, o))
-        if name.endswith("_l"):
-            pr = parent[:-2] + "_r" if parent and parent.endswith("_l") else parent
-            out.append((name[:-2] + "_r", pr, o * np.array([-1.0, 1.0, 1.0])))
-    return out
-
 
 # ------------------------------------------------------------------------------------ data
 @dataclasses.dataclass(frozen=True)
@@ -105,40 +63,6 @@ class Person:
     flag: str = ""
 
 
-def load_table() -> dict[str, Any]:
-    """crew_figures.toml, checked: every figure has a height with a basis and names a crew member
-    of crew.toml; every arrangement names known people, poses and joints."""
-    t = data.load_toml(DATA_FILE)
-    where = f"data/{DATA_FILE}"
-    names = {m["name"] for m in data.crew()}
-    joints = set(joint_names())
-    figs = t.get("figure", {})
-    if set(figs) != set(ORDER):
-        raise DataFileError(f"{where}: [figure.*] must be exactly {', '.join(ORDER)}")
-    for pid, f in figs.items():
-        if f.get("member") not in names:
-            raise DataFileError(f"{where} [figure.{pid}]: member {f.get('member')!r} is not in crew.toml")
-        if not (1.4 < float(f.get("height_m", 0)) < 2.1) or not str(f.get("basis", "")).strip():
-            raise DataFileError(f"{where} [figure.{pid}]: needs height_m (1.4-2.1) and a basis")
-        if f.get("coverall") not in t.get("coverall", {}):
-            raise DataFileError(f"{where} [figure.{pid}]: unknown coverall {f.get('coverall')!r}")
-    for pname, pose in t.get("pose", {}).items():
-        for j, v in pose.items():
-            if j not in joints or len(v) != 3:
-                raise DataFileError(f"{where} [pose.{pname}]: {j!r} is not a joint with [x, y, z] degrees")
-    for aname in ARRANGEMENTS:
-        arr = t.get("arrangement", {}).get(aname)
-        if arr is None:
-            raise DataFileError(f"{where}: [arrangement.{aname}] is missing")
-        for pid in ORDER:
-            e = arr.get(pid)
-            if not isinstance(e, dict) or e.get("pose") not in t.get("pose", {}):
-                raise DataFileError(f"{where} [arrangement.{aname}.{pid}]: missing, or an unknown pose")
-            if ("pelvis_at" in e) == ("anchor" in e):
-                raise DataFileError(f"{where} [arrangement.{aname}.{pid}]: give either pelvis_at or anchor + at")
-    return t
-
-
 def people(table: dict[str, Any] | None = None) -> dict[str, Person]:
     t = table or load_table()
     out = {}
@@ -152,143 +76,6 @@ def people(table: dict[str, Any] | None = None) -> dict[str, Person]:
                               metallic=0.0, roughness=float(cov.get("roughness", 0.85))),
             vehicle=f["vehicle"], name_tag=str(f.get("name_tag", "")), flag=str(f.get("flag", "")),
         )
-    return out
-
-
-# ------------------------------------------------------------------------------------ poses
-def rotation(xyz_deg) -> np.ndarray:
-    """3x3 joint rotation of a pose entry: R = Rx . Rz . Ry (degrees)."""
-    x, y, z = (float(v) for v in xyz_deg)
-    return (g.rot_x(x) @ g.rot_z(z) @ g.rot_y(y))[:3, :3]
-
-
-def joint_rotations(pose: dict[str, Any]) -> dict[str, np.ndarray]:
-    return {j: rotation(pose.get(j, (0.0, 0.0, 0.0))) for j in joint_names()}
-
-
-def _unit(v) -> np.ndarray:
-    v = np.asarray(v, dtype=float)
-    return v / np.linalg.norm(v)
-
-
-def body_frame(up, facing) -> np.ndarray:
-    """3x3 rotation taking the figure's axes (left +X, up +Y, facing +Z) to the given directions."""
-    y = _unit(up)
-    z = np.asarray(facing, dtype=float) - y * float(np.dot(facing, y))
-    z = _unit(z)
-    x = np.cross(y, z)
-    return np.stack([x, y, z], axis=1)
-
-
-def forward_kinematics(height: float, rotations: dict[str, np.ndarray], root: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """World 4x4 of every joint, the pelvis at ``root`` (4x4, default identity)."""
-    world: dict[str, np.ndarray] = {}
-    for name, parent, off in skeleton(height):
-        local = np.eye(4)
-        local[:3, :3] = rotations.get(name, np.eye(3))
-        local[:3, 3] = off
-        base = (root if root is not None else np.eye(4)) if parent is None else world[parent]
-        world[name] = base @ local
-    return world
-
-
-def grip_point(height: float, side: str = "r") -> np.ndarray:
-    """The middle of the palm, where two hands meet in a handshake, in the hand joint's frame."""
-    s = 1.0 if side == "r" else -1.0  # the palm faces the body in the rest pose
-    return np.array([s * 0.010, -0.058, 0.004]) * height
-
-
-def placement(person: Person, entry: dict[str, Any], arrangement: dict[str, Any]) -> np.ndarray:
-    """The figure root's 4x4 in the stack frame for one arrangement entry."""
-    rot = body_frame(entry["up"], entry["facing"])
-    root = np.eye(4)
-    root[:3, :3] = rot
-    if "pelvis_at" in entry:
-        root[:3, 3] = entry["pelvis_at"]
-        return root
-    at = entry["at"]
-    target = np.asarray(arrangement[at] if isinstance(at, str) else at, dtype=float)
-    anchor = entry["anchor"]
-    if not anchor.startswith("grip_"):
-        raise DataFileError(f"data/{DATA_FILE}: anchor {anchor!r}: only grip_l / grip_r are known")
-    side = anchor[-1]
-    pose = joint_rotations(arrangement["_poses"][entry["pose"]])
-    world = forward_kinematics(person.height, pose, root)
-    h = world[f"hand_{side}"]
-    p = h[:3, :3] @ grip_point(person.height, side) + h[:3, 3]
-    root[:3, 3] = target - p
-    return root
-
-
-def arrangement(name: str, table: dict[str, Any] | None = None) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """{person: (root 4x4 in the stack frame, joint rotations)} for an arrangement."""
-    t = table or load_table()
-    arr = dict(t["arrangement"][name])
-    arr["_poses"] = t["pose"]
-    ppl = people(t)
-    out = {}
-    for pid in ORDER:
-        entry = arr[pid]
-        out[pid] = (placement(ppl[pid], entry, arr), joint_rotations(t["pose"][entry["pose"]]))
-    return out
-
-
-def world_joints(name: str, table: dict[str, Any] | None = None) -> dict[str, dict[str, np.ndarray]]:
-    """{person: {joint: world 4x4 in the stack frame}} for an arrangement (tests, front ends)."""
-    t = table or load_table()
-    ppl = people(t)
-    return {pid: forward_kinematics(ppl[pid].height, rots, root) for pid, (root, rots) in arrangement(name, t).items()}
-
-
-def _quat(m: np.ndarray) -> np.ndarray:
-    return np.asarray(quat_from_matrix(m), dtype=float)
-
-
-def _quat_matrix(q: np.ndarray) -> np.ndarray:
-    x, y, z, w = q / np.linalg.norm(q)
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
-def slerp(ra: np.ndarray, rb: np.ndarray, w: float) -> np.ndarray:
-    """The rotation a fraction ``w`` of the way from 3x3 ``ra`` to ``rb`` (shortest arc)."""
-    if w <= 0.0:
-        return np.asarray(ra, dtype=float)[:3, :3]
-    if w >= 1.0:
-        return np.asarray(rb, dtype=float)[:3, :3]
-    qa, qb = _quat(ra), _quat(rb)
-    d = float(qa @ qb)
-    if d < 0:
-        qb, d = -qb, -d
-    if d > 0.9995:
-        return _quat_matrix(qa + w * (qb - qa))
-    th = math.acos(min(d, 1.0))
-    return _quat_matrix((math.sin((1 - w) * th) * qa + math.sin(w * th) * qb) / math.sin(th))
-
-
-@functools.lru_cache(maxsize=16)
-def _arrangement_cached(name: str) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
-    return arrangement(name)
-
-
-def blend(a: str, b: str, weight: float, table: dict[str, Any] | None = None) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """{person: (root 4x4, joint rotations)} a fraction ``weight`` of the way from arrangement ``a``
-    to ``b``: the roots' positions interpolated, every rotation (the roots' and the joints')
-    slerped. What the scene applies for the snapshot's ``crew`` (experience/simulation/handshake.py)."""
-    pa = arrangement(a, table) if table is not None else _arrangement_cached(a)
-    if a == b or weight <= 0.0:
-        return pa
-    pb = arrangement(b, table) if table is not None else _arrangement_cached(b)
-    if weight >= 1.0:
-        return pb
-    out = {}
-    for pid in ORDER:
-        (ra, ja), (rb, jb) = pa[pid], pb[pid]
-        root = np.eye(4)
-        root[:3, :3] = slerp(ra, rb, weight)
-        root[:3, 3] = ra[:3, 3] + weight * (rb[:3, 3] - ra[:3, 3])
-        out[pid] = (root, {j: slerp(ja[j], jb[j], weight) for j in ja})
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from experience.mission import figures
 from experience.scene.modelgen.geometry import Mesh, concat
 
 GENERATOR = "handshake-in-orbit modelgen 1"
@@ -296,24 +297,4 @@ def write(doc: dict[str, Any], gltf_path: Path, blob: bytes | None = None) -> li
     return written
 
 
-def quat_from_matrix(m: np.ndarray) -> tuple[float, float, float, float]:
-    """Unit quaternion (x, y, z, w) of the rotation part of a 4x4 (or 3x3) matrix."""
-    r = np.asarray(m, dtype=float)[:3, :3]
-    tr = r[0, 0] + r[1, 1] + r[2, 2]
-    if tr > 0:
-        s = math.sqrt(tr + 1.0) * 2
-        q = ((r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, 0.25 * s)
-    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
-        s = math.sqrt(1.0 + r[0, 0] - r[1, 1] - r[2, 2]) * 2
-        q = (0.25 * s, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s)
-    elif r[1, 1] > r[2, 2]:
-        s = math.sqrt(1.0 + r[1, 1] - r[0, 0] - r[2, 2]) * 2
-        q = ((r[0, 1] + r[1, 0]) / s, 0.25 * s, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s)
-    else:
-        s = math.sqrt(1.0 + r[2, 2] - r[0, 0] - r[1, 1]) * 2
-        q = ((r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, 0.25 * s, (r[1, 0] - r[0, 1]) / s)
-    n = math.sqrt(sum(c * c for c in q))
-    q = tuple(c / n for c in q)
-    if q[3] < 0:
-        q = tuple(-c for c in q)
-    return tuple(float(round(c, 9)) for c in q)  # type: ignore[return-value]
+quat_from_matrix = figures.quat_from_matrix   # one copy (experience/mission/figures.py), the writer's rounding

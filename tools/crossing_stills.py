@@ -1,0 +1,50 @@
+"""Offscreen stills of the crossing's rooms for the docs (960x540, the crossing's own camera and
+scene): ``python tools/crossing_stills.py FOLDER [NAME ...]`` writes crossing_NAME.png for each
+framing below (docs/images/crossing_dm.jpg is ``dm``, saved as JPEG). The stills of the guided
+crossing itself (each room and the handshake) come from tests/test_crossing_app.py with
+ASTP_CROSSING_SHOTS=FOLDER."""
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from PIL import Image
+from experience.simulation.trajectory import mission_trajectory
+from experience.simulation.ephemeris import Ephemeris
+from experience.app.experience import Experience, AppLoop
+from experience.app.crossing import CrossingMode
+from experience.scene.config import RenderConfig
+from experience.scene.renderer import SceneRenderer
+from experience.simulation import airlock as sa, handshake
+from experience.simulation import crossing as cs
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+exp = Experience(Ephemeris(trajectory=mission_trajectory(notice=lambda _m: None)))
+shots = [  # name, story offset from the handshake (s), eye (stack frame, m), yaw, pitch (deg)
+    # the DM from its Apollo end at 19:29: gauges on the Soyuz-end bulkhead, its hatch swung open
+    # along the -X wall, lockers and handrails, Slayton above, the orbital module beyond the tunnel
+    ("dm", 600.0, (0.1, 0.85, -0.3), 10.0, 10.0),
+    # the orbital module from its far side looking back at the hatch (not yet a good still)
+    ("om", -600.0, (0.1, 5.05, 0.15), 180.0, 0.0),
+]
+if len(sys.argv) > 2:
+    shots = [s for s in shots if s[0] in sys.argv[2:]]
+r = SceneRenderer(RenderConfig(size=(960, 540)))
+try:
+    for name, off, eye, yaw, pitch in shots:
+        lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=off))
+        c = cs.Crossing(airlock=lock, start_m=eye)
+        mode = CrossingMode(exp, c)
+        mode.scene_prepared = lambda _r: None   # the room alone: the visitor's keepsakes, which start by the eye, not drawn
+        exp.playback.seek(exp.clock.t_s(lock.utc)); exp.playback.paused = True
+        loop = AppLoop(exp, r)
+        exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = yaw, pitch
+        for _ in range(3):
+            img = loop.render_offscreen(1 / 30)
+        Image.fromarray(np.asarray(img)).save(os.path.join(out, f"crossing_{name}.png"))
+        print(name, c.room, c.in_crew(), float(np.asarray(img).mean()))
+        mode.stop()
+finally:
+    r.close()
