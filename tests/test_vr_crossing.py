@@ -22,13 +22,17 @@ DT = 1.0 / 60.0
 KEEP = os.environ.get("ASTP_TEST_OUT")   # a folder: the runtime test leaves its DM eye picture and report there
 
 
-def _rig(place="cm"):
+def _rig(place="cm", crew=True):
     from experience.app.vr_crossing import CrossingMovement
     from experience.frontends.vr import crossing_at
     from experience.xr.tracking import TrackingOrigin
     from experience.xr.xrmath import Pose
 
     c = crossing_at(place)
+    if not crew:   # the empty cabin: the movement model alone (the crews' boxes hold a head too)
+        from experience.simulation.crossing import Crossing
+
+        c = Crossing(airlock=c.airlock, start_m=tuple(c.eye_m), crew=False)
     o = TrackingOrigin(c.eye_m)
     head_ref = Pose(np.array([0.0, 1.6, 0.0]), np.eye(3))   # standing, looking along the room's -Z
     o.recentre(head_ref)
@@ -97,7 +101,7 @@ def test_a_hand_reach_moves_no_body_and_a_swaying_head_moves_only_the_eye_with_i
     from experience.xr.tracking import HandInput
     from experience.xr.xrmath import Pose
 
-    c, o, mv, head = _rig("dm")
+    c, o, mv, head = _rig("dm", crew=False)   # (Slayton floats within 0.2 m of this place)
     eye0, off0 = c.eye_m.copy(), o.offset_m.copy()
     hand0 = _ref_for_model(o, head, c.eye_m + [0.25, 0.2, -0.3])
     for k in range(90):   # out to 0.6 m and back, a trigger press at the far end
