@@ -57,7 +57,7 @@ def mission(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def eph(mission):
-    """The mission's ephemeris (tests/test_app_loop.py, tests/test_crossing_app.py: the one loop)."""
+    """The mission's ephemeris, one per test module."""
     from experience.simulation.ephemeris import Ephemeris
 
     return Ephemeris(trajectory=mission)

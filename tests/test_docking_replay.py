@@ -11,13 +11,6 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
-@pytest.fixture(scope="module")
 def replay(eph):
     from experience.simulation.docking_replay import historical_replay
 

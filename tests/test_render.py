@@ -25,13 +25,6 @@ DAYLIGHT = "1975-07-17T19:00:00Z"  # over the Gulf of Mexico, Sun 71 deg up
 
 
 @pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
-@pytest.fixture(scope="module")
 def renderer():
     from experience.scene.config import RenderConfig
     from experience.scene.renderer import SceneRenderer

@@ -10,13 +10,6 @@ import pytest
 pytest.importorskip("panda3d")
 
 
-@pytest.fixture(scope="module")
-def eph(mission):
-    from experience.simulation.ephemeris import Ephemeris
-
-    return Ephemeris(trajectory=mission)
-
-
 def snap_at(eph, iso):
     from experience.mission.clock import parse_utc
     from experience.simulation.snapshot import snapshot
