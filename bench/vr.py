@@ -29,6 +29,14 @@ module (``by_place``: ``astp vr --place dm|om``); ``--quick`` is one round of 40
 
 Both sides draw every pixel on llvmpipe (software GL on the CPU), so the numbers are CPU-bound
 and depend on the machine's load (``load_avg`` is recorded); tests never assert on them.
+
+Mesa's no-op driver through the runtime does not work here (tried 2026-12-07): ``astp vr --frames 30
+--json --quality low`` started as above with ``GALLIUM_NOOP=1`` in the client's environment only (not
+the service's) dies with SIGSEGV (exit -11) at once, before it prints anything and before
+``python -X faulthandler`` can report a Python frame, so the crash is in native code while the GL
+context or the runtime's OpenGL session is made; the same command without the variable runs (exit 0).
+A no-op figure for issue #11's goals (5 ms per stereo frame, stereo <= 1.6 x mono) therefore has to
+time the same per-frame work in-process without the runtime (not done yet).
 """
 
 from __future__ import annotations
