@@ -33,8 +33,11 @@ and depend on the machine's load (``load_avg`` is recorded); tests never assert 
 Mesa's no-op driver through the runtime does not work here (tried 2026-12-07): ``astp vr --frames 30
 --json --quality low`` started as above with ``GALLIUM_NOOP=1`` in the client's environment only (not
 the service's) dies with SIGSEGV (exit -11) at once, before it prints anything and before
-``python -X faulthandler`` can report a Python frame, so the crash is in native code while the GL
-context or the runtime's OpenGL session is made; the same command without the variable runs (exit 0).
+``python -X faulthandler`` can report a Python frame; the same command without the variable runs
+(exit 0). Under gdb: ``xrCreateSwapchain`` (the loader) -> libopenxr_monado.so (the client compositor
+importing the service's swapchain images into OpenGL as memory objects) -> libgallium-25.0.7 -> a call
+through a NULL function pointer (frame #0 at 0x0): the no-op pipe screen leaves the memory-object
+import hook unset, so Monado's GL client cannot make its swapchain on it.
 A no-op figure for issue #11's goals (5 ms per stereo frame, stereo <= 1.6 x mono) therefore has to
 time the same per-frame work in-process without the runtime (not done yet).
 """
