@@ -179,9 +179,9 @@ def _startup(quick: bool) -> dict:
     try:
         with contextlib.ExitStack() as stack:
             env = dict(os.environ, ASTP_CACHE_DIR=str(tmp / "cache"), ASTP_CONFIG_DIR=str(tmp / "config"))
-            # bytecode as an installed program has it: compiled by the cold start (an empty folder,
-            # so the cold figure includes compiling every module) and read by the warm ones, even
-            # where the environment says PYTHONDONTWRITEBYTECODE (this one does)
+            # bytecode as an installed program has it: compiled by a first start into a folder of
+            # its own and read by the cold and warm ones, even where the environment says
+            # PYTHONDONTWRITEBYTECODE (this one does)
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
             display = "none"
