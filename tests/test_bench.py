@@ -88,3 +88,19 @@ def test_unknown_benchmark_lists_the_available_ones():
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
     assert len(lines) == 1
     assert "no-such-benchmark" in lines[0] and "ephemeris" in lines[0]
+
+
+def test_vr_noop_probe_reports_a_stereo_and_a_mono_frame_per_room():
+    """bench vr's no-op part (the issue's figure: CPU per stereo frame on Mesa's no-op driver
+    against the mono frame), run small in one room: the fields it reports (never their values)."""
+    env = dict(os.environ, GALLIUM_NOOP="1", ASTP_BENCH_STICK="0.2")
+    env.pop("DISPLAY", None)
+    proc = subprocess.run([sys.executable, "-m", "bench.vr", "noop", "dm", "30", "10", "5", "160", "120"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["place"] == "dm" and got["stereo"]["frames"] == 30 and got["mono"]["frames"] == 10
+    for side in ("stereo", "mono"):
+        for key in ("p50_ms", "p95_ms", "mean_ms", "cpu_p50_ms"):
+            assert got[side][key] > 0.0, (side, key)
+    assert "growth_pct" not in got["stereo"]          # only a run of 2,000 frames or more checks growth
