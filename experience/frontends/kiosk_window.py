@@ -647,20 +647,29 @@ class KioskViewer(DesktopViewer):
         if self.base.mouseWatcherNode is not None:   # none offscreen (the soak)
             super()._poll_devices()
 
+    def _corner_tap(self, button: str, now: float) -> bool:
+        """A click or touch followed for the operator's corner gesture (counted, where it fell);
+        True when it completed the gesture and the PIN keypad is shown."""
+        if not (button.startswith("mouse1") or button == "touch"):
+            return False
+        mw = self.base.mouseWatcherNode
+        if mw is None or not mw.hasMouse():
+            return False
+        m = mw.getMouse()
+        x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
+        self.taps += 1
+        self.last_tap = (round(x, 4), round(y, 4))
+        if self.session.tap(x, y, now):
+            self.log("operator gesture: PIN keypad shown")
+            return True
+        return False
+
     def _on_button(self, button: str) -> None:
         """Every button-down of the window (keys, mouse and touch buttons, gamepad): on this very
         event the attract loop breaks, the idle timer restarts, the corner gesture is followed."""
         now = self.now()
-        if button.startswith("mouse1") or button == "touch":
-            mw = self.base.mouseWatcherNode
-            if mw is not None and mw.hasMouse():
-                m = mw.getMouse()
-                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
-                self.taps += 1
-                self.last_tap = (round(x, 4), round(y, 4))
-                if self.session.tap(x, y, now):
-                    self.log("operator gesture: PIN keypad shown")
-                    return
+        if self._corner_tap(button, now):
+            return
         before = self.session.state
         self.session.input(now)
         if before == K.ATTRACT and self.session.state == K.INTERACTIVE:

@@ -336,15 +336,7 @@ class StationViewer(KioskViewer):
 
     def _on_button(self, button: str) -> None:
         """The monitor is not the way in (the headset is): only the operator's corner taps count."""
-        if button.startswith("mouse1") or button == "touch":
-            mw = self.base.mouseWatcherNode
-            if mw is not None and mw.hasMouse():
-                m = mw.getMouse()
-                x, y = (m.getX() + 1) / 2, (1 - m.getY()) / 2
-                self.taps += 1
-                self.last_tap = (round(x, 4), round(y, 4))
-                if self.session.tap(x, y, self.now()):
-                    self.log("operator gesture: PIN keypad shown")
+        self._corner_tap(button, self.now())
         if self.session.state in (K.PIN_ENTRY, K.OPERATOR):
             self.session.last_input = self.now()
 
