@@ -191,30 +191,30 @@ def _clamp_into_cells(vol: Volume, f: _Frame, pos_m, allowed):
     return xp.stack((xp.sum(one * cx, axis=-1), xp.sum(one * yc, axis=-1), xp.sum(one * cz, axis=-1)), axis=-1)
 
 
+def _nearest_face(xp, dist):
+    """For distances to a box's six faces (..., 6: the three low faces, then the three high
+    ones), the depth to the nearest face and the move (..., 3) out through it, in the box's axes."""
+    j = xp.argmin(dist, axis=-1)
+    one = xp.astype(xp.arange(6)[None, None, :] == j[:, :, None], xp.float64)
+    d = xp.sum(one * dist, axis=-1)                              # (N, B) depth
+    sign = xp.concat((-xp.ones_like(dist[..., 0:3]), xp.ones_like(dist[..., 3:6])), axis=-1)
+    move6 = one * sign * (d[:, :, None] + 1e-6)
+    return d, move6[..., 0:3] + move6[..., 3:6]
+
+
 def _push_out_of_boxes(vol: Volume, f: _Frame, pos_m):
     """Move each point out of the (grown) box it is deepest in, through that box's nearest face."""
     xp = f.xp
     p = pos_m[:, None, :]                                        # (N, 1, 3)
     lo, hi = vol.box_lo_m[None, :, :], vol.box_hi_m[None, :, :]  # (1, B, 3)
     ins = xp.all((p > lo) & (p < hi), axis=-1) & f.box_on        # (N, B)
-    dist = xp.concat((p - lo, hi - p), axis=-1)                  # (N, B, 6): to each face
-    j = xp.argmin(dist, axis=-1)
-    one = xp.astype(xp.arange(6)[None, None, :] == j[:, :, None], xp.float64)
-    d = xp.sum(one * dist, axis=-1)                              # (N, B) depth
-    sign = xp.concat((-xp.ones_like(dist[..., 0:3]), xp.ones_like(dist[..., 3:6])), axis=-1)
-    move6 = one * sign * (d[:, :, None] + 1e-6)
-    move = move6[..., 0:3] + move6[..., 3:6]                     # (N, B, 3)
+    d, move = _nearest_face(xp, xp.concat((p - lo, hi - p), axis=-1))   # (N, B), (N, B, 3)
     if _has_obb(vol):
         # the oriented boxes: through the nearest face in the box's frame, back to the stack frame
         loc = _obb_local(xp, vol, pos_m)                                         # (N, C, 3)
         half = vol.obb_half_m[None, :, :]
         ins_o = xp.all(xp.abs(loc) < half, axis=-1)                              # (N, C)
-        dist_o = xp.concat((loc + half, half - loc), axis=-1)                    # (N, C, 6)
-        j_o = xp.argmin(dist_o, axis=-1)
-        one_o = xp.astype(xp.arange(6)[None, None, :] == j_o[:, :, None], xp.float64)
-        d_o = xp.sum(one_o * dist_o, axis=-1)
-        m6 = one_o * sign[:, 0:1, :] * (d_o[:, :, None] + 1e-6)
-        m_loc = m6[..., 0:3] + m6[..., 3:6]                                      # (N, C, 3) local
+        d_o, m_loc = _nearest_face(xp, xp.concat((loc + half, half - loc), axis=-1))
         m_world = xp.sum(vol.obb_rot[None, :, :, :] * m_loc[:, :, None, :], axis=-1)   # rot . m
         ins = xp.concat((ins, ins_o), axis=-1)
         d = xp.concat((d, d_o), axis=-1)
