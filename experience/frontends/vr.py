@@ -45,6 +45,7 @@ START_UTC = "1975-07-17T19:10:00Z"
 # the DM at 18:29, Leonov reaching into the tunnel at 19:19; tests/test_crossing.py)
 PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.8, 0.05), "om": (0.1, 3.7, 0.3)}
 LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
+HEAD_AT_REST_M = (0.0, 1.6, 0.0)   # head:still: standing at the room's centre, facing -Z (the centre of Monado's sway)
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
 
@@ -207,6 +208,8 @@ class VrFrontEnd:
         self.scene_hatches: dict = {}         # the hatches the eyes' scene last drew (the crossing's)
         self._right_model = None
         self.moves: dict = {}                 # hand or head -> [(delta m in the reference space, first frame, N frames)]
+        self.head_still = False               # --inject head:still=1: the head held at rest (a scripted run)
+        self._head_now = None
         self.timed: list = []                 # (hand, action, value, first frame, end frame or None)
         self.reaches: list = []               # (hand, target, first frame, end frame): scripted reaches (--inject)
         # the keepsakes (the plaque halves, the flags: experience/simulation/keepsakes.py), held
@@ -425,8 +428,9 @@ class VrFrontEnd:
         if self.fixed_dt_s is not None and self._last_wall is not None:
             dt = self.fixed_dt_s     # a scripted run: the same motion however fast the machine draws
         self._last_wall = now
+        self._head_now = info.head
         if info.head is not None and not self.origin.centred:
-            self.origin.recentre(info.head)
+            self.origin.recentre(self._still(info.head))
         head_ref = self._moved("head", info.head)
         if self.timed:   # injections for a span of frames (a scripted hand over hand)
             now_on: dict = {}
@@ -525,7 +529,9 @@ class VrFrontEnd:
                     "story_utc": self.exp.snapshot.utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.exp.snapshot else None,
                     "camera_mode": self.exp.camera.mode,
                     "profiles": {"accepted": self.actions.profiles_accepted, "refused": self.actions.profiles_refused},
-                    "input_source": self.actions.source(), "actions_synced": self.actions.synced,
+                    "input_source": self.actions.source(),
+                    "head_source": "runtime, held at rest (injected)" if self.head_still else "runtime",
+                    "actions_synced": self.actions.synced,
                     "haptics_sent": self.actions.haptics_sent, "handshake_pulses": self.handshake_pulses,
                     "wrist_panel": {"visible": self.wrist.visible, "eyes_drawn": self.wrist.drawn,
                                     "notices": self.wrist.notices[-10:],
@@ -549,12 +555,27 @@ class VrFrontEnd:
             rep["crossing"]["scene_hatches"] = self.scene_hatches
         return rep
 
+    def _still(self, pose):
+        """With ``head:still``, a head or eye pose carried by the inverse of the head's own motion
+        onto a head at rest (:data:`HEAD_AT_REST`): Monado's simulated headset sways and turns with
+        the wall clock (its phase at the first frame too), which a scripted run that must repeat
+        cannot have. The eyes keep their offsets from the head."""
+        from experience.xr.xrmath import Pose
+
+        if pose is None or not self.head_still or self._head_now is None:
+            return pose
+        rest = Pose(np.asarray(HEAD_AT_REST_M, dtype=np.float64), np.eye(3))
+        return rest.compose(self._head_now.inverse()).compose(pose)
+
     def _moved(self, what: str, pose):
         """A pose with the injected motion of ``what`` (``head``: the simulated headset cannot be
-        walked headless) applied, growing over its frames."""
+        walked headless) applied, growing over its frames (the head held first: :meth:`_still`)."""
+        from experience.xr.xrmath import Pose
+
+        if what == "head":
+            pose = self._still(pose)
         if pose is None or what not in self.moves:
             return pose
-        from experience.xr.xrmath import Pose
 
         moved = np.zeros(3)
         for delta, f0, frames in self.moves[what]:
@@ -717,9 +738,9 @@ def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]
             if f0 < 0 or (f1 is not None and f1 <= f0):
                 raise AstpError(f"--inject {item!r}: the frames run from F0 to a later F1")
         if hand not in ("left", "right", "head"):
-            raise AstpError(f"--inject {item!r}: the hand is left or right (or head, for move)")
-        if hand == "head" and action != "move":
-            raise AstpError(f"--inject {item!r}: the head takes only move=DX,DY,DZ")
+            raise AstpError(f"--inject {item!r}: the hand is left or right (or head, for move and still)")
+        if hand == "head" and action not in ("move", "still"):
+            raise AstpError(f"--inject {item!r}: the head takes only move=DX,DY,DZ or still=1")
         if action in ("grip", "trigger"):
             val: object = float(value)
         elif action == "menu":
@@ -737,6 +758,10 @@ def _parse_inject(items) -> list[tuple[str, str, object, int | None, int | None]
             val = value
             if value != "leonov" and value not in load_table()["item"]:
                 raise AstpError(f"--inject {item!r}: reach=ITEM (a keepsake of data/mission/keepsakes.toml) or reach=leonov")
+        elif action == "still":
+            if f0 is not None or value.lower() not in ("1", "true", "yes", "on"):
+                raise AstpError(f"--inject {item!r}: write head:still=1 (the whole run; no frames)")
+            val = True
         elif action == "move":
             val = tuple(float(v) for v in value.split(","))
             if len(val) != 3:
@@ -839,7 +864,9 @@ def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
     front.fixed_dt_s = getattr(args, "dt", None)
     for hand, action, val, f0, f1 in injections:
-        if action == "reach":  # the hand moved onto a keepsake (or Leonov's hand) over frames F0..F1
+        if action == "still":    # the head held at its first pose (the runtime's head sways by itself)
+            front.head_still = True
+        elif action == "reach":  # the hand moved onto a keepsake (or Leonov's hand) over frames F0..F1
             start = f0 or 0
             front.reaches.append((hand, val, start, f1 if f1 is not None else start + 30))
         elif action == "move":   # the tracked pose moved by DX,DY,DZ over frames F0..F1 (default: the first 30)
