@@ -19,7 +19,9 @@ dtype, shape and bytes, stored in the header) matches the content, and the entry
 them is reported in one line on stderr and rebuilt; nothing that fails is ever returned.
 
 Writing is atomic (a uniquely named hidden ``.part`` file in the same folder, renamed over the
-target, removed on every error and on SIGTERM). A cache that cannot be written (read-only, a
+target, removed on every error and on SIGTERM). When a new version of an entry is written, the copies made
+by older code or data are removed but the most recently used one (:func:`prune`: a texture is
+40-60 MB, and every release or edit of its code would leave another). A cache that cannot be written (read-only, a
 folder where the file should be, ``ASTP_CACHE_DIR`` naming a file) is reported once per process and
 the program goes on without it.
 """
@@ -32,6 +34,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -47,6 +50,7 @@ import numpy as np
 from experience.paths import cache_dir, repo_root
 
 FORMAT = 1
+KEEP_OLDER = 1   # user-cache files of an entry made by older code kept besides the current one (prune)
 HEADER = "__cache__"
 GENERATED = "generated"  # folder under the repository root
 
@@ -306,8 +310,55 @@ def checksum(arrays: Mapping[str, np.ndarray]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def _variant(entry: Entry) -> str:
+    """The entry's parameters as a short digest: two files of one name and variant differ only by
+    the code and data that made them (an older version), two variants are both in use."""
+    return hashlib.sha256(json.dumps([entry.name, list(entry.params)], default=str).encode()).hexdigest()[:16]
+
+
 def _header(entry: Entry, key: str, arrays: Mapping[str, np.ndarray]) -> dict:
-    return {"format": FORMAT, "name": entry.name, "key": key, "checksum": checksum(arrays)}
+    return {"format": FORMAT, "name": entry.name, "key": key, "variant": _variant(entry),
+            "checksum": checksum(arrays)}
+
+
+def _read_header(path: Path) -> dict | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            head = json.loads(bytes(np.asarray(z[HEADER], dtype=np.uint8)).decode("utf-8"))
+    except Exception:  # noqa: BLE001 - damaged, foreign or gone: not ours to judge here
+        return None
+    return head if isinstance(head, dict) else None
+
+
+def prune(entry: Entry, key: str, folder: Path | None = None) -> list[Path]:
+    """Remove the user cache's files of ``entry`` made by older code or data, keeping the
+    :data:`KEEP_OLDER` most recently used besides ``key`` (two checkouts or versions in turn do
+    not rebuild each other's). Only files named ``NAME-KEY.npz`` whose header names this entry
+    and its variant are touched (other parameters, other entries and anything else stay).
+    Returns what was removed."""
+    folder = Path(folder) if folder is not None else cache_dir()
+    pattern = re.compile(re.escape(entry.name) + r"-([0-9a-f]{16})\.npz")
+    older = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or m.group(1) == key:
+            continue
+        path = folder / name
+        head = _read_header(path)
+        if head is None or head.get("name") != entry.name or head.get("variant", _variant(entry)) != _variant(entry):
+            continue
+        with contextlib.suppress(OSError):
+            older.append((path.stat().st_mtime_ns, path))   # last used (load touches a file it reads)
+    removed = []
+    for _mtime, path in sorted(older, reverse=True)[KEEP_OLDER:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def read(path: Path, entry: Entry, key: str | None = None) -> dict[str, np.ndarray]:
@@ -444,7 +495,10 @@ def load(entry: Entry, build: Callable[[], Mapping[str, np.ndarray]], *, rebuild
         path = entry.cache_path(key)
         if path.is_file():
             try:
-                return Loaded(read(path, entry, key), "cache", path)
+                got = Loaded(read(path, entry, key), "cache", path)
+                with contextlib.suppress(OSError):   # last used, as ccache marks it: what prune keeps
+                    os.utime(path)
+                return got
             except Invalid as exc:
                 say(f"astp: the {entry.what} cache {path} {exc}; rebuilding it (nothing is lost)")
     arrays = {k: np.asarray(v) for k, v in build().items()}
@@ -461,6 +515,7 @@ def load(entry: Entry, build: Callable[[], Mapping[str, np.ndarray]], *, rebuild
     except OSError as exc:
         _warn_unwritable(path.parent, exc, say)
         return Loaded(arrays, "built", None)
+    prune(entry, key, path.parent)   # the older versions' copies (a texture is 40-60 MB)
     return Loaded(arrays, "built", path)
 
 

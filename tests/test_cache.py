@@ -125,6 +125,41 @@ def test_a_file_of_another_key_is_not_used(cdir, tmp_path):
     assert len(notes) == 1 and "other code or data" in notes[0]
 
 
+def test_older_versions_are_pruned_keeping_the_last_used_and_other_variants(cdir, tmp_path):
+    """Each edit of an entry's code makes a new key: writing it removes the copies older code
+    made but the most recently used one; another variant (other parameters), another entry and
+    files that are not the cache's own stay."""
+    import time
+
+    src = tmp_path / "toy_source.py"
+    made = []
+    for version in range(4):   # four versions of the code, each built once
+        src.write_text(f"X = {version}\n")
+        entry = _toy_entry(tmp_path)
+        assert cache.load(entry, _toy_arrays).origin == "built"
+        made.append(entry.cache_path())
+        os.utime(made[-1], (time.time() - 100 + version, time.time() - 100 + version))   # used in order
+    other_variant = cache.Entry("toy", "toy table", (src,), params=(2,), check=entry.check)
+    other_path = cache.load(other_variant, _toy_arrays).path
+    stranger = cdir / "toy-0123456789abcdef.npz"
+    stranger.write_bytes(b"not ours")                      # a name like ours, not a cache file
+    unrelated = cdir / "toys-0123456789abcdef.npz"
+    shutil.copy(made[0], unrelated) if made[0].exists() else unrelated.write_bytes(b"x")
+    src.write_text("X = 4\n")
+    newest = cache.load(_toy_entry(tmp_path), _toy_arrays)
+    assert newest.origin == "built"
+    kept = {p.name for p in cdir.glob("toy-*.npz")}
+    assert newest.path.name in kept and made[3].name in kept       # the newest older one stays
+    assert not made[0].exists() and not made[1].exists() and not made[2].exists()
+    assert other_path.exists() and stranger.exists() and unrelated.exists()
+    # a read makes a file the most recently used: version 3 read again outlives version 4
+    src.write_text("X = 3\n")
+    assert cache.load(_toy_entry(tmp_path), _toy_arrays).origin == "cache"
+    src.write_text("X = 5\n")
+    cache.load(_toy_entry(tmp_path), _toy_arrays)
+    assert made[3].exists() and not newest.path.exists()
+
+
 def test_a_builder_bug_is_never_cached(cdir, tmp_path):
     entry = _toy_entry(tmp_path)
     with pytest.raises(RuntimeError, match="internal error"):
@@ -436,12 +471,11 @@ def test_trajectory_rebuild_rewrites_the_cache(traj_cache, capsys):
     from experience.frontends import cli
 
     entry, built = traj_cache
-    old = entry.cache_path().stat().st_mtime_ns - 10**9
-    os.utime(entry.cache_path(), ns=(old, old))
+    before = entry.cache_path().stat().st_ino
     assert cli.main(["trajectory", "--json"]) == 0 and built == []
-    assert entry.cache_path().stat().st_mtime_ns == old
+    assert entry.cache_path().stat().st_ino == before          # read (and marked used), not rewritten
     assert cli.main(["trajectory", "--json", "--rebuild"]) == 0 and built == [1]
-    assert entry.cache_path().stat().st_mtime_ns > old
+    assert entry.cache_path().stat().st_ino != before          # a new file renamed into place
     cache.read(entry.cache_path(), entry)
     capsys.readouterr()
 
