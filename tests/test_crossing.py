@@ -383,6 +383,13 @@ def test_bench_crossing_quick_json():
     for room, d in out["rooms"].items():
         assert d["room_seen"] == room and d["physics_room_at_end"] == room
         assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0
+    # physics while the crews move, in the DM and the orbital module, judged in physics_ok too
+    assert set(out["crews_moving"]) == {"dm", "soyuz_om"}
+    for room, d in out["crews_moving"].items():
+        assert d["physics_ms_median"] > 0 and d["physics_ms"] > 0 and d["physics_room_at_end"] == room
+        assert out["rooms"][room]["physics_ms_crews_moving_median"] == d["physics_ms_median"]
+    t = out["targets"]
+    assert t["physics_ok"] == (t["physics_at_rest_ok"] and t["physics_crews_moving_ok"])
 
 
 def test_an_open_hatch_is_in_the_way_and_does_not_open_onto_you():
