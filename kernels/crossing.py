@@ -225,8 +225,11 @@ def _push_out_of_boxes(vol: Volume, f: _Frame, pos_m):
     return pos_m + xp.sum(pick[:, :, None] * move, axis=1)
 
 
-def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
+def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool, lazy_rounds: bool | None = None):
+    """``lazy``: return at once where every move is free; ``lazy_rounds`` (default ``lazy``):
+    stop after the first round where it resolved every point."""
     xp = f.xp
+    lazy_rounds = lazy if lazy_rounds is None else lazy_rounds
     allowed = _reachable(f, cells_old)
     cells_new = _in_cells(vol, f, new_m)
     good = xp.any(cells_new & allowed, axis=-1) & ~_in_boxes(vol, f, new_m)
@@ -237,20 +240,21 @@ def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
         p = _push_out_of_boxes(vol, f, _clamp_into_cells(vol, f, p, allowed))
         cells_p = _in_cells(vol, f, p)
         fixed = xp.any(cells_p & allowed, axis=-1) & ~_in_boxes(vol, f, p)
-        if lazy and bool(xp.all(fixed | good)):
+        if lazy_rounds and bool(xp.all(fixed | good)):
             break
     out = xp.where(good[:, None], new_m, xp.where(fixed[:, None], p, old_m))
     cells = xp.where(good[:, None], cells_new, xp.where(fixed[:, None], cells_p, cells_old))
     return out, ~good, cells
 
 
-def resolve(vol: Volume, old_m, new_m, hatch_open, frame: _Frame | None = None):
+def resolve(vol: Volume, old_m, new_m, hatch_open, frame: _Frame | None = None, lazy: bool = False):
     """Where a move from ``old_m`` (inside) towards ``new_m`` ends: ``new_m`` when it is inside a
     reachable cell and no box, else the nearest such point found by clamping and pushing out
     (two rounds), else ``old_m``. Returns (pos (N, 3), hit (N,) bool). ``frame``: :func:`frame`
-    of ``vol`` and ``hatch_open``, when the caller keeps it."""
+    of ``vol`` and ``hatch_open``, when the caller keeps it; ``lazy``: return at once where every
+    move is free (reads one flag back to the host: NumPy arrays; the same results)."""
     f = frame if frame is not None else _frame(vol, hatch_open, namespace(old_m, new_m, hatch_open))
-    out, hit, _cells = _resolve(vol, f, old_m, new_m, _in_cells(vol, f, old_m), False)
+    out, hit, _cells = _resolve(vol, f, old_m, new_m, _in_cells(vol, f, old_m), lazy, lazy_rounds=False)
     return out, hit
 
 

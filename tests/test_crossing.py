@@ -361,6 +361,13 @@ def test_lazy_resolution_gives_the_same_steps():
         c = kc.step(v, kc.Motion(), c, ctl, 1 / 30, lazy=True, frame=f)   # the frame kept by the caller
         assert np.allclose(a.pos_m, b.pos_m, atol=1e-12) and np.allclose(a.vel_m_s, b.vel_m_s, atol=1e-12)
         assert np.array_equal(b.pos_m, c.pos_m) and np.array_equal(b.vel_m_s, c.vel_m_s)
+    # resolve: lazy returns at once only where every move is free, the same points and hits
+    for k in range(20):
+        far = pos + rng.normal(size=(n, 3)) * (0.02 if k % 2 else 0.5)
+        for rows in (slice(None), slice(0, 1), slice(1, 2)):
+            a_out, a_hit = kc.resolve(v, pos[rows], far[rows], h[rows])
+            b_out, b_hit = kc.resolve(v, pos[rows], far[rows], h[rows], frame=kc.frame(v, h[rows]), lazy=True)
+            assert np.array_equal(a_out, b_out) and np.array_equal(a_hit, b_hit)
     # one visitor gliding free, as the Crossing steps it: the lazy step is the eager one exactly
     one = kc.State(pos[:1], zeros[:1])
     e = l = one

@@ -82,6 +82,11 @@ def _heights_cached() -> dict[str, float]:
     return heights()
 
 
+def stature(pid: str) -> float:
+    """One figure's stature in metres (the pose table's, read once: for per-frame callers)."""
+    return _heights_cached()[pid]
+
+
 def load_table() -> dict[str, Any]:
     """crew_figures.toml, checked: every figure has a height with a basis and names a crew member
     of crew.toml; every arrangement names known people, poses and joints."""

@@ -267,7 +267,7 @@ class Crossing:
         a = np.asarray(from_m, dtype=np.float64).reshape(1, 3)
         b = np.asarray(to_m, dtype=np.float64).reshape(1, 3)
         h = self._hatch_open()
-        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, h, frame=self._frame)
+        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, h, frame=self._frame, lazy=True)
         return np.asarray(out[0], dtype=np.float64), bool(hit[0])
 
     def nearest_grip(self):
