@@ -437,7 +437,7 @@ def _relax_to_walls(params, controls, n, temp, dt, xp):
     return t_w + (temp - t_w) * xp.exp(-g * dt / c_tot)
 
 
-def _substep(params: AirlockParams, state: AirlockState, controls: AirlockControls, dt, xp):
+def _substep(params: AirlockParams, state: AirlockState, controls: AirlockControls, dt, xp, tanks: bool = True):
     # Laid out for few array operations (a single scenario's step is all dispatch overhead): the
     # properties of every volume at the ends of every connection are gathered by one product,
     # and one orifice evaluation serves edges, vents and tanks.
@@ -454,16 +454,21 @@ def _substep(params: AirlockParams, state: AirlockState, controls: AirlockContro
 
     # 2. the tanks' gas joins its volume (explicit: a choked source from ~18 MPa hardly feels the
     #    cabin), moles and c_p T of enthalpy per mole
-    p0 = n_tot * R_J_MOL_K * temp / params.volume_m3
-    ndot_t = orifice_molar_flow(state.tank_mol * params.tank_rt_v, p0 @ params.inc_tank, params.tank_temp_k,
-                                params.tank_molar_mass, params.tank_gamma,
-                                params.tank_cda_m2 * controls.tank_valve_open, xp)
-    dn_t = _saturating(ndot_t, state.tank_mol, dt, xp)  # (S, T)
-    add = params.inc_tank @ (dn_t[..., None] * params.tank_species_h)  # (S, V, K+1)
-    n = n + add[..., :k]
-    u = ext[..., 0] * temp + add[..., k]
-    ext = n @ params.props_k
-    n_tot = ext[..., 3]
+    #    (``tanks`` False: every tank valve is shut, so no gas comes and the state is the same without)
+    u = ext[..., 0] * temp
+    tank_mol = state.tank_mol
+    if tanks:
+        p0 = n_tot * R_J_MOL_K * temp / params.volume_m3
+        ndot_t = orifice_molar_flow(state.tank_mol * params.tank_rt_v, p0 @ params.inc_tank, params.tank_temp_k,
+                                    params.tank_molar_mass, params.tank_gamma,
+                                    params.tank_cda_m2 * controls.tank_valve_open, xp)
+        dn_t = _saturating(ndot_t, state.tank_mol, dt, xp)  # (S, T)
+        add = params.inc_tank @ (dn_t[..., None] * params.tank_species_h)  # (S, V, K+1)
+        n = n + add[..., :k]
+        u = u + add[..., k]
+        ext = n @ params.props_k
+        n_tot = ext[..., 3]
+        tank_mol = xp.maximum(state.tank_mol - dn_t, 0.0)
     n_safe = xp.maximum(n_tot, _TINY)
     temp = xp.where(n_tot > 0.0, u / xp.maximum(ext[..., 0], _TINY), temp)
 
@@ -541,21 +546,24 @@ def _substep(params: AirlockParams, state: AirlockState, controls: AirlockContro
     t_new = xp.where(c_tot > 0.0, u_new / xp.maximum(c_tot, _TINY), params.wall_temp_k)
     vented = (dn_v[:, None, :] @ xg[:, 2 * ne:, :k])[:, 0, :]
     return AirlockState(
-        gas_mol=n_new, temp_k=t_new, tank_mol=xp.maximum(state.tank_mol - dn_t, 0.0),
+        gas_mol=n_new, temp_k=t_new, tank_mol=tank_mol,
         vented_mol=state.vented_mol + vented, t_s=state.t_s + dt[..., 0],
     )
 
 
-def step(params: AirlockParams, state: AirlockState, controls: AirlockControls, dt_s) -> AirlockState:
+def step(params: AirlockParams, state: AirlockState, controls: AirlockControls, dt_s, lazy: bool = False) -> AirlockState:
     """Advance every scenario by ``dt_s`` (a float, or (S,) per scenario) in ``params.substeps``
-    sub-steps, the controls held. Returns a new state; the inputs are not modified."""
+    sub-steps, the controls held. Returns a new state; the inputs are not modified. ``lazy``:
+    skip the tanks' flow where every tank valve is shut (the same state: no gas comes); that reads
+    one flag back to the host, so use it with NumPy arrays (one scenario per frame), not on a GPU."""
     xp = namespace(state.gas_mol)
+    tanks = not lazy or bool(xp.any(controls.tank_valve_open != 0.0))
     s = state.gas_mol.shape[0]
     dt = xp.asarray(dt_s, dtype=xp.float64, device=_device(state.gas_mol))
     dt = xp.reshape(dt * xp.ones((s,), dtype=xp.float64, device=_device(state.gas_mol)), (s, 1))
     h = dt / params.substeps
     for _ in range(params.substeps):
-        state = _substep(params, state, controls, h, xp)
+        state = _substep(params, state, controls, h, xp, tanks)
     return state
 
 

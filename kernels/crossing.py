@@ -225,8 +225,11 @@ def _push_out_of_boxes(vol: Volume, f: _Frame, pos_m):
     return pos_m + xp.sum(pick[:, :, None] * move, axis=1)
 
 
-def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
+def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool, lazy_rounds: bool | None = None):
+    """``lazy``: return at once where every move is free; ``lazy_rounds`` (default ``lazy``):
+    stop after the first round where it resolved every point."""
     xp = f.xp
+    lazy_rounds = lazy if lazy_rounds is None else lazy_rounds
     allowed = _reachable(f, cells_old)
     cells_new = _in_cells(vol, f, new_m)
     good = xp.any(cells_new & allowed, axis=-1) & ~_in_boxes(vol, f, new_m)
@@ -237,46 +240,65 @@ def _resolve(vol: Volume, f: _Frame, old_m, new_m, cells_old, lazy: bool):
         p = _push_out_of_boxes(vol, f, _clamp_into_cells(vol, f, p, allowed))
         cells_p = _in_cells(vol, f, p)
         fixed = xp.any(cells_p & allowed, axis=-1) & ~_in_boxes(vol, f, p)
-        if lazy and bool(xp.all(fixed | good)):
+        if lazy_rounds and bool(xp.all(fixed | good)):
             break
     out = xp.where(good[:, None], new_m, xp.where(fixed[:, None], p, old_m))
     cells = xp.where(good[:, None], cells_new, xp.where(fixed[:, None], cells_p, cells_old))
     return out, ~good, cells
 
 
-def resolve(vol: Volume, old_m, new_m, hatch_open):
+def resolve(vol: Volume, old_m, new_m, hatch_open, frame: _Frame | None = None, lazy: bool = False):
     """Where a move from ``old_m`` (inside) towards ``new_m`` ends: ``new_m`` when it is inside a
     reachable cell and no box, else the nearest such point found by clamping and pushing out
-    (two rounds), else ``old_m``. Returns (pos (N, 3), hit (N,) bool)."""
-    f = _frame(vol, hatch_open, namespace(old_m, new_m, hatch_open))
-    out, hit, _cells = _resolve(vol, f, old_m, new_m, _in_cells(vol, f, old_m), False)
+    (two rounds), else ``old_m``. Returns (pos (N, 3), hit (N,) bool). ``frame``: :func:`frame`
+    of ``vol`` and ``hatch_open``, when the caller keeps it; ``lazy``: return at once where every
+    move is free (reads one flag back to the host: NumPy arrays; the same results)."""
+    f = frame if frame is not None else _frame(vol, hatch_open, namespace(old_m, new_m, hatch_open))
+    out, hit, _cells = _resolve(vol, f, old_m, new_m, _in_cells(vol, f, old_m), lazy, lazy_rounds=False)
     return out, hit
 
 
-def step(vol: Volume, motion: Motion, state: State, controls: Controls, dt_s: float, lazy: bool = False) -> State:
+def frame(vol: Volume, hatch_open) -> _Frame:
+    """What :func:`step` and :func:`resolve` compute from the volume's cells and boxes and the
+    hatches before any point enters (each cell's y range, which cells may be entered from which,
+    which boxes are there): a caller that steps many frames with the same hatches may compute it
+    once and pass it as ``frame=`` (it does not depend on the oriented boxes)."""
+    return _frame(vol, hatch_open, namespace(hatch_open))
+
+
+def step(vol: Volume, motion: Motion, state: State, controls: Controls, dt_s: float, lazy: bool = False,
+         frame: _Frame | None = None) -> State:
     """Advance every visitor by ``dt_s`` seconds (sub-stepped so that no sub-step moves further
     than ``motion.max_substep_m``). ``lazy``: skip the collision resolution in a sub-step where
-    no point needs it; that reads one flag back to the host, so use it with NumPy arrays (one
-    visitor per frame), not on a GPU."""
+    no point needs it, and the hold and the slide where no point holds or hits; that reads flags
+    back to the host, so use it with NumPy arrays (one visitor per frame), not on a GPU.
+    ``frame``: :func:`frame` of ``vol`` and ``controls.hatch_open``, when the caller keeps it."""
     xp = namespace(state.pos_m, state.vel_m_s, controls.hatch_open)
     dt_s = float(dt_s)
     if dt_s <= 0.0:
         return state
     n = max(1, math.ceil(max(motion.max_speed_m_s, motion.max_pull_m_s) * dt_s / motion.max_substep_m))
     h = dt_s / n
-    f = _frame(vol, controls.hatch_open, xp)
+    f = frame if frame is not None else _frame(vol, controls.hatch_open, xp)
     p, v = state.pos_m, state.vel_m_s
     cells = _in_cells(vol, f, p)
     hold = controls.holding[:, None]
     damp = xp.exp(-(motion.damping_per_s + motion.brake_per_s * controls.brake[:, None]) * h)
     target = controls.anchor_m - controls.hand_m
     pull = 1.0 - math.exp(-motion.hold_per_s * h)
+    free_only = lazy and not bool(xp.any(hold != 0.0))   # no hand holds: v is v_free (the blend's other term is 0)
     for _i in range(n):
         v_free = _cap(xp, (v + controls.accel_m_s2 * h) * damp, motion.max_speed_m_s)
-        v_hold = _cap(xp, (target - p) * (pull / h), motion.max_pull_m_s)
-        v = hold * v_hold + (1.0 - hold) * v_free
+        if free_only:
+            v = v_free
+        else:
+            v_hold = _cap(xp, (target - p) * (pull / h), motion.max_pull_m_s)
+            v = hold * v_hold + (1.0 - hold) * v_free
         wanted = p + v * h
         q, hit, cells = _resolve(vol, f, p, wanted, cells, lazy)
+        if lazy and not bool(xp.any(hit)):   # no point hit anything: the velocity stays
+            p = q
+            continue
         # slide: drop the part of the velocity that the wall took
         off = q - wanted
         dn = xp.sqrt(xp.sum(off * off, axis=-1, keepdims=True))

@@ -75,6 +75,22 @@ def test_docking_quick_json():
         assert 0.3 < case["force_ratio"] < 3.0, case
 
 
+def test_crossing_physics_reports_the_crews_moving():
+    """bench crossing's physics part (in process, a few frames): every room at rest, and the DM and
+    the orbital module while the crews move (their solids re-posed every frame), each with its
+    median and mean; the full JSON's format is tested in tests/test_crossing.py."""
+    from bench import crossing as bc
+
+    out = bc._physics_ms(6)
+    moving = out.pop("_crews_moving")
+    assert set(out) == set(bc.ROOMS) and set(moving) == set(bc.CREWS_MOVING) == {"dm", "soyuz_om"}
+    for room, d in moving.items():
+        assert d["physics_ms"] > 0 and d["physics_ms_median"] > 0 and d["physics_room_at_end"] == room
+        assert "->" in d["crew_at_end"], d   # the crews were moving while it was timed
+        assert out[room]["physics_ms_crews_moving"] == d["physics_ms"]
+        assert out[room]["physics_ms_crews_moving_median"] == d["physics_ms_median"]
+
+
 def test_human_table():
     pytest.importorskip("sgp4")
     proc = _bench("ephemeris", "--quick")

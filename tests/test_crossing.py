@@ -342,19 +342,40 @@ def test_visitor_texts_are_marked_for_translation():
 
 
 def test_lazy_resolution_gives_the_same_steps():
-    """``lazy`` (host arrays, one visitor) skips work only where nothing needs resolving."""
+    """``lazy`` (host arrays, one visitor) skips work only where nothing needs resolving, holding
+    or sliding; a ``frame`` the caller keeps gives the same steps."""
     rng = np.random.default_rng(11)
     n = 60
     pos = _sample_inside(n, rng, np.ones(2))
     v = cs.volume()
     h = np.ones((n, 2))
     zeros = np.zeros((n, 3))
-    a = b = kc.State(pos, zeros)
-    for _ in range(20):
-        ctl = kc.Controls(rng.normal(size=(n, 3)) * 4.0, np.zeros(n), h, np.zeros(n), zeros, zeros)
+    a = b = c = kc.State(pos, zeros)
+    f = kc.frame(v, h)
+    for k in range(20):
+        held = np.zeros(n) if k < 10 else (np.arange(n) % 2).astype(float)   # later, half the points hold a grip
+        anchor = pos + 0.05
+        ctl = kc.Controls(rng.normal(size=(n, 3)) * 4.0, np.zeros(n), h, held, anchor, zeros)
         a = kc.step(v, kc.Motion(), a, ctl, 1 / 30)
         b = kc.step(v, kc.Motion(), b, ctl, 1 / 30, lazy=True)
+        c = kc.step(v, kc.Motion(), c, ctl, 1 / 30, lazy=True, frame=f)   # the frame kept by the caller
         assert np.allclose(a.pos_m, b.pos_m, atol=1e-12) and np.allclose(a.vel_m_s, b.vel_m_s, atol=1e-12)
+        assert np.array_equal(b.pos_m, c.pos_m) and np.array_equal(b.vel_m_s, c.vel_m_s)
+    # resolve: lazy returns at once only where every move is free, the same points and hits
+    for k in range(20):
+        far = pos + rng.normal(size=(n, 3)) * (0.02 if k % 2 else 0.5)
+        for rows in (slice(None), slice(0, 1), slice(1, 2)):
+            a_out, a_hit = kc.resolve(v, pos[rows], far[rows], h[rows])
+            b_out, b_hit = kc.resolve(v, pos[rows], far[rows], h[rows], frame=kc.frame(v, h[rows]), lazy=True)
+            assert np.array_equal(a_out, b_out) and np.array_equal(a_hit, b_hit)
+    # one visitor gliding free, as the Crossing steps it: the lazy step is the eager one exactly
+    one = kc.State(pos[:1], zeros[:1])
+    e = l = one
+    for k in range(60):
+        ctl = kc.Controls(rng.normal(size=(1, 3)) * 4.0, np.zeros(1), h[:1], np.zeros(1), zeros[:1], zeros[:1])
+        e = kc.step(v, kc.Motion(), e, ctl, 1 / 60)
+        l = kc.step(v, kc.Motion(), l, ctl, 1 / 60, lazy=True, frame=kc.frame(v, h[:1]))
+        assert np.array_equal(e.pos_m, l.pos_m) and np.array_equal(e.vel_m_s, l.vel_m_s)
 
 
 def test_bench_crossing_quick_json():
@@ -369,6 +390,13 @@ def test_bench_crossing_quick_json():
     for room, d in out["rooms"].items():
         assert d["room_seen"] == room and d["physics_room_at_end"] == room
         assert d["draw_calls"] > 0 and d["triangles"] > 0 and d["physics_ms"] > 0
+    # physics while the crews move, in the DM and the orbital module, judged in physics_ok too
+    assert set(out["crews_moving"]) == {"dm", "soyuz_om"}
+    for room, d in out["crews_moving"].items():
+        assert d["physics_ms_median"] > 0 and d["physics_ms"] > 0 and d["physics_room_at_end"] == room
+        assert out["rooms"][room]["physics_ms_crews_moving_median"] == d["physics_ms_median"]
+    t = out["targets"]
+    assert t["physics_ok"] == (t["physics_at_rest_ok"] and t["physics_crews_moving_ok"])
 
 
 def test_an_open_hatch_is_in_the_way_and_does_not_open_onto_you():

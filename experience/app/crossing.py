@@ -124,7 +124,7 @@ class CrossingMode:
         """Leonov's right palm where the story has him now (the pose table, as the scene draws him)."""
         cp = self.crossing.crew_pose()
         root, rots = figures.blend(cp.a, cp.b, cp.weight)["leonov"]
-        hgt = figures.heights()["leonov"]
+        hgt = figures.stature("leonov")
         h = figures.forward_kinematics(hgt, rots, root)["hand_r"]
         return h[:3, :3] @ figures.grip_point(hgt, "r") + h[:3, 3]
 

@@ -528,7 +528,7 @@ class Airlock:
             # hatchways equal, the relief valve shut (the kernel would return the same state)
             self._state = self._state._replace(t_s=self._state.t_s + dt_s)
             return
-        self._state = ak.step(self._params, self._state, self._control_arrays(), dt_s)
+        self._state = ak.step(self._params, self._state, self._control_arrays(), dt_s, lazy=True)   # host NumPy, one scenario
         self._settled = self._settled_now()
 
     def _settled_now(self) -> bool:

@@ -141,6 +141,7 @@ class Crossing:
         self._hand: np.ndarray | None = None
         self._open_key = None
         self._open_arr = None
+        self._frame = None   # kernels.crossing.frame of the volume for the hatches of _open_key
         self._room_key = None
         self._room = "outside"
         self._zeros3 = np.zeros((1, 3))
@@ -158,6 +159,7 @@ class Crossing:
         if key != self._open_key:
             self._open_key = key
             self._open_arr = np.array([[1.0 if o else 0.0 for o in key]])
+            self._frame = kc.frame(self.vol, self._open_arr)   # the same for the volume with the crews
         return self._open_arr
 
     @property
@@ -264,7 +266,8 @@ class Crossing:
         a hand or a keepsake may reach a crew member's hand (the handover), so by default not."""
         a = np.asarray(from_m, dtype=np.float64).reshape(1, 3)
         b = np.asarray(to_m, dtype=np.float64).reshape(1, 3)
-        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, self._hatch_open())
+        h = self._hatch_open()
+        out, hit = kc.resolve(self._collision_volume() if crew else self.vol, a, b, h, frame=self._frame, lazy=True)
         return np.asarray(out[0], dtype=np.float64), bool(hit[0])
 
     def nearest_grip(self):
@@ -280,13 +283,15 @@ class Crossing:
         holding = self._anchor is not None
         if holding and inp.hand_m is not None:
             self._hand = np.asarray(inp.hand_m, dtype=np.float64)
+        hatch_open = self._hatch_open()
         ctl = kc.Controls(
             accel_m_s2=np.asarray(inp.accel_m_s2, dtype=np.float64).reshape(1, 3) * (0.0 if holding else 1.0),
-            brake=np.array([float(inp.brake)]), hatch_open=self._hatch_open(),
+            brake=np.array([float(inp.brake)]), hatch_open=hatch_open,
             holding=np.array([1.0 if holding else 0.0]),
             anchor_m=(self._anchor if holding else np.zeros(3)).reshape(1, 3),
             hand_m=(self._hand if holding else np.zeros(3)).reshape(1, 3))
-        st = kc.step(self._collision_volume(), self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s, lazy=True)
+        st = kc.step(self._collision_volume(), self.motion, kc.State(self.pos_m, self.vel_m_s), ctl, dt_s, lazy=True,
+                     frame=self._frame)
         self.pos_m, self.vel_m_s = st.pos_m, st.vel_m_s
         if holding and float(np.linalg.norm(self._anchor - self.pos_m[0])) > REACH_M + 0.2:
             self.release()   # the grip slipped out of reach (a wall stopped the body)
