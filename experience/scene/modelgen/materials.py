@@ -58,11 +58,9 @@ SOLAR_BACK = Material("solar_panel_back", (0.55, 0.55, 0.52), metallic=0.0, roug
 # The orbital module's inside (issue #10): photographs of Soyuz orbital modules of the period show
 # a light cabin, its wall covered in light upholstery, a divan in a warmer woven fabric, light
 # enamelled panels and cupboard doors. Colours are estimates from those photographs (no measured
-# colour was found; docs/models.md).
+# colour was found; docs/models.md). Seams, piping and buttons reuse the dark panel face, amber
+# indicator lamps the warm lamp (a vehicle keeps to 25 materials, tests/test_models.py).
 SOYUZ_SOFA = Material("soyuz_divan_upholstery", (0.60, 0.50, 0.32), metallic=0.0, roughness=0.95)
-SOYUZ_SOFA_SEAM = Material("soyuz_divan_piping", (0.30, 0.22, 0.13), metallic=0.0, roughness=0.9)
 SOYUZ_PANEL = Material("soyuz_panel_enamel", (0.58, 0.64, 0.64), metallic=0.1, roughness=0.6)
-SOYUZ_DOOR_GAP = Material("soyuz_panel_seam_dark", (0.10, 0.11, 0.11), metallic=0.0, roughness=0.8)
 SOYUZ_LAMP = Material("soyuz_cabin_lamp_warm", (1.0, 0.9, 0.72), metallic=0.0, roughness=0.5, emissive=(1.0, 0.82, 0.58))
 INDICATOR_GREEN = Material("indicator_lamp_green", (0.2, 0.6, 0.25), metallic=0.0, roughness=0.4, emissive=(0.25, 0.9, 0.35))
-INDICATOR_AMBER = Material("indicator_lamp_amber", (0.8, 0.5, 0.1), metallic=0.0, roughness=0.4, emissive=(1.0, 0.6, 0.12))

@@ -302,20 +302,21 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
         for by in np.linspace(by0 + 0.1, by1 - 0.1, 3):
             seams.append(g.extrude(g.disc_outline(0.011, 8), 0.006, g.on_surface((bx1 - 0.002, by, zc), (1.0, 0.0, 0.0))))
     sofa.add(mat.SOYUZ_SOFA, *fabric)
-    sofa.add(mat.SOYUZ_SOFA_SEAM, *seams)
+    sofa.add(mat.PANEL_FACE, *seams)
     sofa.add(mat.SOYUZ_PANEL, *base)
 
     # -------------------------------------------------------- the cupboard on +X: doors, handles, lamps
     cupboard = om.child(Node("soyuz/orbital_module/interior_cabinet", extras={"role": "interior", "furniture": "om_cabinet"}))
     (x0, y0, z0), (x1, y1, z1) = lo_hi("om_cabinet")
-    carcass = [g.box((x1 - x0 - 0.012, y1 - y0, z1 - z0), center=((x0 + x1) / 2 + 0.006, (y0 + y1) / 2, 0.0))]
-    gaps = [g.box((0.004, y1 - y0 - 0.02, z1 - z0 - 0.02), center=(x0 + 0.010, (y0 + y1) / 2, 0.0))]
+    zm = (z0 + z1) / 2
+    carcass = [g.box((x1 - x0 - 0.012, y1 - y0, z1 - z0), center=((x0 + x1) / 2 + 0.006, (y0 + y1) / 2, zm))]
+    gaps = [g.box((0.004, y1 - y0 - 0.02, z1 - z0 - 0.02), center=(x0 + 0.010, (y0 + y1) / 2, zm))]
     doors, handles, green, amber, keys = [], [], [], [], []
     rows = (0.15, 0.29)    # heights of the rows from the -Y (front) end: a panel row with lamps and switches, a row of doors
     ya = y0 + 0.01
     for i, h in enumerate(rows):
         yb = ya + h - 0.012
-        for za, zb in ((z0 + 0.012, -0.006), (0.006, z1 - 0.012)):
+        for za, zb in ((z0 + 0.012, zm - 0.006), (zm + 0.006, z1 - 0.012)):
             centre = (x0 + 0.005, (ya + yb) / 2, (za + zb) / 2)
             doors.append(g.box((0.008, yb - ya, zb - za), center=centre))
             if i == 0:   # indicator lamps and switches on the top row
@@ -323,15 +324,15 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
                     (green if j % 2 == 0 else amber).append(g.box((0.006, 0.022, 0.022), center=(x0 - 0.001, ya + 0.05, zz)))
                     keys.append(g.cylinder_between((x0, ya + 0.10, zz), (x0 - 0.018, ya + 0.10, zz), 0.006, 6))
             else:
-                zh = zb - 0.04 if za < 0 else za + 0.04
+                zh = zb - 0.04 if za < zm else za + 0.04
                 handles.append(g.box((0.018, 0.12, 0.016), center=(x0 - 0.008, (ya + yb) / 2, zh)))
         ya += h
     cupboard.add(mat.PANEL_INSTRUMENTS, *carcass)
-    cupboard.add(mat.SOYUZ_DOOR_GAP, *gaps)
+    cupboard.add(mat.PANEL_FACE, *gaps)
     cupboard.add(mat.SOYUZ_PANEL, *doors)
     cupboard.add(mat.PROBE_METAL, *handles, *keys)
     cupboard.add(mat.INDICATOR_GREEN, *green)
-    cupboard.add(mat.INDICATOR_AMBER, *amber)
+    cupboard.add(mat.SOYUZ_LAMP, *amber)
 
     # -------------------------------------------------------- the folding table on its post
     table = om.child(Node("soyuz/orbital_module/interior_table", extras={"role": "interior", "furniture": "om_table om_table_post"}))
@@ -419,7 +420,7 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
     put(mat.DIAL_FACE, *(g.extrude(g.disc_outline(0.035, 16), 0.008, pf @ g.translate(x, 0.07, 0.012)) for x in (-0.15, -0.05, 0.05, 0.15)))
     put(mat.PANEL_INSTRUMENTS, *(g.box((0.035, 0.03, 0.012), pf @ g.translate(x, y, 0.016)) for x in (-0.16, -0.08, 0.0, 0.08, 0.16) for y in (-0.06, -0.11)))
     put(mat.INDICATOR_GREEN, *(g.box((0.018, 0.018, 0.006), pf @ g.translate(x, 0.135, 0.013)) for x in (-0.18, -0.12, -0.06)))
-    put(mat.INDICATOR_AMBER, *(g.box((0.018, 0.018, 0.006), pf @ g.translate(x, 0.135, 0.013)) for x in (0.06, 0.12, 0.18)))
+    put(mat.SOYUZ_LAMP, *(g.box((0.018, 0.018, 0.006), pf @ g.translate(x, 0.135, 0.013)) for x in (0.06, 0.12, 0.18)))
     # the warm cabin lamps: a frame and a glowing face, on the upper (front) and lower walls
     for v in ((0.0, 0.6, 0.8), (0.0, 0.6, -0.8), (0.45, -0.55, -0.70), (-0.55, -0.55, 0.62)):
         n = np.array(v) / np.linalg.norm(v)
