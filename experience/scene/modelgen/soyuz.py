@@ -368,8 +368,9 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
         f = g.on_surface(c + n * (r_in - 0.018), -n)
         lights.append(g.extrude(g.rounded_rect_outline(0.11, 0.08, 0.015, 3), 0.012, f))
     tv.add(mat.PANEL_INSTRUMENTS, *body)
-    tv.add(mat.BLACK, *lens, *bracket)
-    tv.add(mat.SOYUZ_LAMP, *lights)
+    tv.add(mat.BLACK, *lens)
+    interior.add(mat.BLACK, *bracket)          # its mount and its lights are on the wall
+    interior.add(mat.SOYUZ_LAMP, *lights)
 
     # -------------------------------------------------------- on the walls
     parts: dict = {}
