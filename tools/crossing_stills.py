@@ -1,6 +1,6 @@
 """Offscreen stills of the crossing's rooms for the docs (960x540, the crossing's own camera and
 scene): ``python tools/crossing_stills.py FOLDER [NAME ...]`` writes crossing_NAME.png for each
-framing below (docs/images/crossing_dm.jpg is ``dm``, saved as JPEG). The stills of the guided
+framing below (docs/images/crossing_dm.jpg is ``dm``, crossing_om.jpg ``om``, saved as JPEG). The stills of the guided
 crossing itself (each room and the handshake) come from tests/test_crossing_app.py with
 ASTP_CROSSING_SHOTS=FOLDER."""
 import datetime as dt
