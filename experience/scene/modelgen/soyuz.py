@@ -303,7 +303,7 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
             seams.append(g.extrude(g.disc_outline(0.011, 8), 0.006, g.on_surface((bx1 - 0.002, by, zc), (1.0, 0.0, 0.0))))
     sofa.add(mat.SOYUZ_SOFA, *fabric)
     sofa.add(mat.PANEL_FACE, *seams)
-    sofa.add(mat.SOYUZ_PANEL, *base)
+    sofa.add(mat.SOYUZ_SOFA, *base)   # the base upholstered like the cushions: one piece of furniture
 
     # -------------------------------------------------------- the cupboard on +X: doors, handles, lamps
     cupboard = om.child(Node("soyuz/orbital_module/interior_cabinet", extras={"role": "interior", "furniture": "om_cabinet"}))
