@@ -558,3 +558,19 @@ def test_the_vr_start_places_are_clear_of_the_crews():
         assert c.in_crew() is None, (place, c.eye_m, c.in_crew())
         held, hit = c.hold_inside(c.eye_m, c.eye_m + np.array([0.0, 0.3, 0.0]))   # a hand may move freely
         assert held.shape == (3,)
+
+
+def test_the_crews_do_not_float_inside_the_orbital_module_furniture():
+    """Leonov's and Kubasov's drawn segments (their solids' centres) stay out of the divan, the
+    cupboard, the table and the TV camera in every arrangement the story reaches in the sphere."""
+    from experience.simulation import airlock as sa, handshake
+
+    boxes = [b for b in cabins.crossing().boxes if b.name.startswith("om_")]
+    assert {b.name for b in boxes} >= {"om_sofa_seat", "om_sofa_back", "om_cabinet", "om_table", "om_tv_camera"}
+    for off_s in (-600.0, 600.0):
+        lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=off_s))
+        c = cs.Crossing(airlock=lock, start_m=(0.0, 3.75, 0.0))
+        names, centres, _rot, _half = c.crew_solids()
+        for name, p in zip(names, centres):
+            for b in boxes:
+                assert not np.all(np.abs(p - np.array(b.center)) < np.array(b.size) / 2), f"{name} is inside {b.name} ({off_s:+.0f} s)"

@@ -343,6 +343,46 @@ def test_cabin_furniture_fits_inside_the_cm():
         assert (r < np.array([cm.inner_r(v) for v in h])).all(), f"{name} pokes through the cabin wall"
 
 
+def test_the_orbital_module_furniture_is_drawn_inside_its_collision_boxes(models):
+    """One source: each piece of the orbital module's furniture (the divan, the cupboard, the table,
+    the television camera) is drawn inside the boxes the crossing collides with
+    (cabins.om_furniture), fills them, and has the sizes of data/mission/crossing.toml."""
+    from experience.mission import cabins
+
+    s = models["soyuz"]
+    boxes = {b.name: b for b in cabins.om_furniture(load_dimensions())}
+    om = cabins.om_cabin(load_dimensions())
+    for node, names in (("interior_sofa", ("om_sofa_seat", "om_sofa_back")), ("interior_cabinet", ("om_cabinet",)),
+                        ("interior_table", ("om_table", "om_table_post")), ("interior_tv_camera", ("om_tv_camera",))):
+        p = s.points(f"soyuz/orbital_module/{node}")
+        assert s.doc["nodes"][[n["name"] for n in s.doc["nodes"]].index(f"soyuz/orbital_module/{node}")]["extras"]["furniture"] == " ".join(names)
+        lo = np.min([np.array(boxes[n].center) - np.array(boxes[n].size) / 2 for n in names], axis=0)
+        hi = np.max([np.array(boxes[n].center) + np.array(boxes[n].size) / 2 for n in names], axis=0)
+        inside = np.zeros(len(p), dtype=bool)
+        for n in names:   # every vertex in one of its boxes (handles and lamps may stand 2 cm proud)
+            c, h = np.array(boxes[n].center), np.array(boxes[n].size) / 2 + 0.021
+            inside |= np.all(np.abs(p - c) <= h, axis=1)
+        assert inside.all(), f"{node} is drawn outside its collision boxes"
+        # and fills them (but where the box runs into the curved wall)
+        assert np.all(p.min(axis=0) <= lo + 0.03) or node == "interior_sofa", node
+        # nothing of it pokes out of the hull
+        assert np.linalg.norm(p - [0.0, om.center_y, 0.0], axis=1).max() < om.r_in + d_wall(), f"{node} pokes through the hull"
+    sofa = s.extent("soyuz/orbital_module/interior_sofa")
+    _close(sofa[2], cabins.fitting("soyuz_sofa_length_m"), "divan length")
+    seat = s.points("soyuz/orbital_module/interior_sofa")
+    x0 = boxes["om_sofa_seat"].center[0] - boxes["om_sofa_seat"].size[0] / 2
+    _close(seat[:, 0].max() - x0, cabins.fitting("soyuz_sofa_seat_depth_m"), "divan seat depth")
+    _close(s.extent("soyuz/orbital_module/interior_tv_camera")[0], cabins.fitting("soyuz_tv_camera_length_m"), "TV camera length")
+    cab = s.points("soyuz/orbital_module/interior_cabinet")
+    cx0 = boxes["om_cabinet"].center[0] - boxes["om_cabinet"].size[0] / 2
+    cab = cab[cab[:, 0] >= cx0 - 1e-4]   # the doors and carcass, not the handles and switches in front
+    _close(cab[:, 0].max() - cab[:, 0].min(), cabins.fitting("soyuz_cabinet_depth_m"), "cupboard depth")
+
+
+def d_wall() -> float:
+    return load_dimensions().dim("soyuz", "wall_thickness_m")
+
+
 def test_geometry_data_is_sourced():
     geometry = data.load_toml("mission/geometry.toml")
     sources = data.load_toml("mission/sources.toml")

@@ -1,6 +1,6 @@
 """Offscreen stills of the crossing's rooms for the docs (960x540, the crossing's own camera and
 scene): ``python tools/crossing_stills.py FOLDER [NAME ...]`` writes crossing_NAME.png for each
-framing below (docs/images/crossing_dm.jpg is ``dm``, saved as JPEG). The stills of the guided
+framing below (docs/images/crossing_dm.jpg is ``dm``, crossing_om.jpg ``om`` and crossing_om_divan.jpg ``om_divan``, saved as JPEG). The stills of the guided
 crossing itself (each room and the handshake) come from tests/test_crossing_app.py with
 ASTP_CROSSING_SHOTS=FOLDER."""
 import datetime as dt
@@ -22,18 +22,26 @@ from experience.simulation import crossing as cs
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 exp = Experience(Ephemeris(trajectory=mission_trajectory(notice=lambda _m: None)))
-shots = [  # name, story offset from the handshake (s), eye (stack frame, m), yaw, pitch (deg)
+shots = [  # name, story offset from the handshake (s), eye (stack frame, m), yaw, pitch (deg), horizontal fov (deg)
     # the DM from its Apollo end at 19:29: gauges on the Soyuz-end bulkhead, its hatch swung open
     # along the -X wall, lockers and handrails, Slayton above, the orbital module beyond the tunnel
-    ("dm", 600.0, (0.1, 0.85, -0.3), 10.0, 10.0),
-    # the orbital module from its far side looking back at the hatch (not yet a good still)
-    ("om", -600.0, (0.1, 5.05, 0.15), 180.0, 0.0),
+    ("dm", 600.0, (0.1, 0.85, -0.3), 10.0, 10.0, None),
+    # the orbital module at 19:09, before the hatch opens, from above Leonov's and Kubasov's heads
+    # by the side hatch, looking across the sphere towards its -Z wall with the module's "up"
+    # (towards the docking tunnel) at the top: the cupboard with its lamps and switches on the
+    # left, the control panel and the divan's end on the right, a warm lamp, the tunnel's hatch
+    # above; the crews float below (the widest cabin lens, 100 deg: the 2.1 m sphere is small)
+    ("om", -600.0, (-0.05, 4.15, 0.6), 175.0, -80.0, 100.0),
+    # the divan and the folding table from near the side hatch, level with the seat, the crews'
+    # legs above: the divan in profile, its cushions, piping and upholstered base down to the wall
+    ("om_divan", -600.0, (-0.15, 4.9, 0.6), 170.0, -85.0, 100.0),
 ]
 if len(sys.argv) > 2:
     shots = [s for s in shots if s[0] in sys.argv[2:]]
 r = SceneRenderer(RenderConfig(size=(960, 540)))
+default_fov = exp.camera.fov_deg
 try:
-    for name, off, eye, yaw, pitch in shots:
+    for name, off, eye, yaw, pitch, fov in shots:
         lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=off))
         c = cs.Crossing(airlock=lock, start_m=eye)
         mode = CrossingMode(exp, c)
@@ -41,6 +49,7 @@ try:
         exp.playback.seek(exp.clock.t_s(lock.utc)); exp.playback.paused = True
         loop = AppLoop(exp, r)
         exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = yaw, pitch
+        exp.camera.fov_deg = default_fov if fov is None else fov - 20.0   # the cabin view adds 20 deg (experience/app/cameras.py)
         for _ in range(3):
             img = loop.render_offscreen(1 / 30)
         Image.fromarray(np.asarray(img)).save(os.path.join(out, f"crossing_{name}.png"))

@@ -177,11 +177,27 @@ def om_side_hatch(d: Dimensions) -> tuple[np.ndarray, np.ndarray, float]:
 
 def om_wall_panel(d: Dimensions) -> tuple[np.ndarray, np.ndarray]:
     """(centre, inward normal) of the orbital module's control panel on its wall (Soyuz frame):
-    above the bench, facing the table."""
+    above the divan's -Z end, facing the table."""
     om = om_cabin(d)
-    out = np.array([-0.55, 0.62, -0.56])
+    out = np.array([-0.75, -0.35, -0.45])
     out = out / np.linalg.norm(out)
     return np.array([0.0, om.center_y, 0.0]) + out * (om.r_in - fitting("soyuz_cabin_lining_m") + 0.012), -out
+
+
+def om_handrails(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The two straight handrails beside the orbital module's side hatch (Soyuz frame), 6 cm off
+    the wall: drawn by modelgen/soyuz.py and held as grips in the crossing."""
+    om = om_cabin(d)
+    az0 = fitting("soyuz_side_hatch_azimuth_deg")
+    r = om.r_in - 0.06
+    out = []
+    for daz in (-32.0, 32.0):
+        ends = []
+        for dy in (-0.42, 0.12):
+            s = dy / r
+            ends.append(np.array([0.0, om.center_y, 0.0]) + (azimuth_dir(az0 + daz) * math.cos(math.asin(s)) + [0.0, s, 0.0]) * r)
+        out.append((ends[0], ends[1]))
+    return out
 
 
 def om_handrail_ring(d: Dimensions) -> tuple[float, float]:
@@ -246,11 +262,41 @@ def furniture(d: Dimensions) -> list[Box]:
         boxes.append(Box(f"dm_stowage_{side}", "docking_module", (sx * (dm.r_in - depth / 2 - 0.03), 1.65, 0.0), (depth, 0.62, 0.34)))
     # Slayton's sleeping restraint, rolled and strapped on the -Z wall below the furnace
     boxes.append(Box("dm_sleep_restraint", "docking_module", (0.0, 1.25, -(dm.r_in - 0.11)), (0.42, 0.8, 0.12)))
-    boxes.append(Box("om_cabinet", "soyuz", (0.63, om.center_y + 0.02, 0.0), (0.32, 0.85, 0.66)))
-    boxes.append(Box("om_bench", "soyuz", (-0.62, om.center_y + 0.30, 0.0), (0.34, 0.36, 0.9)))
-    boxes.append(Box("om_table", "soyuz", (0.0, om.center_y + 0.58, -0.3), (0.5, 0.03, 0.36)))
-    boxes.append(Box("om_table_post", "soyuz", (0.0, om.center_y + 0.715, -0.3), (0.04, 0.27, 0.04)))
+    boxes += om_furniture(d)
     return boxes
+
+
+def om_furniture(d: Dimensions) -> list[Box]:
+    """The orbital module's furniture (Soyuz frame; its "floor" is the aft side, +Y, where the
+    hatch down to the descent module is): the divan along the -X wall (seat and back), the
+    cupboard on the +X wall, the folding table on its post, the television camera on the front
+    +X wall. Sizes from data/mission/crossing.toml [fitting.soyuz_*]; modelgen/soyuz.py draws
+    each piece inside its box (tests/test_models.py checks that)."""
+    om = om_cabin(d)
+    c = om.center_y
+    length = fitting("soyuz_sofa_length_m")
+    depth = fitting("soyuz_sofa_seat_depth_m")
+    seat_t = fitting("soyuz_sofa_seat_thickness_m")
+    back_h = fitting("soyuz_sofa_back_height_m")
+    seat_top = c + 0.36                 # the seat's face (towards -Y, the module's "up")
+    seat_x0 = -0.80                     # the seat's back edge, at the back cushions
+    seat_x1 = seat_x0 + depth
+    # the stowage base under the seat reaches the curved wall: at the seat's front edge, mid-length
+    y_floor = c + math.sqrt(om.r_in**2 - seat_x1**2)
+    back_t = 0.12
+    cab_d = fitting("soyuz_cabinet_depth_m")
+    tv_l = fitting("soyuz_tv_camera_length_m")
+    if y_floor - seat_top < seat_t:
+        raise ValueError("the orbital module's divan does not fit above its wall; check crossing.toml fittings")
+    return [
+        Box("om_sofa_seat", "soyuz", ((seat_x0 + seat_x1) / 2, (seat_top + y_floor) / 2, 0.0), (depth, y_floor - seat_top, length)),
+        Box("om_sofa_back", "soyuz", (seat_x0 - back_t / 2, seat_top - back_h / 2, 0.0), (back_t, back_h, length - 0.04)),
+        # the cupboard stands forward of where Kubasov floats (his legs reach y = centre + 0.1)
+        Box("om_cabinet", "soyuz", (0.79 - cab_d / 2, c - 0.28, -0.04), (cab_d, 0.46, 0.62)),
+        Box("om_table", "soyuz", (0.0, c + 0.58, -0.3), (0.5, 0.04, 0.36)),
+        Box("om_table_post", "soyuz", (0.0, c + 0.78, -0.3), (0.06, 0.36, 0.06)),
+        Box("om_tv_camera", "soyuz", (0.54, c - 0.58, 0.40), (tv_l, 0.14, 0.16)),
+    ]
 
 
 # ------------------------------------------------------------------------------ the walkable volume
@@ -379,6 +425,8 @@ def crossing(d: Dimensions | None = None, body_radius_m: float = BODY_RADIUS_M) 
     grips += _ring("soyuz_hatch_rim", L + om.y_front, rt)
     r_ring, y_ring = om_handrail_ring(d)
     grips += _ring("om_handrail", L + y_ring, r_ring, 12)
+    for k, (a, e) in enumerate(om_handrails(d)):
+        grips.append(Grip(f"om_hatch_handrail_{k}", (float(a[0]), float(a[1] + L), float(a[2])), (float(e[0]), float(e[1] + L), float(e[2]))))
     # the guided path: from above the couches up into the tunnel, through the DM, into the sphere
     start = (0.0, base + 1.65, 0.45)
     path = (

@@ -54,3 +54,13 @@ SOYUZ_HEAT_SHIELD = Material("soyuz_heat_shield", (0.22, 0.20, 0.17), metallic=0
 SOLAR_CELLS = Material("solar_cells_dark_blue", (0.03, 0.05, 0.18), metallic=0.3, roughness=0.25)
 SOLAR_FRAME = Material("solar_frame_aluminium", (0.72, 0.72, 0.72), metallic=0.8, roughness=0.4)
 SOLAR_BACK = Material("solar_panel_back", (0.55, 0.55, 0.52), metallic=0.0, roughness=0.7)
+
+# The orbital module's inside (issue #10): photographs of Soyuz orbital modules of the period show
+# a light cabin, its wall covered in light upholstery, a divan in a warmer woven fabric, light
+# enamelled panels and cupboard doors. Colours are estimates from those photographs (no measured
+# colour was found; docs/models.md). Seams, piping and buttons reuse the dark panel face, amber
+# indicator lamps the warm lamp (a vehicle keeps to 25 materials, tests/test_models.py).
+SOYUZ_SOFA = Material("soyuz_divan_upholstery", (0.60, 0.50, 0.32), metallic=0.0, roughness=0.95)
+SOYUZ_PANEL = Material("soyuz_panel_enamel", (0.58, 0.64, 0.64), metallic=0.1, roughness=0.6)
+SOYUZ_LAMP = Material("soyuz_cabin_lamp_warm", (1.0, 0.9, 0.72), metallic=0.0, roughness=0.5, emissive=(1.0, 0.82, 0.58))
+INDICATOR_GREEN = Material("indicator_lamp_green", (0.2, 0.6, 0.25), metallic=0.0, roughness=0.4, emissive=(0.25, 0.9, 0.35))
