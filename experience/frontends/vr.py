@@ -567,6 +567,9 @@ class VrFrontEnd:
             rep["crossing"] = self.movement.report()
             rep["crossing"]["fade_frames_drawn"] = self.fade_drawn
             rep["crossing"]["scene_hatches"] = self.scene_hatches
+        hold = self._hold
+        if hasattr(hold, "hits"):   # the walls' hold of the keepsakes and hands (MemoHold): asked, answered from memory
+            rep.setdefault("crossing", {})["hold_calls"] = {"asked": hold.calls, "remembered": hold.hits}
         return rep
 
     def _still(self, pose):
