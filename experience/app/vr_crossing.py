@@ -150,10 +150,14 @@ class CrossingMovement(FreeFloat):
             self._hands_held[name] = self.hold(self._hands_body, self._hands_at[name])[0]
         return self._hands_held[name]
 
-    @property
-    def hands_held(self) -> dict[str, np.ndarray]:
+    def hold_hands(self) -> dict[str, np.ndarray]:
         """Each tracked hand of this frame held inside the walls (:meth:`held_hand`)."""
         return {name: self.held_hand(name) for name in self._hands_at}
+
+    @property
+    def hands_held(self) -> dict[str, np.ndarray]:
+        """:meth:`hold_hands`, as an attribute (the form the front end read before)."""
+        return self.hold_hands()
 
     def _try_grab(self, name: str, hand_m: np.ndarray, body: np.ndarray) -> bool:
         c = self.crossing
@@ -245,7 +249,7 @@ class CrossingMovement(FreeFloat):
                     self.holding = None
             if hand.trigger >= TRIGGER_ON and self._trigger_armed[name]:
                 self._trigger_armed[name] = False
-                self.hands_held                   # held with the hatches as they are before the use
+                self.hold_hands()                 # held with the hatches as they are before the use
                 rec = self._use(name, hand_at[name])
                 if rec is not None and rec["ok"]:
                     haptic[name] = max(haptic.get(name, 0.0), 0.6)
