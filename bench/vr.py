@@ -165,7 +165,7 @@ def _noop_main(argv) -> None:
         else:
             r.prepare(exp.snapshot, placement=placement)
         r.render_frame()
-        return bytes(r.ldr_tex.getRamImageAs("RGB"))
+        return r.read_rows()   # the read-back as the VR front end reads it (_render_read)
 
     out = {"place": place, "render_size": list(size)}
     for stereo, n in ((True, stereo_frames), (False, mono_frames)):

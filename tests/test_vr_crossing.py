@@ -387,3 +387,37 @@ def test_injected_tracked_hand_closes_by_its_joints_and_is_drawn_as_joints(monad
     assert "joints" in forms and forms[-1] == "open"
     for e in rep["hand_draw_log"]:
         assert np.allclose(e["drawn_m"], e["expected_m"], atol=1e-4)
+
+
+def test_the_hands_wall_hold_is_worked_out_when_asked_and_remembered_exactly():
+    """The wrist panel's hand is held inside the walls only when asked (held_hand), from the body
+    the update held the hands from, equal to the crossing's own hold_inside to the last bit; the
+    remembering hold (MemoHold) answers a repeated question from memory with the same point and
+    a wall's hit, and asks the kernel again when a hatch has swung."""
+    from experience.app.vr_crossing import MemoHold
+    from experience.xr.tracking import HandInput
+    from experience.xr.xrmath import Pose
+
+    c, o, mv, head = _rig("dm")
+    far = _ref_for_model(o, head, c.eye_m + [0.0, 0.0, -1.5])      # through the DM's floor wall
+    near = _ref_for_model(o, head, c.eye_m + [0.1, 0.2, -0.1])
+    mv.update(_poses(o, head, right_ref=far, left_ref=near), {"right": HandInput(), "left": HandInput()}, DT)
+    body = mv._hands_body.copy()
+    assert mv._hands_held == {}                                     # nothing worked out yet
+    for name, ref in (("left", near), ("right", far)):
+        want, _hit = c.hold_inside(body, o.to_model(Pose(np.asarray(ref, dtype=np.float64), np.eye(3))).position_m)
+        assert np.array_equal(mv.held_hand(name), want)
+    assert set(mv.hands_held) == {"left", "right"} and mv.held_hand("none") is None
+
+    hold = MemoHold(c)
+    a, b = c.eye_m, c.eye_m + np.array([0.0, 0.0, -1.5])
+    p1, hit1 = hold(a, b)
+    p2, hit2 = hold(a, b)
+    assert (hold.calls, hold.hits) == (2, 1) and hit1 and hit2 and np.array_equal(p1, p2)
+    assert np.array_equal(p1, c.hold_inside(a, b)[0])
+    p2[0] += 1.0                                                    # the answer given is the caller's own
+    assert np.array_equal(hold(a, b)[0], p1)
+    hatches = dict(c.airlock.hatches())
+    c.airlock._hatch[next(iter(hatches))] = not c.airlock._hatch[next(iter(hatches))]   # a hatch swings
+    hold(a, b)
+    assert hold.hits == 2 and hold.calls == 4                       # asked the kernel again

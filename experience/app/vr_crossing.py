@@ -74,6 +74,36 @@ def target_points(crossing: sim.Crossing) -> dict[tuple[str, str], np.ndarray]:
     return {k: np.array(v) for k, v in pts.items()}
 
 
+class MemoHold:
+    """``crossing.hold_inside`` (the walls and closed hatches, not the crews) remembering its
+    last answers: the same move from the same point with the hatches as they were gives the same
+    point back (the collision volume is fixed; the kernel is a pure function of the two points
+    and the open hatches), without the kernel's work. A keepsake floating at rest, or a hand held
+    still at a still body, asks the same question every frame (about 0.3-0.7 ms each on the
+    development machine). Exact: a key is the two points' float64 bytes and the hatches."""
+
+    def __init__(self, crossing: sim.Crossing, size: int = 8):
+        self.crossing = crossing
+        self.size = int(size)
+        self._memo: dict = {}
+        self.calls = self.hits = 0
+
+    def __call__(self, from_m, to_m):
+        a = np.asarray(from_m, dtype=np.float64).reshape(3)
+        b = np.asarray(to_m, dtype=np.float64).reshape(3)
+        key = (a.tobytes(), b.tobytes(), tuple(self.crossing.airlock.hatches().values()))
+        self.calls += 1
+        got = self._memo.get(key)
+        if got is not None:
+            self.hits += 1
+            return got[0].copy(), got[1]
+        p, hit = self.crossing.hold_inside(a, b)
+        if len(self._memo) >= self.size:
+            self._memo.pop(next(iter(self._memo)))   # the oldest question
+        self._memo[key] = (np.array(p, dtype=np.float64), bool(hit))
+        return np.array(p, dtype=np.float64), bool(hit)
+
+
 class CrossingMovement(FreeFloat):
     """Hands on the crossing's grips, its collision, its airlock (see the module's text)."""
 
@@ -94,7 +124,10 @@ class CrossingMovement(FreeFloat):
         self.fade = 0.0
         self.fade_max = 0.0
         self.head_depth_m = 0.0
-        self.hands_held: dict[str, np.ndarray] = {}   # each hand held inside the walls (model frame)
+        self.hold = MemoHold(crossing)        # the walls' hold of a hand (or a keepsake: the front end's)
+        self._hands_at: dict[str, np.ndarray] = {}   # this frame's hands and the body they are held from
+        self._hands_body = crossing.eye_m
+        self._hands_held: dict[str, np.ndarray] = {}
         self._recentres = origin.recentres
         origin.start_m = crossing.eye_m       # the recentred head is the crossing's eye
 
@@ -106,8 +139,25 @@ class CrossingMovement(FreeFloat):
     def notice_now(self) -> str:
         return self.notice if self.crossing.t_s < self.notice_until else ""
 
-    def _hold(self, body: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return self.crossing.hold_inside(body, p)[0]
+    def held_hand(self, name: str) -> np.ndarray | None:
+        """Where this frame's hand ``name`` is held inside the walls (model frame; None: not
+        tracked): what is drawn at the hand (the wrist panel). Worked out when asked (the panel
+        is drawn on few frames), from the body and the hatches as :meth:`update` had them (a
+        trigger's use, which may swing a hatch, holds the hands before it acts)."""
+        if name not in self._hands_at:
+            return None
+        if name not in self._hands_held:
+            self._hands_held[name] = self.hold(self._hands_body, self._hands_at[name])[0]
+        return self._hands_held[name]
+
+    def hold_hands(self) -> dict[str, np.ndarray]:
+        """Each tracked hand of this frame held inside the walls (:meth:`held_hand`)."""
+        return {name: self.held_hand(name) for name in self._hands_at}
+
+    @property
+    def hands_held(self) -> dict[str, np.ndarray]:
+        """:meth:`hold_hands`, as an attribute (the form the front end read before)."""
+        return self.hold_hands()
 
     def _try_grab(self, name: str, hand_m: np.ndarray, body: np.ndarray) -> bool:
         c = self.crossing
@@ -168,15 +218,14 @@ class CrossingMovement(FreeFloat):
         haptic: dict[str, float] = {}
         grabs = []
         hand_at = {}
-        self.hands_held = {}
         for name in ("left", "right"):
             pose = getattr(poses, name)
             if pose is not None:
                 # the hand itself closes on a rail or turns a valve where it is (a hand is thinner
                 # than the head's radius); what is drawn at the hand (the wrist panel) is held
-                # inside the walls
+                # inside the walls (held_hand, when asked)
                 hand_at[name] = pose.position_m.copy()
-                self.hands_held[name] = self._hold(body, pose.position_m)
+        self._hands_at, self._hands_body, self._hands_held = hand_at, body.copy(), {}
         for name in ("left", "right"):
             hand = hands.get(name) or HandInput()
             if name not in hand_at:
@@ -200,6 +249,7 @@ class CrossingMovement(FreeFloat):
                     self.holding = None
             if hand.trigger >= TRIGGER_ON and self._trigger_armed[name]:
                 self._trigger_armed[name] = False
+                self.hold_hands()                 # held with the hatches as they are before the use
                 rec = self._use(name, hand_at[name])
                 if rec is not None and rec["ok"]:
                     haptic[name] = max(haptic.get(name, 0.0), 0.6)

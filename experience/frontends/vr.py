@@ -187,6 +187,7 @@ class VrFrontEnd:
         self.wrist = WristPanel()
         self._recentre_was = False
         self._left_model = self._head_model = None
+        self._left_held = True                 # (_panel_hand: the left hand held inside the walls this frame)
         self.snap_deg = float(snap_deg)
         self.renderer = None                  # one eye at a time (--cull per-eye, or eyes that are not parallel)
         self.stereo_renderer = None           # both eyes in one render, one cull (the default)
@@ -217,8 +218,11 @@ class VrFrontEnd:
         from experience.simulation.keepsakes import Keepsakes
 
         self.crossing = crossing
-        if crossing is not None:
-            self._hold = crossing.hold_inside
+        if crossing is not None:   # the walls' hold, remembering its last answers (a keepsake at rest)
+            from experience.app.vr_crossing import MemoHold
+
+            hold = getattr(self.movement, "hold", None)
+            self._hold = hold if isinstance(hold, MemoHold) and hold.crossing is crossing else MemoHold(crossing)
             body0 = crossing.eye_m
         else:
             from experience.app.cameras import default_cabin_constraint
@@ -323,8 +327,7 @@ class VrFrontEnd:
 
         with quiet_teardown():  # Panda3D's GLX buffers beside the session's GLFW context: harmless BadMatch notices
             r.render_frame()
-        raw = np.frombuffer(bytes(r.ldr_tex.getRamImageAs("RGB")), dtype=np.uint8)
-        return raw.reshape(size[1], size[0], 3)
+        return r.read_rows().reshape(size[1], size[0], 3)
 
     def _draw_stereo(self, info) -> list:
         """Both eyes in one render: the scene placed once at the eyes' midpoint (looking their
@@ -381,9 +384,22 @@ class VrFrontEnd:
         if self.wrist.visible or notice:
             crop = self.wrist.draw(crop, self.exp, {"turn": self.movement_turn(), "snap_deg": self.snap_deg,
                                                      "vignette": self.vignette},
-                                   self._left_model, self._head_model, eye_model, eye.frustum,
+                                   self._panel_hand(), self._head_model, eye_model, eye.frustum,
                                    extra=self._crossing_lines(), notice=notice)
         return np.ascontiguousarray(crop).tobytes()
+
+    def _panel_hand(self):
+        """The left hand's model pose where the wrist panel is drawn: held inside the walls
+        (the movement model's ``held_hand``, worked out only on the frames the panel is drawn)."""
+        if not self._left_held:
+            self._left_held = True
+            held_hand = getattr(self.movement, "held_hand", None)
+            held = held_hand("left") if held_hand is not None else getattr(self.movement, "hands_held", {}).get("left")
+            if held is not None and self._left_model is not None:   # the panel at the hand, held inside the walls
+                from experience.xr.xrmath import Pose
+
+                self._left_model = Pose(held, self._left_model.rotation)
+        return self._left_model
 
     def _draw_handheld(self, r, eye_index: int) -> None:
         """The keepsakes and the hands into this eye's scene (experience/scene/handheld.py)."""
@@ -475,9 +491,7 @@ class VrFrontEnd:
             self.origin.centred = False                 # right menu: recentre at the next frame
         self._recentre_was = hands["right"].menu
         self._left_model = self.origin.to_model(hands["left"].pose_ref)
-        held = getattr(self.movement, "hands_held", {}).get("left")
-        if held is not None and self._left_model is not None:   # the panel at the hand, held inside the walls
-            self._left_model = Pose(held, self._left_model.rotation)
+        self._left_held = False               # the panel's hand held inside the walls: when it is drawn
         self._right_model = self.origin.to_model(hands["right"].pose_ref)
         self._head_model = self.origin.to_model(head_ref)
         self._hands_after_move(hands)
@@ -553,6 +567,9 @@ class VrFrontEnd:
             rep["crossing"] = self.movement.report()
             rep["crossing"]["fade_frames_drawn"] = self.fade_drawn
             rep["crossing"]["scene_hatches"] = self.scene_hatches
+        hold = self._hold
+        if hasattr(hold, "hits"):   # the walls' hold of the keepsakes and hands (MemoHold): asked, answered from memory
+            rep.setdefault("crossing", {})["hold_calls"] = {"asked": hold.calls, "remembered": hold.hits}
         return rep
 
     def _still(self, pose):
