@@ -212,6 +212,30 @@ def test_the_eyes_share_the_cull_only_when_they_look_the_same_way():
     assert not front._shared_cull(eyes())
 
 
+def test_a_long_session_keeps_its_logs_short():
+    """An hour in the headset at 90 Hz: the per-frame logs and frame times are cut back to their
+    last LOG_KEEP_FRAMES (once they hold twice as many), the newest kept."""
+    import types
+
+    from experience.frontends import vr
+    from experience.xr.session import FrameStats
+
+    f = object.__new__(vr.VrFrontEnd)
+    f.vs = types.SimpleNamespace(stats=FrameStats(), states_seen=["FOCUSED"] * 150)
+    n = 2 * 50 + 1
+    for name in ("head_log", "hand_log", "hand_draw_log", "snap_ms", "keepsake_lines"):
+        setattr(f, name, list(range(n)))
+    for name in ("cpu_ms", "wait_ms", "eye_ms", "upload_ms", "setup_ms"):
+        setattr(f.vs.stats, name, list(range(n)))
+    f.trim(50)
+    for xs in (f.head_log, f.hand_log, f.hand_draw_log, f.snap_ms, f.keepsake_lines, f.vs.stats.cpu_ms, f.vs.stats.setup_ms):
+        assert xs == list(range(n - 50, n))
+    assert len(f.vs.states_seen) == 50
+    f.head_log = list(range(60))
+    f.trim(50)
+    assert len(f.head_log) == 60            # under twice the keep: left alone (no copying every frame)
+
+
 def test_suggested_bindings_cover_the_five_controller_families():
     from experience.xr.actions import ACTIONS, PROFILES, binding_paths
 

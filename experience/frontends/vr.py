@@ -45,6 +45,7 @@ START_UTC = "1975-07-17T19:10:00Z"
 # the DM at 18:29, Leonov reaching into the tunnel at 19:19; tests/test_crossing.py)
 PLACES = {"cm": None, "tunnel": (0.0, -0.6, 0.0), "dm": (0.0, 1.8, 0.05), "om": (0.1, 3.7, 0.3)}
 LAMPS = {"cm": None, "tunnel": None, "dm": (0.0, 1.0, 0.45), "om": (0.0, 4.0, 0.3)}   # illustrative cabin floodlights
+LOG_KEEP_FRAMES = 20_000   # per-frame logs and frame times kept in a long session (VrFrontEnd.trim)
 HEAD_AT_REST_M = (0.0, 1.6, 0.0)   # head:still: standing at the room's centre, facing -Z (the centre of Monado's sway)
 CABIN_EXPOSURE = 0.35   # the CM cabin is small and its floodlight near: less exposure than the DM's still
 
@@ -512,6 +513,18 @@ class VrFrontEnd:
             self.handshake_pulses += 1
         self.snap_ms.append((time.perf_counter() - t0) * 1e3)
 
+    def trim(self, keep: int | None = None) -> None:
+        """A long session: the per-frame logs and frame statistics keep their last ``keep``
+        entries (:data:`LOG_KEEP_FRAMES`; cut back once they hold twice as many), so an hour in
+        the headset at 90 Hz does not grow the process."""
+        keep = LOG_KEEP_FRAMES if keep is None else keep
+        for xs in (self.head_log, self.hand_log, self.hand_draw_log, self.snap_ms, self.keepsake_lines,
+                   *(getattr(self.vs.stats, n) for n in ("cpu_ms", "wait_ms", "eye_ms", "upload_ms", "setup_ms"))):
+            if len(xs) > 2 * keep:
+                del xs[:-keep]
+        if len(self.vs.states_seen) > 100:
+            del self.vs.states_seen[:-50]
+
     def run(self, max_frames: int | None = None, *, deadline_s: float | None = None) -> None:
         start = time.monotonic()
         self._run_start = start
@@ -524,6 +537,8 @@ class VrFrontEnd:
             info = self.vs.run_frame(self._draw)
             if info is not None and info.should_render:
                 self.frames += 1
+                if self.frames % 1000 == 0:
+                    self.trim()
             self._run_end = time.monotonic()
             if self.vs.state == "FOCUSED" and not self._said_focused:
                 self._said_focused = True

@@ -130,19 +130,9 @@ def _front_class():
             self._last_wall = None
             self.comfort = 0.0
 
-        def trim(self) -> None:
+        def trim(self, keep: int | None = None) -> None:
             """An all-day session: the per-frame logs of VrFrontEnd and its session kept short."""
-            for name in ("head_log", "hand_log", "snap_ms"):
-                xs = getattr(self, name)
-                if len(xs) > 2 * LOG_KEEP:
-                    del xs[:-LOG_KEEP]
-            st = self.vs.stats
-            for name in ("cpu_ms", "wait_ms", "eye_ms", "upload_ms", "setup_ms"):
-                xs = getattr(st, name)
-                if len(xs) > 2 * LOG_KEEP:
-                    del xs[:-LOG_KEEP]
-            if len(self.vs.states_seen) > 100:
-                del self.vs.states_seen[:-50]
+            super().trim(LOG_KEEP if keep is None else keep)
             for name in ("notices", "actions_done"):
                 xs = getattr(self.wrist, name, None)
                 if isinstance(xs, list) and len(xs) > 100:
