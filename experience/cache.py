@@ -321,10 +321,15 @@ def _header(entry: Entry, key: str, arrays: Mapping[str, np.ndarray]) -> dict:
             "checksum": checksum(arrays)}
 
 
+def _decode_header(z) -> object:
+    """The JSON header of an open cache archive (``np.load``'s NpzFile)."""
+    return json.loads(bytes(np.asarray(z[HEADER], dtype=np.uint8)).decode("utf-8"))
+
+
 def _read_header(path: Path) -> dict | None:
     try:
         with np.load(path, allow_pickle=False) as z:
-            head = json.loads(bytes(np.asarray(z[HEADER], dtype=np.uint8)).decode("utf-8"))
+            head = _decode_header(z)
     except Exception:  # noqa: BLE001 - damaged, foreign or gone: not ours to judge here
         return None
     return head if isinstance(head, dict) else None
@@ -371,7 +376,7 @@ def read(path: Path, entry: Entry, key: str | None = None) -> dict[str, np.ndarr
                 raise Invalid("is not a cache archive")
             if HEADER not in z.files:
                 raise Invalid("has no cache header")
-            head = json.loads(bytes(np.asarray(z[HEADER], dtype=np.uint8)).decode("utf-8"))
+            head = _decode_header(z)
             arrays = {k: np.asarray(z[k]) for k in z.files if k != HEADER}
     except Invalid:
         raise

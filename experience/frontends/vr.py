@@ -589,7 +589,7 @@ class VrFrontEnd:
 
     def _still(self, pose):
         """With ``head:still``, a head or eye pose carried by the inverse of the head's own motion
-        onto a head at rest (:data:`HEAD_AT_REST`): Monado's simulated headset sways and turns with
+        onto a head at rest (:data:`HEAD_AT_REST_M`, facing -Z): Monado's simulated headset sways and turns with
         the wall clock (its phase at the first frame too), which a scripted run that must repeat
         cannot have. The eyes keep their offsets from the head."""
         from experience.xr.xrmath import Pose
@@ -896,7 +896,7 @@ def _session(args, exp, injections, log, **kw) -> int:
     front = VrFrontEnd(exp, **kw)
     front.fixed_dt_s = getattr(args, "dt", None)
     for hand, action, val, f0, f1 in injections:
-        if action == "still":    # the head held at its first pose (the runtime's head sways by itself)
+        if action == "still":    # the head held at rest (the runtime's head sways by itself)
             front.head_still = True
         elif action == "reach":  # the hand moved onto a keepsake (or Leonov's hand) over frames F0..F1
             start = f0 or 0
