@@ -683,13 +683,7 @@ class Vehicles:
         Sun's irradiance and the vehicle's sunlit fraction come with the snapshot; the windows
         (:func:`room_windows`) from the model generator's frames. Outside the crossing, in
         shadow, or with no window facing the Sun: all zero (the shader adds nothing)."""
-        best = None
-        if e_sun_lit > 0.0:
-            rot = model_to_eci(state)
-            for p_m, n_m, area in room_windows(self.crossing_room):
-                cos_i = float((rot @ n_m) @ sun)
-                if cos_i > 0.0 and (best is None or area * cos_i > best[2] * best[3]):
-                    best = (p_m, n_m, area, cos_i)
+        best = sunlit_window(room_windows(self.crossing_room), model_to_eci(state), sun) if e_sun_lit > 0.0 else None
         if best is None:
             r.set("u_win_sun", (0.0, 0.0, 0.0))
             r.set("u_win_bounce", (0.0, 0.0, 0.0))
@@ -725,6 +719,19 @@ def room_windows(room: str | None) -> tuple[tuple[np.ndarray, np.ndarray, float]
         off = np.array([0.0, d.fact("docking_module", "length_m"), 0.0])
         return tuple((p + off, n, math.pi * soyuz.PORTHOLE_GLASS_RADIUS_M ** 2) for p, n in soyuz.porthole_frames(d))
     return ()
+
+
+def sunlit_window(windows, rot: np.ndarray, sun: np.ndarray):
+    """The window (centre, outward normal, area) that lets in the most sunlight, with the cosine
+    of the Sun's incidence on it: the largest area x cos(incidence) among the windows whose
+    outward normal (turned to the world by ``rot``) faces the Sun (``sun`` unit, world); None
+    when every window faces away. Returns (centre, normal, area, cos)."""
+    best = None
+    for p_m, n_m, area in windows:
+        cos_i = float((rot @ n_m) @ sun)
+        if cos_i > 0.0 and (best is None or area * cos_i > best[2] * best[3]):
+            best = (p_m, n_m, area, cos_i)
+    return best
 
 
 MEAN_COS_STEP = 0.01      # grid of the earthshine lookup in cos(Sun zenith)
