@@ -123,7 +123,8 @@ void main() {
     vec3 from_win = v_pos - u_win_pos;
     float along = -dot(from_win, u_sun_dir);
     vec3 across = from_win + along * u_sun_dir;
-    float beam = along > 0.0 ? 1.0 - smoothstep(0.9 * u_win_radius, u_win_radius, length(across)) : 0.0;
+    float beam = 0.0;   // (smoothstep is undefined for equal edges: no beam when the radius is 0)
+    if (along > 0.0 && u_win_radius > 0.0) beam = 1.0 - smoothstep(0.9 * u_win_radius, u_win_radius, length(across));
     color += diffuse_col / PI * u_win_sun * beam * max(n_l, 0.0);
     vec3 to_bounce = u_win_bounce_pos - v_pos;
     float db2 = max(dot(to_bounce, to_bounce), 0.04);
