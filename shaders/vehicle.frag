@@ -6,6 +6,10 @@
 //    directions within the Earth's angular radius of the nadir) the mean radiance of the visible
 //    Earth, above it black space, with a thin blue limb band; blurred by roughness
 //  - cabin floodlights (interior views): a point light at the camera and one lamp further in
+//  - the Sun through the crossing room's most sunlit window (interior views, docs/crossing.md):
+//    a beam of the window's cross-section along the Sun direction (what lies in it gets the
+//    Sun's irradiance, Lambert; nothing in the cabin shadows it) and its scattered light as a
+//    point light just inside the window
 // No shadows between parts (documented limitation).
 uniform struct p3d_MaterialParameters {
     vec4 baseColor;
@@ -24,6 +28,11 @@ uniform vec3 u_limb_radiance;    // radiance of the limb band
 uniform vec3 u_cabin_light;      // point-light intensity at the camera (0 outside)
 uniform vec3 u_lamp_pos;         // a second cabin lamp (world position) ...
 uniform vec3 u_lamp;             // ... and its intensity (0 outside)
+uniform vec3 u_win_pos;          // the sunlit window's centre (world) ...
+uniform float u_win_radius;      // ... the radius of its beam (cross-section as a disc, m) ...
+uniform vec3 u_win_sun;          // ... the irradiance in the beam (0: no sun through a window)
+uniform vec3 u_win_bounce_pos;   // the beam's light scattered by the cabin: a point light ...
+uniform vec3 u_win_bounce;       // ... and its intensity
 uniform vec3 u_ambient;          // small constant floor (illustrative)
 // the eye this fragment is seen from (world, camera-centred m): the camera itself (0) for one
 // view; with both eyes side by side in one render (the VR shared cull) the left eye's left of
@@ -110,6 +119,16 @@ void main() {
     vec3 to_lamp = u_lamp_pos - v_pos;
     float dl2 = max(dot(to_lamp, to_lamp), 0.04);
     color += diffuse_col / PI * u_lamp * max(dot(n, to_lamp * inversesqrt(dl2)), 0.0) / dl2;
+    // the Sun through a window: inside the cylinder from the window along the Sun's travel
+    vec3 from_win = v_pos - u_win_pos;
+    float along = -dot(from_win, u_sun_dir);
+    vec3 across = from_win + along * u_sun_dir;
+    float beam = 0.0;   // (smoothstep is undefined for equal edges: no beam when the radius is 0)
+    if (along > 0.0 && u_win_radius > 0.0) beam = 1.0 - smoothstep(0.9 * u_win_radius, u_win_radius, length(across));
+    color += diffuse_col / PI * u_win_sun * beam * max(n_l, 0.0);
+    vec3 to_bounce = u_win_bounce_pos - v_pos;
+    float db2 = max(dot(to_bounce, to_bounce), 0.04);
+    color += diffuse_col / PI * u_win_bounce * max(dot(n, to_bounce * inversesqrt(db2)), 0.0) / db2;
     color += diffuse_col * u_ambient + p3d_Material.emission.rgb;
     o_color = vec4(color, 1.0);
 }

@@ -258,3 +258,80 @@ def test_the_keepsake_key_takes_lets_go_and_hands_over(exp):
             assert i18n._(msg) != msg, msg
     finally:
         i18n.set_language("en")
+
+
+def test_the_sun_comes_in_through_the_window_that_faces_it():
+    """Issue #10: the windows the scene lets sunlight in through are the ones the model draws, and
+    one facing away from the Sun lets in no beam."""
+    from experience.scene.modelgen import apollo, params, soyuz
+    from experience.scene.vehicles import room_windows, sunlit_window
+
+    d = params.load()
+    cm = room_windows("cm")
+    assert len(cm) == 5 and [tuple(w[0]) for w in cm] == [tuple(w[0]) for w in apollo.cm_window_frames(d)]
+    om = room_windows("soyuz_om")
+    assert len(om) == 2 and all(abs(o[0][1] - (p[1] + d.fact("docking_module", "length_m"))) < 1e-9
+                                for o, (p, _n) in zip(om, soyuz.porthole_frames(d)))
+    assert room_windows("dm") == ()
+    eye = np.eye(3)
+    for windows in (cm, om):
+        for p, n, area in windows:
+            best = sunlit_window(windows, eye, n)            # the Sun straight onto this window:
+            assert best is not None and best[2] * best[3] >= area - 1e-12   # at least its light comes in
+            if area == max(w[2] for w in windows):           # and through the largest, itself
+                assert best[3] > 0.999 and np.allclose(best[0], p)
+    # the Sun behind the CM's windows (all face forward and up): none lets it in
+    assert sunlit_window(cm, eye, -np.array([0.0, 0.54, 0.84])) is None
+    # on the porthole facing +X: the one facing -X is in its own shade
+    plus_x = max(om, key=lambda w: w[1][0])
+    assert np.allclose(sunlit_window(om, eye, plus_x[1])[0], plus_x[0])
+    assert float(min(om, key=lambda w: w[1][0])[1] @ plus_x[1]) < 0.0
+
+
+def test_a_cabin_wall_in_the_sunbeam_is_brighter_in_sunlight_than_in_earths_shadow(exp):
+    """Issue #10: in the CM at a sunlit time (the handshake's day, 40 min before it) the wall
+    the beam from the most sunlit window reaches is bright; 30 min earlier, in Earth's shadow,
+    the same view has no beam (and nothing else in the cabin changes with the Sun)."""
+    import datetime as dt
+    import math
+
+    from experience.app.crossing import CrossingMode
+    from experience.app.experience import AppLoop
+    from experience.scene.config import RenderConfig
+    from experience.scene.renderer import SceneRenderer
+    from experience.scene.vehicles import model_to_eci
+    from experience.simulation import airlock as sa, handshake
+    from experience.simulation import crossing as cs
+
+    r = SceneRenderer(RenderConfig(size=SIZE))
+    imgs, lit = {}, {}
+    aim = None
+    try:
+        for tag, off in (("sun", -2400.0), ("shadow", -4200.0)):
+            lock = sa.Airlock.at(handshake.event_utc() + dt.timedelta(seconds=off))
+            mode = CrossingMode(exp, cs.Crossing(airlock=lock, start_m=(0.668, -1.563, 0.505)))
+            mode.scene_prepared = lambda _r: None
+            exp.playback.seek(exp.clock.t_s(lock.utc))
+            exp.playback.paused = True
+            loop = AppLoop(exp, r)
+            snap, _ = loop.frame(1 / 30)
+            state = snap.vehicles["apollo"]
+            if aim is None:   # along the beam (the Sun's travel, stack frame)
+                b = -(model_to_eci(state).T @ np.asarray(snap.sun_unit_eci))
+                aim = math.degrees(math.atan2(-b[0], b[1])), math.degrees(math.asin(max(-1.0, min(1.0, b[2]))))
+            exp.camera.cabin_yaw_deg, exp.camera.cabin_pitch_deg = aim
+            for _ in range(2):
+                img = loop.render_offscreen(1 / 30)
+            assert mode.crossing.room == "cm"
+            imgs[tag], lit[tag] = img.astype(float), float(state.sunlit_fraction)
+            win = r.vehicles.inputs._views["u_win_sun"][1]
+            assert (float(win[0]) > 3.0) if tag == "sun" else float(win[0]) == 0.0, (tag, win)
+            mode.stop()
+    finally:
+        r.close()
+    assert lit["sun"] > 0.99 and lit["shadow"] < 0.01
+    diff = imgs["sun"].mean(axis=2) - imgs["shadow"].mean(axis=2)
+    patch = diff > 40.0
+    assert patch.sum() > 100, patch.sum()                    # a bright patch of sunlight ...
+    assert patch.sum() < 0.25 * patch.size, patch.sum()      # ... not the whole view
+    assert diff.min() > -3.0, diff.min()                     # the Sun only adds light

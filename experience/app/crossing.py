@@ -228,7 +228,7 @@ class CrossingMode:
         if vehicles is not None and hasattr(vehicles, "set_crossing"):
             room = self.crossing.room
             vehicles.set_crossing(self.crossing.airlock.hatches(), self._lamps.get(room), self.crossing.airlock.pressures_mmhg(),
-                                  crew=self.crossing.crew_pose())
+                                  crew=self.crossing.crew_pose(), room=room)
 
     def scene_prepared(self, renderer) -> None:
         """After the scene is placed for this frame (``AppLoop.frame``): the keepsakes (and the

@@ -76,6 +76,8 @@ CABIN_LIGHT = 1.6       # floodlight intensity (white card at 1 m: radiance 0.5)
 AMBIENT_FLOOR = 0.003  # keeps an eclipsed stack barely visible (illustrative)
 CROSSING_HEADLAMP = 0.06  # the crossing's eye floats 0.15-1 m from the walls: a faint light at the eye ...
 CROSSING_LAMP = 0.45      # ... and the room's lamp (data/mission/crossing.toml) does the lighting
+WINDOW_BOUNCE = 0.5       # fraction of the sunbeam through a window the cabin scatters back (illustrative albedo)
+WINDOW_BOUNCE_INSET_M = 0.3   # the scattered light as a point source this far inside the window
 
 _LOADED: dict[str, NodePath | None] = {}
 _PLACEHOLDER_NOTICE = [False]
@@ -306,17 +308,20 @@ class Vehicles:
         # the CM's tunnel hatch removed (as the crew did), lit by the lamp of the visitor's room
         self.crossing_hatches: dict[str, str] | None = None
         self.crossing_lamp: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+        self.crossing_room: str | None = None
         self.crossing_pressures: dict[str, float] | None = None
         self.crossing_crew = None
         self.gauges: dict[str, list[tuple[NodePath, str, float]]] = {}   # kind -> (pivot, volume, axis sign)
 
     def set_crossing(self, hatches: dict[str, str] | None, lamp=None, pressures_mmhg: dict[str, float] | None = None,
-                     crew=None) -> None:
+                     crew=None, room: str | None = None) -> None:
         """Draw the crossing's hatches (``{"apollo_dm": "open"|"closed", "dm_soyuz": ...}``; None:
         the story's own configuration) and light the cabins with ``lamp`` = (position in the
-        stack's model frame in metres, linear RGB)."""
+        stack's model frame in metres, linear RGB) and the Sun through the windows of ``room``
+        (``cm``, ``dm``, ``soyuz_om``; :func:`room_windows`)."""
         self.crossing_hatches = dict(hatches) if hatches is not None else None
         self.crossing_lamp = lamp
+        self.crossing_room = room if hatches is not None else None
         self.crossing_pressures = dict(pressures_mmhg) if pressures_mmhg else None
         self.crossing_crew = crew   # the CrewPose at the crossing's story time (None: the waiting Soyuz crew only)
         if hatches is not None:
@@ -343,6 +348,11 @@ class Vehicles:
         r.set("u_cabin_light", (0.0, 0.0, 0.0))
         r.set("u_lamp_pos", (0.0, 0.0, 0.0))
         r.set("u_lamp", (0.0, 0.0, 0.0))
+        r.set("u_win_pos", (0.0, 0.0, 0.0))
+        r.set("u_win_radius", 0.0)
+        r.set("u_win_sun", (0.0, 0.0, 0.0))
+        r.set("u_win_bounce_pos", (0.0, 0.0, 0.0))
+        r.set("u_win_bounce", (0.0, 0.0, 0.0))
         r.set("u_ambient", (AMBIENT_FLOOR,) * 3)
         r.set("u_eye_split", 1.0e9)           # one view: every fragment seen from the camera
         r.set("u_eye_left", (0.0, 0.0, 0.0))
@@ -662,10 +672,66 @@ class Vehicles:
             r.set("u_lamp", lamp_rgb * CABIN_LIGHT * 1.5)
         else:
             r.set("u_lamp", (0.0, 0.0, 0.0))
+        self._window_sun(r, state, placement, sun, e_sun * lit if (crossing and self.crossing_room) else 0.0)
         r.set("u_ambient", np.full(3, 0.02 if interior else AMBIENT_FLOOR))
+
+    def _window_sun(self, r, state, placement, sun: np.ndarray, e_sun_lit: float) -> None:
+        """Sunlight through the most sunlit window of the crossing's room (issue #10): a beam of
+        the window's cross-section along the Sun direction (u_win_*: the shader lights what lies in
+        the cylinder from the window's centre, Lambert, no shadows inside it) and the beam's power,
+        scattered once by the cabin (WINDOW_BOUNCE), as a point light just inside the window. The
+        Sun's irradiance and the vehicle's sunlit fraction come with the snapshot; the windows
+        (:func:`room_windows`) from the model generator's frames. Outside the crossing, in
+        shadow, or with no window facing the Sun: all zero (the shader adds nothing)."""
+        best = sunlit_window(room_windows(self.crossing_room), model_to_eci(state), sun) if e_sun_lit > 0.0 else None
+        if best is None:
+            r.set("u_win_sun", (0.0, 0.0, 0.0))
+            r.set("u_win_bounce", (0.0, 0.0, 0.0))
+            r.set("u_win_radius", 0.0)
+            return
+        p_m, n_m, area, cos_i = best
+        pos = np.asarray(state.pos_km, dtype=np.float64)
+        rot = model_to_eci(state)
+        to_m = boundary.RenderFrame(placement.camera_km).to_m
+        r.set("u_win_pos", to_m(pos + rot @ p_m / 1000.0))
+        r.set("u_win_radius", math.sqrt(area * cos_i / math.pi))   # the beam's cross-section, as a disc
+        r.set("u_win_sun", np.full(3, e_sun_lit))
+        r.set("u_win_bounce_pos", to_m(pos + rot @ (p_m - n_m * WINDOW_BOUNCE_INSET_M) / 1000.0))
+        # the beam's power E A cos(i), a fraction WINDOW_BOUNCE of it scattered evenly into 4 pi sr
+        r.set("u_win_bounce", np.full(3, e_sun_lit * area * cos_i * WINDOW_BOUNCE / (4.0 * math.pi)))
 
     def draw_calls(self, kind: str) -> int:
         return self.geom_counts.get(kind, 0)
+
+
+@functools.lru_cache(maxsize=8)
+def room_windows(room: str | None) -> tuple[tuple[np.ndarray, np.ndarray, float], ...]:
+    """(centre on the outer hull, outward unit normal, glass area m^2) of each window of a
+    crossing room, stack frame (metres): the frames the model generator draws them with
+    (modelgen/apollo.py cm_window_frames: the CM's five; modelgen/soyuz.py porthole_frames: the
+    orbital module's two, Soyuz's frame one DM length along +Y). The DM has none modelled."""
+    from experience.scene.modelgen import apollo, params, soyuz
+
+    d = params.load()
+    if room == "cm":
+        return tuple(apollo.cm_window_frames(d))
+    if room == "soyuz_om":
+        off = np.array([0.0, d.fact("docking_module", "length_m"), 0.0])
+        return tuple((p + off, n, math.pi * soyuz.PORTHOLE_GLASS_RADIUS_M ** 2) for p, n in soyuz.porthole_frames(d))
+    return ()
+
+
+def sunlit_window(windows, rot: np.ndarray, sun: np.ndarray):
+    """The window (centre, outward normal, area) that lets in the most sunlight, with the cosine
+    of the Sun's incidence on it: the largest area x cos(incidence) among the windows whose
+    outward normal (turned to the world by ``rot``) faces the Sun (``sun`` unit, world); None
+    when every window faces away. Returns (centre, normal, area, cos)."""
+    best = None
+    for p_m, n_m, area in windows:
+        cos_i = float((rot @ n_m) @ sun)
+        if cos_i > 0.0 and (best is None or area * cos_i > best[2] * best[3]):
+            best = (p_m, n_m, area, cos_i)
+    return best
 
 
 MEAN_COS_STEP = 0.01      # grid of the earthshine lookup in cos(Sun zenith)

@@ -131,6 +131,34 @@ def hatch_disc(name: str, radius: float, thickness: float, opens_toward: float, 
     return node
 
 
+def _window_spots(d: Dimensions) -> list[tuple[float, float, float, float, float]]:
+    """(azimuth deg, base-relative height m, width m, height m, tilt deg) of the four square windows."""
+    sw = d.dim("apollo_cm", "side_window_size_m")
+    rw, rh = d.dim("apollo_cm", "rendezvous_window_width_m"), d.dim("apollo_cm", "rendezvous_window_height_m")
+    return [(-62.0, 1.30, sw, sw, 0.0), (62.0, 1.30, sw, sw, 0.0), (-24.0, 2.20, rw, rh, 25.0), (24.0, 2.20, rw, rh, 25.0)]
+
+
+def _hatch_window_frame(cm: CMShape, d: Dimensions) -> np.ndarray:
+    """The round hatch window's plate frame (base-relative; local +Z outwards)."""
+    hatch_frame = cm.surface_frame(0.0, d.dim("apollo_cm", "side_hatch_center_height_m"), out=0.012)
+    return hatch_frame @ g.translate(0, 0.12, 0.012)
+
+
+def cm_window_frames(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(centre of the glass on the outer hull, outward unit normal, glass area m^2) of the CM's
+    five windows (two side, two rendezvous, the hatch window) in the vehicle (= stack) frame: the
+    frames :func:`build` draws them with; the scene lets sunlight in through them."""
+    cm = CMShape(d)
+    to_vehicle = g.translate(0.0, -cm.H, 0.0)
+    out = []
+    for az, h, w, hgt, tilt in _window_spots(d):
+        f = to_vehicle @ cm.surface_frame(az, h, out=0.006, tilt_deg=tilt)
+        out.append((f[:3, 3].copy(), f[:3, 2].copy(), w * hgt))
+    f = to_vehicle @ _hatch_window_frame(cm, d)
+    out.append((f[:3, 3].copy(), f[:3, 2].copy(), math.pi * (d.dim("apollo_cm", "hatch_window_diameter_m") / 2) ** 2))
+    return out
+
+
 def build(d: Dimensions) -> Node:
     cm = CMShape(d)
     H = cm.H
@@ -153,11 +181,9 @@ def build(d: Dimensions) -> Node:
     hull.add(mat.CM_SKIN, g.extrude(g.rounded_rect_outline(hw, hh, 0.08), 0.03, to_vehicle @ hatch_frame))
     windows, frames = [], []
     wd = d.dim("apollo_cm", "hatch_window_diameter_m")
-    windows.append(g.extrude(g.disc_outline(wd / 2, 24), 0.02, to_vehicle @ hatch_frame @ g.translate(0, 0.12, 0.012)))
+    windows.append(g.extrude(g.disc_outline(wd / 2, 24), 0.02, to_vehicle @ _hatch_window_frame(cm, d)))
     frames.append(g.extrude(g.rounded_rect_outline(0.12, 0.05, 0.02), 0.02, to_vehicle @ hatch_frame @ g.translate(0.2, -0.22, 0.02)))
-    sw = d.dim("apollo_cm", "side_window_size_m")
-    rw, rh = d.dim("apollo_cm", "rendezvous_window_width_m"), d.dim("apollo_cm", "rendezvous_window_height_m")
-    window_spots = [(-62.0, 1.30, sw, sw, 0.0), (62.0, 1.30, sw, sw, 0.0), (-24.0, 2.20, rw, rh, 25.0), (24.0, 2.20, rw, rh, 25.0)]
+    window_spots = _window_spots(d)
     for az, h, w, hgt, tilt in window_spots:
         f = cm.surface_frame(az, h, out=0.006, tilt_deg=tilt)
         windows.append(g.extrude(g.rounded_rect_outline(w, hgt, 0.04), 0.02, to_vehicle @ f @ g.translate(0, 0, 0.004)))

@@ -28,6 +28,7 @@ _sphere_station = sphere_station
 
 
 PORTHOLES = ((-60.0, -0.1), (60.0, 0.25))  # (azimuth deg, height above the sphere's centre m)
+PORTHOLE_GLASS_RADIUS_M = 0.1
 
 
 def porthole_frames(d: Dimensions) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -77,7 +78,7 @@ def build(d: Dimensions) -> Node:
     details = []
     windows = []
     for p, n in porthole_frames(d):
-        windows.append(g.extrude(g.disc_outline(0.1, 20), 0.03, g.on_surface(p + n * 0.005, n)))
+        windows.append(g.extrude(g.disc_outline(PORTHOLE_GLASS_RADIUS_M, 20), 0.03, g.on_surface(p + n * 0.005, n)))
         details.append(g.extrude(g.disc_outline(0.14, 20), 0.02, g.on_surface(p, n)))
     # docking target for the partner's optical sight, on the -Z side, and whip antennas
     tgt_n = g.azimuth_dir(180.0)
@@ -411,7 +412,7 @@ def _furnish(d: Dimensions, om: Node, interior: Node) -> None:
     # the portholes: glass and a rim, inside
     for p, n in porthole_frames(d):
         p = p - n * d.dim("soyuz", "wall_thickness_m")
-        put(mat.WINDOW, g.extrude(g.disc_outline(0.1, 20), 0.01, g.on_surface(p - n * 0.006, -n)))
+        put(mat.WINDOW, g.extrude(g.disc_outline(PORTHOLE_GLASS_RADIUS_M, 20), 0.01, g.on_surface(p - n * 0.006, -n)))
         put(mat.PROBE_METAL, _ring_on(p - n * 0.012, -n, 0.115, 0.014, 24))
     # the control panel above the divan's -Z end: its face in a light bezel, dials, keys, lamps
     pc, pn = om_wall_panel(d)
