@@ -683,7 +683,8 @@ class Vehicles:
         Sun's irradiance and the vehicle's sunlit fraction come with the snapshot; the windows
         (:func:`room_windows`) from the model generator's frames. Outside the crossing, in
         shadow, or with no window facing the Sun: all zero (the shader adds nothing)."""
-        best = sunlit_window(room_windows(self.crossing_room), model_to_eci(state), sun) if e_sun_lit > 0.0 else None
+        rot = model_to_eci(state)
+        best = sunlit_window(room_windows(self.crossing_room), rot, sun) if e_sun_lit > 0.0 else None
         if best is None:
             r.set("u_win_sun", (0.0, 0.0, 0.0))
             r.set("u_win_bounce", (0.0, 0.0, 0.0))
@@ -691,7 +692,6 @@ class Vehicles:
             return
         p_m, n_m, area, cos_i = best
         pos = np.asarray(state.pos_km, dtype=np.float64)
-        rot = model_to_eci(state)
         to_m = boundary.RenderFrame(placement.camera_km).to_m
         r.set("u_win_pos", to_m(pos + rot @ p_m / 1000.0))
         r.set("u_win_radius", math.sqrt(area * cos_i / math.pi))   # the beam's cross-section, as a disc
