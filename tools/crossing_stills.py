@@ -1,6 +1,6 @@
 """Offscreen stills of the crossing's rooms for the docs (960x540, the crossing's own camera and
 scene): ``python tools/crossing_stills.py FOLDER [NAME ...]`` writes crossing_NAME.png for each
-framing below (docs/images/crossing_dm.jpg is ``dm``, crossing_om.jpg ``om``, crossing_om_divan.jpg ``om_divan`` and crossing_sunlit.jpg ``sunlit``, saved as JPEG). The stills of the guided
+framing below (docs/images/crossing_cm.jpg is ``cm``, crossing_dm.jpg ``dm``, crossing_om.jpg ``om``, crossing_om_divan.jpg ``om_divan`` and crossing_sunlit.jpg ``sunlit``, saved as JPEG). The stills of the guided
 crossing itself (each room and the handshake) come from tests/test_crossing_app.py with
 ASTP_CROSSING_SHOTS=FOLDER."""
 import datetime as dt
@@ -35,6 +35,10 @@ shots = [  # name, story offset from the handshake (s), eye (stack frame, m), ya
     # the divan and the folding table from near the side hatch, level with the seat, the crews'
     # legs above: the divan in profile, its cushions, piping and upholstered base down to the wall
     ("om_divan", -600.0, (-0.15, 4.9, 0.6), 170.0, -85.0, 100.0),
+    # the Command Module from above the couches' head ends, looking across the cabin towards
+    # the main display console in its arc (the flight director attitude indicators along its top),
+    # the cabin lamps either side, the forward tunnel above and the three couches below
+    ("cm", -2400.0, (0.0, -1.5, 0.8), 0.0, -85.0, 100.0),
     # the CM at 18:39, sunlit: looking along the sunbeam from the +X side window (docs/crossing.md,
     # "Sunlight through the windows"); sunlit_shadow is the same view at 18:09, in Earth's shadow
     ("sunlit", -2400.0, (0.668, -1.563, 0.505), 167.6, 19.0, 100.0),

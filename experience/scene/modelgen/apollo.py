@@ -251,7 +251,7 @@ def build(d: Dimensions) -> Node:
         for i in range(5):
             for j in range(3):
                 x = (i - 2) * seg_w / 5.5
-                y = (j - 1) * face_h / 3.4
+                y = (j - 1.5) * face_h / 5.0   # three rows below the gauges along the top
                 knobs.append(g.box((seg_w / 8, face_h / 7, 0.03), f @ g.translate(x, y, 0.04)))
     # the round gauges along each face's top row (flight director attitude indicators in the
     # left and centre faces, meters elsewhere)
