@@ -519,20 +519,43 @@ def _slerp_rows(a: str, b: str, w: float, who: tuple[str, ...]) -> np.ndarray:
     return (qq @ _QM + _QM_1).reshape(-1, 3, 3)
 
 
+def blend_rows(a: str, b: str, weight: float, who: tuple[str, ...] = SHOWN):
+    """:func:`blend` for a batch of people as arrays: (the joints in row order (:func:`_rows`:
+    row 0 the root, row 1 + k joint k), local rotations (P, 1 + J, 3, 3): the roots' and the
+    joints', the roots' positions (P, 3)); read-only. The last few are kept: the crossing's
+    solids (:func:`segment_solids`) and the scene's animated figures ask for the same one in a
+    frame. The same slerp as :func:`segment_solids` (it agrees with :func:`blend` to rounding,
+    1e-15; exactly the arrangement's matrices at either end); the positions are blend's."""
+    loc, root_pos = _local_rows(a, b, float(weight), tuple(who))
+    return _rows()[0], loc, root_pos
+
+
+def joint_rows() -> dict[str, int]:
+    """{joint: its row in :func:`blend_rows`' arrays} (row 0: the root)."""
+    return dict(_rows()[1])
+
+
+@functools.lru_cache(maxsize=4)
+def _local_rows(a: str, b: str, weight: float, who: tuple[str, ...]):
+    ra, _qa, pa = _pose_arrays(a, who)
+    if a == b or weight <= 0.0:
+        return ra, pa
+    if weight >= 1.0:
+        rb, _qb, pb = _pose_arrays(b, who)
+        return rb, pb
+    pb = _pose_arrays(b, who)[2]
+    loc = _slerp_rows(a, b, weight, who).reshape(ra.shape)
+    root_pos = pa + weight * (pb - pa)
+    loc.flags.writeable = False
+    root_pos.flags.writeable = False
+    return loc, root_pos
+
+
 def _batched_world(a: str, b: str, weight: float, who: tuple[str, ...]):
     """World rotations (P, 1 + J, 3, 3) and positions (P, 1 + J, 3) of every row of
     :func:`_rows` (row 0: the root) for ``blend(a, b, weight)``: :func:`forward_kinematics`'s
     chain, one depth of the skeleton at a time."""
-    ra, _qa, pa = _pose_arrays(a, who)
-    if a == b or weight <= 0.0:
-        loc, root_pos = ra, pa
-    elif weight >= 1.0:
-        rb, _qb, pb = _pose_arrays(b, who)
-        loc, root_pos = rb, pb
-    else:
-        pb = _pose_arrays(b, who)[2]
-        loc = _slerp_rows(a, b, weight, who).reshape(ra.shape)
-        root_pos = pa + weight * (pb - pa)
+    loc, root_pos = _local_rows(a, b, float(weight), tuple(who))
     off, parent, anc, levels = _chain(who)
     rot = np.empty_like(loc)
     rot[:, 0] = loc[:, 0]

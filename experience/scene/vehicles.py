@@ -452,20 +452,24 @@ class Vehicles:
             pivot.setH(sign * float(cp.hatch_deg))
         if self.animated_crew is None:
             return
-        from experience.scene.modelgen import crew
+        from experience.mission import figures
 
-        wanted = crew.blend(cp.a, cp.b, float(cp.weight))
         conv, joints = self.animated_crew
-        for pid, (root, rotations) in wanted.items():
-            if pid not in joints:
-                continue
-            top, nodes = joints[pid]
-            top.setMat(_panda_mat(root, conv))
-            for joint, (node, offset) in nodes.items():
-                local = np.eye(4)
-                local[:3, :3] = rotations[joint]
-                local[:3, 3] = offset
-                node.setMat(_panda_mat(local, conv))
+        if not joints:
+            return
+        # every figure's root and joint nodes at once: the batched blend (figures.blend_rows, the
+        # same one the crossing's solids are posed with in this frame) into one stack of 4x4
+        # matrices, turned into Panda's axes together (conv is a signed permutation: exact)
+        who, nodes, person, row, trans, roots, c4 = self._crew_batch
+        _joints, loc, root_pos = figures.blend_rows(cp.a, cp.b, float(cp.weight), who)
+        m = np.zeros((len(nodes), 4, 4))
+        m[:, :3, :3] = loc[person, row]
+        m[:, :3, 3] = trans
+        m[roots, :3, 3] = root_pos
+        m[:, 3, 3] = 1.0
+        mp = np.matmul(np.matmul(c4, m), c4.T)
+        for node, v in zip(nodes, np.swapaxes(mp, 1, 2).reshape(-1, 16).tolist()):
+            node.setMat(LMatrix4f(*v))   # Panda3D: row vectors
 
     def _build_animated_crew(self) -> None:
         """The crew figures for the hatch opening: not flattened, joint nodes kept to pose per frame."""
@@ -502,6 +506,29 @@ class Vehicles:
         holder.hide()
         self.crew["animated"] = holder
         self.animated_crew = (conv, joints)
+        # the nodes as one batch for _apply_crew_pose: each node's person and row in
+        # figures.blend_rows (row 0 the root), its rest offset (a root's: set per frame)
+        from experience.mission import figures
+
+        who = tuple(pid for pid in crew.ORDER if pid in joints)
+        row_of = figures.joint_rows()
+        nodes, person, row, trans, roots = [], [], [], [], []
+        for p, pid in enumerate(who):
+            top, js = joints[pid]
+            roots.append(len(nodes))
+            nodes.append(top)
+            person.append(p)
+            row.append(0)
+            trans.append(np.zeros(3))
+            for joint, (node, offset) in js.items():
+                nodes.append(node)
+                person.append(p)
+                row.append(row_of[joint])
+                trans.append(np.asarray(offset, dtype=float))
+        c4 = np.eye(4)
+        c4[:3, :3] = conv
+        self._crew_batch = (who, nodes, np.asarray(person, dtype=np.intp), np.asarray(row, dtype=np.intp),
+                            np.asarray(trans, dtype=float).reshape(-1, 3), np.asarray(roots, dtype=np.intp), c4)
 
     def _turn_gauges(self, kind: str) -> None:
         if not self.crossing_pressures or kind not in self.gauges:
