@@ -460,13 +460,11 @@ class Vehicles:
         # every figure's root and joint nodes at once: the batched blend (figures.blend_rows, the
         # same one the crossing's solids are posed with in this frame) into one stack of 4x4
         # matrices, turned into Panda's axes together (conv is a signed permutation: exact)
-        who, nodes, person, row, trans, roots, c4 = self._crew_batch
+        who, nodes, person, row, rest, roots, c4 = self._crew_batch
         _joints, loc, root_pos = figures.blend_rows(cp.a, cp.b, float(cp.weight), who)
-        m = np.zeros((len(nodes), 4, 4))
+        m = rest.copy()   # the rest offsets and the bottom row, built once
         m[:, :3, :3] = loc[person, row]
-        m[:, :3, 3] = trans
         m[roots, :3, 3] = root_pos
-        m[:, 3, 3] = 1.0
         mp = np.matmul(np.matmul(c4, m), c4.T)
         for node, v in zip(nodes, np.swapaxes(mp, 1, 2).reshape(-1, 16).tolist()):
             node.setMat(LMatrix4f(*v))   # Panda3D: row vectors
@@ -527,8 +525,11 @@ class Vehicles:
                 trans.append(np.asarray(offset, dtype=float))
         c4 = np.eye(4)
         c4[:3, :3] = conv
+        rest = np.zeros((len(nodes), 4, 4))   # each node's rest offset and the bottom row
+        rest[:, :3, 3] = np.asarray(trans, dtype=float).reshape(-1, 3)
+        rest[:, 3, 3] = 1.0
         self._crew_batch = (who, nodes, np.asarray(person, dtype=np.intp), np.asarray(row, dtype=np.intp),
-                            np.asarray(trans, dtype=float).reshape(-1, 3), np.asarray(roots, dtype=np.intp), c4)
+                            rest, np.asarray(roots, dtype=np.intp), c4)
 
     def _turn_gauges(self, kind: str) -> None:
         if not self.crossing_pressures or kind not in self.gauges:
@@ -690,27 +691,30 @@ class Vehicles:
         r.set("u_cabin_light", np.full(3, head if interior else 0.0))
         lamp_km = getattr(placement, "lamp_km", None)
         lamp_rgb = np.array([1.0, 0.95, 0.85])
+        rot = model_to_eci(state) if crossing else None
+        to_m = boundary.RenderFrame(placement.camera_km).to_m if interior else None
         if crossing:
             lamp_m = np.asarray(self.crossing_lamp[0], dtype=np.float64)
             lamp_rgb = np.asarray(self.crossing_lamp[1], dtype=np.float64) * (CROSSING_LAMP / 1.5)
-            lamp_km = pos + model_to_eci(state) @ lamp_m / 1000.0
+            lamp_km = pos + rot @ lamp_m / 1000.0
         if interior and lamp_km is not None:
-            r.set("u_lamp_pos", boundary.RenderFrame(placement.camera_km).to_m(lamp_km))
+            r.set("u_lamp_pos", to_m(lamp_km))
             r.set("u_lamp", lamp_rgb * CABIN_LIGHT * 1.5)
         else:
             r.set("u_lamp", (0.0, 0.0, 0.0))
-        self._window_sun(r, state, placement, sun, e_sun * lit if (crossing and self.crossing_room) else 0.0)
+        self._window_sun(r, pos, rot, to_m, sun, e_sun * lit if (crossing and self.crossing_room) else 0.0)
         r.set("u_ambient", np.full(3, 0.02 if interior else AMBIENT_FLOOR))
 
-    def _window_sun(self, r, state, placement, sun: np.ndarray, e_sun_lit: float) -> None:
+    def _window_sun(self, r, pos: np.ndarray, rot, to_m, sun: np.ndarray, e_sun_lit: float) -> None:
         """Sunlight through the most sunlit window of the crossing's room (issue #10): a beam of
         the window's cross-section along the Sun direction (u_win_*: the shader lights what lies in
         the cylinder from the window's centre, Lambert, no shadows inside it) and the beam's power,
         scattered once by the cabin (WINDOW_BOUNCE), as a point light just inside the window. The
         Sun's irradiance and the vehicle's sunlit fraction come with the snapshot; the windows
         (:func:`room_windows`) from the model generator's frames. Outside the crossing, in
-        shadow, or with no window facing the Sun: all zero (the shader adds nothing)."""
-        rot = model_to_eci(state)
+        shadow, or with no window facing the Sun: all zero (the shader adds nothing). ``pos``: the
+        vehicle's ECI position (km), ``rot``: its model axes in ECI, ``to_m``: the render frame's
+        km -> camera-centred m (both None outside the crossing, where ``e_sun_lit`` is 0)."""
         best = sunlit_window(room_windows(self.crossing_room), rot, sun) if e_sun_lit > 0.0 else None
         if best is None:
             r.set("u_win_sun", (0.0, 0.0, 0.0))
@@ -718,8 +722,6 @@ class Vehicles:
             r.set("u_win_radius", 0.0)
             return
         p_m, n_m, area, cos_i = best
-        pos = np.asarray(state.pos_km, dtype=np.float64)
-        to_m = boundary.RenderFrame(placement.camera_km).to_m
         r.set("u_win_pos", to_m(pos + rot @ p_m / 1000.0))
         r.set("u_win_radius", math.sqrt(area * cos_i / math.pi))   # the beam's cross-section, as a disc
         r.set("u_win_sun", np.full(3, e_sun_lit))
